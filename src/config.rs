@@ -1,0 +1,89 @@
+//! Settings from the environment (SPEC R2) with the defaults of R1.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// Public base URL, without a trailing slash; links in emails use it (S-7).
+    pub base_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// Master key for the session cookie; when unset, one is generated once
+    /// and kept in the database so restarts do not sign everyone out.
+    pub session_key: Option<String>,
+    pub data_dir: PathBuf,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    /// S-11 console idle timeout.
+    pub console_idle: Duration,
+    /// S-11 absolute session lifetime.
+    pub session_absolute: Duration,
+    /// S-18 how long a request waits for a database connection.
+    pub db_acquire: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            console_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 60 * 60),
+            db_acquire: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let bind: SocketAddr = var("BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("BIND must be an address:port such as 127.0.0.1:8080")?;
+        let base_url = var("BASE_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("BASE_URL must start with http:// or https://");
+        }
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portal.db").display()));
+        let mut timeouts = Timeouts::default();
+        if let Some(s) = var("CONSOLE_IDLE_TIMEOUT_SECS") {
+            timeouts.console_idle =
+                Duration::from_secs(s.parse().context("CONSOLE_IDLE_TIMEOUT_SECS")?);
+        }
+        if let Some(s) = var("SESSION_LIFETIME_SECS") {
+            timeouts.session_absolute =
+                Duration::from_secs(s.parse().context("SESSION_LIFETIME_SECS")?);
+        }
+        Ok(Self {
+            database_url,
+            bind,
+            base_url,
+            smtp_url: var("SMTP_URL"),
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Portal <portal@localhost>".into()),
+            admin_email: var("ADMIN_EMAIL"),
+            admin_password: var("ADMIN_PASSWORD"),
+            session_key: var("SESSION_KEY"),
+            data_dir,
+            timeouts,
+        })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}

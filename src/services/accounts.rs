@@ -1,0 +1,349 @@
+//! Accounts in the console: SPEC U1, U3, U5, U6, U7 (direct password), S-14.
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::domain::account::NewAccount;
+use crate::domain::group::ADMINISTRATORS;
+use crate::domain::{AccountState, Password, ids};
+use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::store::{self, Tx, accounts::*, audit::Subject, groups::GroupRef};
+
+/// What the audit log keeps of an account.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    state: &'a str,
+}
+
+impl<'a> From<&'a AccountDetail> for Snapshot<'a> {
+    fn from(a: &'a AccountDetail) -> Self {
+        Self {
+            email: &a.email,
+            first_name: &a.first_name,
+            last_name: &a.last_name,
+            state: &a.state,
+        }
+    }
+}
+
+fn subject(a: &AccountDetail) -> Subject<'_> {
+    Subject {
+        kind: "account",
+        id: &a.id,
+        name: &a.email,
+    }
+}
+
+/// U3: an active account, a member of Developers (implicitly) at once.
+pub async fn create(ctx: &Ctx, actor: &Actor, new: NewAccount) -> Result<String, ServiceError> {
+    let hash = ctx.hasher.hash(&new.password).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let id = insert_account(&mut tx, &new, &hash, AccountState::Active).await?;
+    let created = store::accounts::detail(&mut *tx, &id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    audit::record(
+        &mut tx,
+        actor,
+        "account.created",
+        &format!("Created account {}", created.email),
+        &[subject(&created)],
+        audit::NONE,
+        Some(&Snapshot::from(&created)),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %id, actor = %actor.label, "account created");
+    Ok(id)
+}
+
+/// Inserts the account row; a taken address is a field error, also when a
+/// concurrent request took it between the check and the insert.
+pub(crate) async fn insert_account(
+    tx: &mut Tx,
+    new: &NewAccount,
+    hash: &str,
+    state: AccountState,
+) -> Result<String, ServiceError> {
+    let key = new.email.key();
+    let taken = || {
+        ServiceError::field(
+            "email",
+            "An account with this email address already exists.",
+        )
+    };
+    if store::accounts::email_taken(&mut **tx, &key).await? {
+        return Err(taken());
+    }
+    let id = ids::new_id();
+    let row = NewAccountRow {
+        id: &id,
+        email: new.email.as_str(),
+        email_key: &key,
+        first_name: new.first_name.as_str(),
+        last_name: new.last_name.as_str(),
+        password_hash: Some(hash),
+        state: state.as_str(),
+        registered_at: clock::now(),
+    };
+    match store::accounts::insert(tx, &row).await {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(taken()),
+        other => Ok(other.map(|()| id)?),
+    }
+}
+
+async fn load(tx: &mut Tx, id: &str) -> Result<AccountDetail, ServiceError> {
+    store::accounts::detail(&mut **tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// S-14: the last active administrator stays.
+async fn ensure_not_last_admin(
+    tx: &mut Tx,
+    account: &AccountDetail,
+    doing: &str,
+) -> Result<(), ServiceError> {
+    if account.is_admin
+        && account.state == "active"
+        && store::accounts::count_other_active_admins(tx, &account.id).await? == 0
+    {
+        return Err(ServiceError::Conflict(format!(
+            "{} is the last active administrator and cannot be {doing}. Add another administrator first.",
+            account.email
+        )));
+    }
+    Ok(())
+}
+
+/// U5: a blocked account cannot sign in and its sessions end (S-10).
+pub async fn block(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
+    change_state(ctx, actor, id, AccountState::Blocked).await
+}
+
+/// U5: restores sign-in (sessions ended by the block stay ended).
+pub async fn activate(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
+    change_state(ctx, actor, id, AccountState::Active).await
+}
+
+async fn change_state(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    to: AccountState,
+) -> Result<AccountDetail, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let before = load(&mut tx, id).await?;
+    if before.state == to.as_str() {
+        return Ok(before);
+    }
+    if to != AccountState::Active {
+        ensure_not_last_admin(&mut tx, &before, "blocked").await?;
+    }
+    store::accounts::set_state(&mut tx, id, to.as_str()).await?;
+    let after = load(&mut tx, id).await?;
+    let (action, verb) = match to {
+        AccountState::Blocked => ("account.blocked", "Blocked"),
+        _ => ("account.activated", "Activated"),
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        action,
+        &format!("{verb} account {}", after.email),
+        &[subject(&after)],
+        Some(&Snapshot::from(&before)),
+        Some(&Snapshot::from(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %id, actor = %actor.label, state = to.as_str(), "account state changed");
+    Ok(after)
+}
+
+/// U6: removes the account with its memberships and subscriptions.
+pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let before = load(&mut tx, id).await?;
+    ensure_not_last_admin(&mut tx, &before, "deleted").await?;
+    store::accounts::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "account.deleted",
+        &format!("Deleted account {}", before.email),
+        &[subject(&before)],
+        Some(&Snapshot::from(&before)),
+        audit::NONE,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %id, actor = %actor.label, "account deleted");
+    Ok(before)
+}
+
+/// U7 (direct): sets a new password and ends every session of the account
+/// (U10). Returns the account's new session epoch, so the caller can keep
+/// its own session when it changed its own password.
+pub async fn set_password(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    password: &Password,
+) -> Result<i64, ServiceError> {
+    let hash = ctx.hasher.hash(password).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let account = load(&mut tx, id).await?;
+    let epoch = store::accounts::set_password_hash(&mut tx, id, &hash)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    audit::record(
+        &mut tx,
+        actor,
+        "account.password_set",
+        &format!("Set a new password for {}", account.email),
+        &[subject(&account)],
+        audit::NONE,
+        audit::NONE,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %id, actor = %actor.label, "password set by administrator");
+    Ok(epoch)
+}
+
+/// The words an account's own password must not be built from.
+pub fn related_words(a: &AccountDetail) -> [&str; 3] {
+    [&a.email, &a.first_name, &a.last_name]
+}
+
+pub async fn get(ctx: &Ctx, id: &str) -> Result<AccountDetail, ServiceError> {
+    store::accounts::detail(ctx.db.pool(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub struct AccountPage {
+    pub account: AccountDetail,
+    pub groups: Vec<GroupRef>,
+    pub history: Vec<store::audit::Entry>,
+}
+
+/// The account page: details, groups (G6) and history (A1).
+pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
+    let account = get(ctx, id).await?;
+    let groups = store::groups::of_account(ctx.db.pool(), id).await?;
+    let history = store::audit::for_subject(ctx.db.pool(), "account", id, 20).await?;
+    Ok(AccountPage {
+        account,
+        groups,
+        history,
+    })
+}
+
+// ---- the Users tab -----------------------------------------------------------
+
+pub const PAGE_SIZE: i64 = 50;
+/// Searches count their matches up to this many and then say "more than".
+pub const COUNT_CAP: i64 = 1000;
+
+pub struct UsersQuery {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub state: Option<AccountState>,
+    pub search: Option<String>,
+    pub cursor: Option<Cursor>,
+}
+
+pub struct UsersPage {
+    pub rows: Vec<AccountSummary>,
+    /// Cursor of the page after this one, if any.
+    pub next: Option<Cursor>,
+    /// Cursor of the page before this one, if any.
+    pub prev: Option<Cursor>,
+    pub total: i64,
+    pub total_capped: bool,
+}
+
+pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
+    let state = q.state.map(|s| s.as_str());
+    let search = q.search.as_deref();
+    let mut rows = store::accounts::list(
+        ctx.db.pool(),
+        &ListQuery {
+            sort: q.sort,
+            descending: q.descending,
+            state,
+            search,
+            cursor: q.cursor.as_ref(),
+            limit: PAGE_SIZE,
+        },
+    )
+    .await?;
+    let backwards = q.cursor.as_ref().is_some_and(|c| c.before);
+    let more = rows.len() as i64 > PAGE_SIZE;
+    if more {
+        // The extra row lies beyond the page in the walking direction.
+        if backwards {
+            rows.remove(0);
+        } else {
+            rows.pop();
+        }
+    }
+    let cursor_at = |row: &AccountSummary, before: bool| Cursor {
+        key: q.sort.value_of(row),
+        id: row.id.clone(),
+        before,
+    };
+    let (has_next, has_prev) = if backwards {
+        (true, more)
+    } else {
+        (more, q.cursor.is_some())
+    };
+    let next = rows
+        .last()
+        .filter(|_| has_next)
+        .map(|r| cursor_at(r, false));
+    let prev = rows
+        .first()
+        .filter(|_| has_prev)
+        .map(|r| cursor_at(r, true));
+    let total = store::accounts::count(ctx.db.pool(), state, search, COUNT_CAP + 1).await?;
+    Ok(UsersPage {
+        rows,
+        next,
+        prev,
+        total: total.min(COUNT_CAP),
+        total_capped: search.is_some() && total > COUNT_CAP,
+    })
+}
+
+/// Makes an existing account an administrator (the `create-admin` command).
+pub(crate) async fn add_to_administrators(
+    tx: &mut Tx,
+    actor: &Actor,
+    account: &AccountDetail,
+) -> Result<(), ServiceError> {
+    store::groups::add_member(tx, ADMINISTRATORS, &account.id, clock::now()).await?;
+    audit::record(
+        tx,
+        actor,
+        "group.member_added",
+        &format!("Added {} to Administrators", account.email),
+        &[
+            subject(account),
+            Subject {
+                kind: "group",
+                id: ADMINISTRATORS,
+                name: "Administrators",
+            },
+        ],
+        audit::NONE,
+        audit::NONE,
+    )
+    .await?;
+    Ok(())
+}

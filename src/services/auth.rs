@@ -1,0 +1,114 @@
+//! Signing in (S-3, S-4) and checking a session against the account (S-10).
+
+use crate::clock;
+use crate::domain::Email;
+use crate::domain::account::signin_delay_secs;
+use crate::services::{Ctx, ServiceError};
+use crate::store::{self, accounts::SessionAccount};
+
+/// Where a person signs in: the console admits administrators only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Realm {
+    Console,
+    Portal,
+}
+
+pub struct SignedIn {
+    pub account_id: String,
+    pub session_epoch: i64,
+}
+
+#[derive(Debug)]
+pub enum SignInError {
+    /// Unknown address, wrong password, no password yet, or throttled: one
+    /// answer for all of them, so nothing can be learned from it (S-3, S-4).
+    Refused,
+    /// The password was right but the account is blocked.
+    Blocked,
+    /// The password was right but the account is not active yet.
+    Pending,
+    /// The password was right but the console is for administrators only.
+    NotAdministrator,
+    Service(ServiceError),
+}
+
+impl<E: Into<ServiceError>> From<E> for SignInError {
+    fn from(e: E) -> Self {
+        Self::Service(e.into())
+    }
+}
+
+pub async fn sign_in(
+    ctx: &Ctx,
+    realm: Realm,
+    email: &str,
+    password: &str,
+) -> Result<SignedIn, SignInError> {
+    let key = Email::key_of(email);
+    let now = clock::now();
+
+    // Claim the attempt before checking the password: each attempt first
+    // counts as a failure, in one write transaction, so parallel guesses
+    // cannot slip past the throttle between a check and its update.
+    let mut tx = ctx.db.begin_write().await?;
+    let creds = store::accounts::credentials(&mut *tx, &key).await?;
+    let Some(creds) = creds else {
+        tx.rollback().await?;
+        ctx.hasher.verify(None, password).await?;
+        tracing::info!(realm = ?realm, "sign-in refused: unknown address");
+        return Err(SignInError::Refused);
+    };
+    if now < creds.locked_until {
+        tx.rollback().await?;
+        ctx.hasher.verify(None, password).await?;
+        tracing::warn!(account = %creds.id, "sign-in throttled");
+        return Err(SignInError::Refused);
+    }
+    let failures = creds.failed_signins + 1;
+    store::accounts::record_signin_failure(
+        &mut tx,
+        &creds.id,
+        failures,
+        now + signin_delay_secs(failures),
+    )
+    .await?;
+    tx.commit().await?;
+
+    if !ctx
+        .hasher
+        .verify(creds.password_hash.as_deref(), password)
+        .await?
+    {
+        tracing::warn!(account = %creds.id, failures, "sign-in failed: wrong password");
+        return Err(SignInError::Refused);
+    }
+    store::accounts::clear_signin_failures(ctx.db.pool(), &creds.id).await?;
+    match creds.state.as_str() {
+        "blocked" => {
+            tracing::warn!(account = %creds.id, "sign-in refused: blocked");
+            return Err(SignInError::Blocked);
+        }
+        "pending" => return Err(SignInError::Pending),
+        _ => {}
+    }
+    if realm == Realm::Console && !creds.is_admin {
+        tracing::warn!(account = %creds.id, "console sign-in refused: not an administrator");
+        return Err(SignInError::NotAdministrator);
+    }
+    tracing::info!(account = %creds.id, realm = ?realm, "signed in");
+    Ok(SignedIn {
+        account_id: creds.id,
+        session_epoch: creds.session_epoch,
+    })
+}
+
+/// The account behind a session, if the session is still good: the account
+/// exists, is active, and its epoch has not moved on since sign-in.
+pub async fn session_account(
+    ctx: &Ctx,
+    account_id: &str,
+    epoch: i64,
+) -> Result<Option<SessionAccount>, ServiceError> {
+    let account = store::accounts::session_account(ctx.db.pool(), account_id).await?;
+    Ok(account.filter(|a| a.state == "active" && a.session_epoch == epoch))
+}

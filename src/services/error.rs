@@ -1,0 +1,40 @@
+use crate::domain::FieldError;
+
+/// The one error of the service layer; `web` maps it once to pages (and
+/// later JSON).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("expired")]
+    Expired,
+    /// The database is too busy to answer in time (S-18): try again shortly.
+    #[error("temporarily unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut => Self::Unavailable,
+            sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
+                Self::Unavailable
+            }
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}

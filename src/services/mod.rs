@@ -1,0 +1,23 @@
+//! The use cases: one function per action, shared by the console, the
+//! developer portal and (later) the JSON API. Each change is one IMMEDIATE
+//! transaction holding the change and its audit record.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod passwords;
+
+pub use audit::Actor;
+pub use error::ServiceError;
+
+use crate::config::Settings;
+use crate::store::Db;
+
+/// What every use case needs, built once at start.
+pub struct Ctx {
+    pub db: Db,
+    pub hasher: passwords::Hasher,
+    pub settings: Settings,
+}

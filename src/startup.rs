@@ -1,0 +1,122 @@
+//! Builds the running application from settings. Tests bind port 0 and read
+//! the real port back.
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web as aweb};
+use anyhow::Context;
+use sha2::{Digest, Sha512};
+
+use crate::config::Settings;
+use crate::services::{self, Ctx};
+use crate::store::{self, Db};
+use crate::web;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let ctx = open(settings).await?;
+        if let Some(admin) = services::bootstrap::ensure_first_admin(&ctx).await? {
+            announce_first_admin(&ctx, &admin);
+        }
+        let port = listener.local_addr()?.port();
+        let key = session_key(&ctx).await?;
+        let https = ctx.settings.is_https();
+        let ctx = aweb::Data::new(ctx);
+        let server = HttpServer::new(move || {
+            let cookie_name = if https { "__Host-portal" } else { "portal" };
+            let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                .cookie_name(cookie_name.to_owned())
+                .cookie_secure(https)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_path("/".to_owned())
+                .cookie_domain(None)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(BrowserSession::default())
+                .build();
+            App::new()
+                .app_data(ctx.clone())
+                .app_data(aweb::FormConfig::default().limit(64 * 1024))
+                .wrap(from_fn(web::csrf::refuse_cross_site))
+                .wrap(sessions)
+                .wrap(from_fn(web::headers::security_headers))
+                .configure(web::routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the database and the password hasher: what the commands need too.
+pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
+    let db = Db::open(&settings.database_url, settings.timeouts.db_acquire).await?;
+    Ok(Ctx {
+        db,
+        hasher: services::passwords::Hasher::new()?,
+        settings,
+    })
+}
+
+fn announce_first_admin(ctx: &Ctx, admin: &services::bootstrap::NewAdmin) {
+    let url = format!("{}/admin", ctx.settings.base_url);
+    match &admin.generated_password {
+        Some(pw) => println!(
+            "\nPortal created the administrator account.\n  Sign in at {url}\n  Email:    {}\n  Password: {pw}\n(This password is shown once. Set ADMIN_EMAIL and ADMIN_PASSWORD to choose your own.)\n",
+            admin.email
+        ),
+        None => println!(
+            "\nPortal created the administrator account {}.\n  Sign in at {url} with the password from ADMIN_PASSWORD.\n",
+            admin.email
+        ),
+    }
+}
+
+/// The cookie key: from `SESSION_KEY`, else generated once and kept in the
+/// database so that a restart does not sign everybody out.
+async fn session_key(ctx: &Ctx) -> anyhow::Result<Key> {
+    let master = match &ctx.settings.session_key {
+        Some(k) => {
+            anyhow::ensure!(k.len() >= 32, "SESSION_KEY must be at least 32 characters");
+            k.clone()
+        }
+        None => {
+            let mut conn = ctx.db.pool().acquire().await?;
+            store::settings::get_or_init(
+                &mut conn,
+                "session_key",
+                &crate::domain::ids::new_secret(),
+            )
+            .await?
+        }
+    };
+    Ok(Key::from(&Sha512::digest(master.as_bytes())))
+}

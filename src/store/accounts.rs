@@ -1,0 +1,358 @@
+use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+
+use super::{Tx, fts_phrase};
+use crate::domain::group::ADMINISTRATORS;
+
+/// What the Users tab and the account page show of an account.
+#[derive(Debug, Clone, FromRow)]
+pub struct AccountSummary {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub state: String,
+    pub registered_at: i64,
+    pub group_count: i64,
+    pub sort_name: String,
+    pub email_key: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AccountDetail {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub note: Option<String>,
+    pub state: String,
+    pub registered_at: i64,
+    pub has_password: bool,
+    pub is_admin: bool,
+    pub version: i64,
+}
+
+/// What a sign-in needs to decide.
+#[derive(FromRow)]
+pub struct Credentials {
+    pub id: String,
+    pub password_hash: Option<String>,
+    pub state: String,
+    pub session_epoch: i64,
+    pub failed_signins: i64,
+    pub locked_until: i64,
+    pub is_admin: bool,
+}
+
+/// What every signed-in request checks against its session (S-10).
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionAccount {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub state: String,
+    pub session_epoch: i64,
+    pub is_admin: bool,
+}
+
+pub struct NewAccountRow<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub state: &'a str,
+    pub registered_at: i64,
+}
+
+const IS_ADMIN: &str = "EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = 'administrators' AND m.account_id = a.id)";
+
+pub async fn insert(tx: &mut Tx, row: &NewAccountRow<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO accounts (id, email, email_key, first_name, last_name, sort_name, password_hash, state, registered_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.id)
+    .bind(row.email)
+    .bind(row.email_key)
+    .bind(row.first_name)
+    .bind(row.last_name)
+    .bind(sort_name(row.first_name, row.last_name))
+    .bind(row.password_hash)
+    .bind(row.state)
+    .bind(row.registered_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub fn sort_name(first: &str, last: &str) -> String {
+    format!("{first} {last}").to_lowercase()
+}
+
+pub async fn email_taken(e: impl SqliteExecutor<'_>, email_key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE email_key = ?)")
+        .bind(email_key)
+        .fetch_one(e)
+        .await
+}
+
+pub async fn detail(
+    e: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Option<AccountDetail>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
+                a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version
+         FROM accounts a WHERE a.id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(e)
+    .await
+}
+
+pub async fn credentials(
+    e: impl SqliteExecutor<'_>,
+    email_key: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until,
+                {IS_ADMIN} AS is_admin
+         FROM accounts a WHERE a.email_key = ?"
+    )))
+    .bind(email_key)
+    .fetch_optional(e)
+    .await
+}
+
+pub async fn session_account(
+    e: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Option<SessionAccount>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin
+         FROM accounts a WHERE a.id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(e)
+    .await
+}
+
+/// Records a failed sign-in and the earliest time of the next attempt (S-3).
+pub async fn record_signin_failure(
+    tx: &mut Tx,
+    id: &str,
+    failures: i64,
+    locked_until: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET failed_signins = ?, locked_until = ? WHERE id = ?")
+        .bind(failures)
+        .bind(locked_until)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn clear_signin_failures(
+    e: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ? AND failed_signins <> 0")
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+/// Changes the state; leaving `active` ends every session of the account (S-10).
+pub async fn set_state(tx: &mut Tx, id: &str, state: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE accounts SET state = ?1, version = version + 1,
+                session_epoch = session_epoch + (CASE WHEN ?1 = 'active' THEN 0 ELSE 1 END)
+         WHERE id = ?2",
+    )
+    .bind(state)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Sets the password hash and ends every session of the account (U10, S-10).
+/// Returns the new session epoch.
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    id: &str,
+    hash: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1,
+                failed_signins = 0, locked_until = 0, version = version + 1
+         WHERE id = ? RETURNING session_epoch",
+    )
+    .bind(hash)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM accounts WHERE id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Active administrators other than `except` (S-14).
+pub async fn count_other_active_admins(tx: &mut Tx, except: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id
+         WHERE m.group_id = ? AND a.state = 'active' AND a.id <> ?",
+    )
+    .bind(ADMINISTRATORS)
+    .bind(except)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn count_admins(e: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT member_count FROM groups WHERE id = ?")
+        .bind(ADMINISTRATORS)
+        .fetch_one(e)
+        .await
+}
+
+// ---- the Users tab -----------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Email,
+    Registered,
+}
+
+impl SortKey {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Name => "a.sort_name",
+            Self::Email => "a.email_key",
+            Self::Registered => "a.registered_at",
+        }
+    }
+
+    /// The value of this sort key on a row, as a cursor carries it.
+    pub fn value_of(self, row: &AccountSummary) -> String {
+        match self {
+            Self::Name => row.sort_name.clone(),
+            Self::Email => row.email_key.clone(),
+            Self::Registered => row.registered_at.to_string(),
+        }
+    }
+}
+
+/// A position in the sorted list: rows strictly after (or before) this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: String,
+    pub id: String,
+    pub before: bool,
+}
+
+pub struct ListQuery<'a> {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub state: Option<&'a str>,
+    pub search: Option<&'a str>,
+    pub cursor: Option<&'a Cursor>,
+    pub limit: i64,
+}
+
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>, search: Option<&str>) {
+    qb.push(" WHERE 1 = 1");
+    if let Some(state) = state {
+        qb.push(" AND a.state = ").push_bind(state.to_owned());
+    }
+    if let Some(text) = search {
+        if text.chars().count() >= 3 {
+            qb.push(" AND a.seq IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ")
+                .push_bind(fts_phrase(text))
+                .push(")");
+        } else {
+            // The trigram index needs three characters; shorter text is rare
+            // and scans, bounded by the page's LIMIT.
+            let pattern = format!("%{}%", like_escape(text));
+            qb.push(" AND (a.first_name || ' ' || a.last_name LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR a.email LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+    }
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One page of accounts in keyset order: no OFFSET, so page 1,000 costs what page 1 does.
+/// Returns up to `limit + 1` rows in display order; the extra row tells that more follow.
+pub async fn list(
+    e: impl SqliteExecutor<'_>,
+    q: &ListQuery<'_>,
+) -> Result<Vec<AccountSummary>, sqlx::Error> {
+    let col = q.sort.column();
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at, a.group_count,
+                a.sort_name, a.email_key FROM accounts a",
+    );
+    push_filters(&mut qb, q.state, q.search);
+    // Walking backwards (a "Previous" link) reverses the scan, then the rows.
+    let reverse = q.cursor.is_some_and(|c| c.before);
+    let ascending = q.descending == reverse;
+    if let Some(c) = q.cursor {
+        qb.push(format!(
+            " AND ({col}, a.id) {} (",
+            if ascending { ">" } else { "<" }
+        ));
+        match q.sort {
+            SortKey::Registered => qb.push_bind(c.key.parse::<i64>().unwrap_or(0)),
+            _ => qb.push_bind(c.key.clone()),
+        };
+        qb.push(", ").push_bind(c.id.clone()).push(")");
+    }
+    let dir = if ascending { "ASC" } else { "DESC" };
+    qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
+        .push_bind(q.limit + 1);
+    let mut rows: Vec<AccountSummary> = qb.build_query_as().fetch_all(e).await?;
+    if reverse {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many accounts match, counting at most `cap` so a common search
+/// fragment never counts 100,000 rows. Without a search the count comes from
+/// the per-state counters.
+pub async fn count(
+    e: impl SqliteExecutor<'_>,
+    state: Option<&str>,
+    search: Option<&str>,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    if search.is_none() {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT coalesce(sum(n), 0) FROM account_counts");
+        if let Some(state) = state {
+            qb.push(" WHERE state = ").push_bind(state.to_owned());
+        }
+        return qb.build_query_scalar().fetch_one(e).await;
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
+    push_filters(&mut qb, state, search);
+    qb.push(" LIMIT ").push_bind(cap).push(")");
+    qb.build_query_scalar().fetch_one(e).await
+}

@@ -1,0 +1,30 @@
+//! HTTP: sessions, CSRF, headers, error pages, and the route tables of the
+//! console (and later the developer portal and the JSON API). Handlers parse
+//! input, call one service function, and render or redirect.
+
+pub mod admin;
+pub mod csrf;
+pub mod errors;
+pub mod forms;
+pub mod headers;
+pub mod session;
+mod static_files;
+
+use actix_web::{HttpResponse, web};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/", web::get().to(root))
+        .configure(static_files::routes)
+        .configure(admin::routes);
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// The developer portal arrives with its own issue; until then the root
+/// leads to the console.
+async fn root() -> HttpResponse {
+    errors::see_other("/admin/users")
+}
