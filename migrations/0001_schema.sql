@@ -193,6 +193,14 @@ CREATE TABLE email_templates (
     version     INTEGER NOT NULL DEFAULT 1
 );
 
+-- Sessions ended by signing out (S-9): the cookie store cannot revoke a
+-- cookie, so a copy of a signed-out cookie is refused by its id until it
+-- would have expired anyway.
+CREATE TABLE revoked_sessions (
+    sid         TEXT PRIMARY KEY NOT NULL,
+    expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE settings (
     key    TEXT PRIMARY KEY NOT NULL,
     value  TEXT NOT NULL

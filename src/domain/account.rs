@@ -53,30 +53,6 @@ pub fn signin_delay_secs(failures: i64) -> i64 {
     (1i64 << doublings).min(MAX_SIGNIN_DELAY_SECS)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delays_double_and_cap() {
-        let d: Vec<i64> = (0..8).map(signin_delay_secs).collect();
-        assert_eq!(d, [0, 0, 0, 0, 0, 1, 2, 4]);
-        assert_eq!(signin_delay_secs(1_000), MAX_SIGNIN_DELAY_SECS);
-    }
-
-    #[test]
-    fn at_most_100_attempts_an_hour() {
-        // Attacker retries the instant each wait ends.
-        let (mut t, mut failures, mut attempts) = (0i64, 0i64, 0);
-        while t < 3600 {
-            attempts += 1;
-            failures += 1;
-            t += signin_delay_secs(failures);
-        }
-        assert!(attempts <= 100, "{attempts} attempts in an hour");
-    }
-}
-
 /// The Add user form of the console (SPEC U3), parsed.
 pub struct NewAccount {
     pub email: super::Email,
@@ -127,4 +103,28 @@ impl NewAccount {
 
 fn email_related(email: Option<&super::Email>) -> &str {
     email.map(|e| e.as_str()).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_and_cap() {
+        let d: Vec<i64> = (0..8).map(signin_delay_secs).collect();
+        assert_eq!(d, [0, 0, 0, 0, 0, 1, 2, 4]);
+        assert_eq!(signin_delay_secs(1_000), MAX_SIGNIN_DELAY_SECS);
+    }
+
+    #[test]
+    fn at_most_100_attempts_an_hour() {
+        // Attacker retries the instant each wait ends.
+        let (mut t, mut failures, mut attempts) = (0i64, 0i64, 0);
+        while t < 3600 {
+            attempts += 1;
+            failures += 1;
+            t += signin_delay_secs(failures);
+        }
+        assert!(attempts <= 100, "{attempts} attempts in an hour");
+    }
 }

@@ -66,7 +66,8 @@ mod tests {
     proptest! {
         #[test]
         fn refuses_cr_and_lf(a in "[a-z]{1,10}", b in "[a-z]{1,10}", br in "[\r\n]") {
-            prop_assert!(PersonName::parse(&format!("{a}{br}{b}"), "name").is_err());
+            let input = format!("{a}{br}{b}");
+            prop_assert!(PersonName::parse(&input, "name").is_err());
         }
 
         #[test]

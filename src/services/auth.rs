@@ -102,13 +102,24 @@ pub async fn sign_in(
     })
 }
 
-/// The account behind a session, if the session is still good: the account
-/// exists, is active, and its epoch has not moved on since sign-in.
+/// The account behind a session, if the session is still good: not signed
+/// out, the account exists and is active, and its epoch has not moved on
+/// since sign-in.
 pub async fn session_account(
     ctx: &Ctx,
     account_id: &str,
+    sid: &str,
     epoch: i64,
 ) -> Result<Option<SessionAccount>, ServiceError> {
-    let account = store::accounts::session_account(ctx.db.pool(), account_id).await?;
+    let account = store::accounts::session_account(ctx.db.pool(), account_id, sid).await?;
     Ok(account.filter(|a| a.state == "active" && a.session_epoch == epoch))
+}
+
+/// Signing out ends this session for good, even if its cookie was copied.
+pub async fn sign_out(ctx: &Ctx, sid: &str, signed_in_at: i64) -> Result<(), ServiceError> {
+    let expires_at = signed_in_at + ctx.settings.timeouts.session_absolute.as_secs() as i64;
+    let mut tx = ctx.db.begin_write().await?;
+    store::accounts::revoke_session(&mut tx, sid, expires_at, clock::now()).await?;
+    tx.commit().await?;
+    Ok(())
 }

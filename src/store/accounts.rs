@@ -126,17 +126,41 @@ pub async fn credentials(
     .await
 }
 
+/// The account of a session, unless that session was signed out.
 pub async fn session_account(
     e: impl SqliteExecutor<'_>,
     id: &str,
+    sid: &str,
 ) -> Result<Option<SessionAccount>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin
-         FROM accounts a WHERE a.id = ?"
+         FROM accounts a
+         WHERE a.id = ? AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = ?)"
     )))
     .bind(id)
+    .bind(sid)
     .fetch_optional(e)
     .await
+}
+
+/// Refuses a signed-out session id from now until `expires_at` (S-9), and
+/// forgets ids whose sessions would have expired anyway.
+pub async fn revoke_session(
+    tx: &mut Tx,
+    sid: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM revoked_sessions WHERE expires_at < ?")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT OR IGNORE INTO revoked_sessions (sid, expires_at) VALUES (?, ?)")
+        .bind(sid)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records a failed sign-in and the earliest time of the next attempt (S-3).

@@ -15,6 +15,8 @@ const FLASH: &str = "flash";
 /// on every request (S-10); the times enforce S-11 on the server.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionUser {
+    /// This session's own id, so that signing out can revoke it.
+    pub sid: String,
     pub id: String,
     pub epoch: i64,
     /// When the person signed in.
@@ -43,6 +45,7 @@ pub fn begin(session: &Session, signed_in: &SignedIn, now: i64) {
     let _ = session.insert(
         USER,
         SessionUser {
+            sid: ids::new_secret(),
             id: signed_in.account_id.clone(),
             epoch: signed_in.session_epoch,
             since: now,

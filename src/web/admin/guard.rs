@@ -71,7 +71,7 @@ pub async fn require_admin(
         session::end(&session);
         return refuse(req, to_sign_in(true));
     }
-    let account = match auth::session_account(&ctx, &user.id, user.epoch).await {
+    let account = match auth::session_account(&ctx, &user.id, &user.sid, user.epoch).await {
         Ok(a) => a,
         Err(e) => return refuse(req, WebError::from(e).error_response()),
     };

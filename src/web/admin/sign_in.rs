@@ -95,7 +95,14 @@ pub async fn submit(
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn sign_out(session: Session, _: Form<Empty>) -> HttpResponse {
+pub async fn sign_out(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    _: Form<Empty>,
+) -> Result<HttpResponse, WebError> {
+    if let Some(user) = session::user(&session) {
+        auth::sign_out(&ctx, &user.sid, user.since).await?;
+    }
     session::end(&session);
-    see_other("/admin/sign-in")
+    Ok(see_other("/admin/sign-in"))
 }

@@ -1,0 +1,118 @@
+//! Every console route × every kind of visitor (S-13: deny by default).
+
+use reqwest::{Client, Method, StatusCode};
+
+use crate::helpers::*;
+
+/// Every console route; `{id}` is an existing account.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin"),
+    ("GET", "/admin/users"),
+    ("GET", "/admin/users?q=ann&state=active&sort=email&dir=desc"),
+    ("GET", "/admin/users/add"),
+    ("POST", "/admin/users/add"),
+    ("GET", "/admin/users/{id}"),
+    ("POST", "/admin/users/{id}/block"),
+    ("POST", "/admin/users/{id}/activate"),
+    ("GET", "/admin/users/{id}/delete"),
+    ("POST", "/admin/users/{id}/delete"),
+    ("POST", "/admin/users/{id}/password"),
+    ("GET", "/admin/groups"),
+    ("GET", "/admin/products"),
+    ("POST", "/admin/sign-out"),
+    ("GET", "/admin/no-such-page"),
+];
+
+async fn request(app: &TestApp, c: &Client, method: &str, path: &str, id: &str) -> StatusCode {
+    let path = path.replace("{id}", id);
+    let method: Method = method.parse().unwrap();
+    if method == Method::GET {
+        return app.get(c, &path).await.status();
+    }
+    let fields = [
+        ("email", "mallory@example.org"),
+        ("password", "obsidian ferret carnival 4"),
+        ("first_name", "Mallory"),
+        ("last_name", "M"),
+    ];
+    app.post(c, &path, &fields).await.status()
+}
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_sign_in_on_every_route() {
+    let app = spawn_app().await;
+    let id = app
+        .insert_account("target@example.org", "Tar", "Get", "active")
+        .await;
+    for (method, path) in ROUTES {
+        let c = browser();
+        let status = request(&app, &c, method, path, &id).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{method} {path}");
+    }
+    assert_eq!(
+        app.state_of(&id).await.as_deref(),
+        Some("active"),
+        "nothing changed"
+    );
+    assert!(app.id_of("mallory@example.org").await.is_none());
+}
+
+#[tokio::test]
+async fn signed_in_non_administrators_are_refused_on_every_route() {
+    let app = spawn_app().await;
+    let id = app
+        .insert_account("target@example.org", "Tar", "Get", "active")
+        .await;
+    // An administrator whose membership was taken away by the operator
+    // still holds a session: every route must check, not just sign-in.
+    let (former, c) = app.second_admin("former@example.org").await;
+    sqlx::query("DELETE FROM memberships WHERE account_id = ?")
+        .bind(&former)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    for (method, path) in ROUTES {
+        let status = request(&app, &c, method, path, &id).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let html = app.get(&c, "/admin/users").await.text().await.unwrap();
+    assert!(html.contains("not an administrator"));
+    assert_eq!(
+        app.state_of(&id).await.as_deref(),
+        Some("active"),
+        "nothing changed"
+    );
+    assert!(app.id_of("mallory@example.org").await.is_none());
+}
+
+#[tokio::test]
+async fn administrators_reach_every_route() {
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    for (method, path) in ROUTES
+        .iter()
+        .filter(|(m, p)| *m == "GET" && !p.contains("no-such"))
+    {
+        let id = app
+            .insert_account(
+                &format!("t{}@example.org", portal::domain::ids::new_id()),
+                "T",
+                "U",
+                "active",
+            )
+            .await;
+        let status = request(&app, &c, method, path, &id).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::SEE_OTHER,
+            "{method} {path}: {status}"
+        );
+    }
+    assert_eq!(
+        app.get(&c, "/admin/no-such-page").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&c, "/admin/users/doesnotexist").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

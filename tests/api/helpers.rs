@@ -1,0 +1,250 @@
+//! Starts the real server on a random port with a fresh database, and talks
+//! HTTP to it like a browser without JavaScript would.
+
+use std::net::TcpListener;
+use std::sync::OnceLock;
+
+use portal::config::{Settings, Timeouts};
+use portal::startup::Application;
+use portal::store::{self, Db};
+use reqwest::{Client, Response, StatusCode, redirect};
+use scraper::{Html, Selector};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "root@example.org";
+pub const ADMIN_PASSWORD: &str = "granite orchard lantern 51";
+/// The password of accounts that tests insert directly.
+pub const USER_PASSWORD: &str = "velvet canyon tulip 93";
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub settings: Settings,
+    _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = TempDir::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut settings = Settings {
+        database_url: format!("sqlite://{}", dir.path().join("portal.db").display()),
+        bind: listener.local_addr().unwrap(),
+        base_url: format!("http://127.0.0.1:{port}"),
+        smtp_url: None,
+        mail_from: "Portal <portal@example.org>".into(),
+        admin_email: Some(ADMIN_EMAIL.into()),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        session_key: None,
+        data_dir: dir.path().to_owned(),
+        timeouts: Timeouts::default(),
+    };
+    configure(&mut settings);
+    let app = Application::build_with_listener(settings.clone(), listener)
+        .await
+        .expect("app builds");
+    tokio::spawn(app.run_until_stopped());
+    let db = Db::open(&settings.database_url, settings.timeouts.db_acquire)
+        .await
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        settings,
+        _dir: dir,
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects (tests look at them).
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn test_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| portal::services::passwords::hash_now(USER_PASSWORD).unwrap())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, c: &Client, path: &str) -> Response {
+        c.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, c: &Client, path: &str) -> String {
+        let r = self.get(c, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.text().await.unwrap()
+    }
+
+    /// The CSRF token of this browser's session, read from a form as a user's
+    /// browser would.
+    pub async fn csrf(&self, c: &Client) -> String {
+        let html = self.get(c, "/admin/sign-in").await.text().await.unwrap();
+        input_value(&html, "input[name=csrf_token]").expect("a CSRF token in the form")
+    }
+
+    /// Posts a form with this session's CSRF token.
+    pub async fn post(&self, c: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf(c).await;
+        self.post_with_token(c, path, &token, fields).await
+    }
+
+    pub async fn post_with_token(
+        &self,
+        c: &Client,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token)];
+        form.extend_from_slice(fields);
+        c.post(self.url(path)).form(&form).send().await.unwrap()
+    }
+
+    pub async fn sign_in(&self, c: &Client, email: &str, password: &str) -> Response {
+        self.post(
+            c,
+            "/admin/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// A browser signed in as the first administrator.
+    pub async fn admin(&self) -> Client {
+        let c = browser();
+        let r = self.sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "admin signs in");
+        c
+    }
+
+    /// Inserts an account straight into the store (fast set-up for lists).
+    pub async fn insert_account(
+        &self,
+        email: &str,
+        first: &str,
+        last: &str,
+        state: &str,
+    ) -> String {
+        let id = portal::domain::ids::new_id();
+        let mut tx = self.db.begin_write().await.unwrap();
+        store::accounts::insert(
+            &mut tx,
+            &store::accounts::NewAccountRow {
+                id: &id,
+                email,
+                email_key: &email.to_lowercase(),
+                first_name: first,
+                last_name: last,
+                password_hash: Some(test_hash()),
+                state,
+                registered_at: portal::clock::now(),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    pub async fn make_admin(&self, id: &str) {
+        let mut tx = self.db.begin_write().await.unwrap();
+        store::groups::add_member(&mut tx, "administrators", id, 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A second administrator, signed in in its own browser.
+    pub async fn second_admin(&self, email: &str) -> (String, Client) {
+        let id = self
+            .insert_account(email, "Second", "Admin", "active")
+            .await;
+        self.make_admin(&id).await;
+        let c = browser();
+        let r = self.sign_in(&c, email, USER_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        (id, c)
+    }
+
+    pub async fn account_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM accounts")
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    pub async fn id_of(&self, email: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT id FROM accounts WHERE email_key = ?")
+            .bind(email.to_lowercase())
+            .fetch_optional(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    pub async fn state_of(&self, id: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT state FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+pub fn input_value(html: &str, selector: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value").map(str::to_owned))
+}
+
+pub fn text_of(html: &str, selector: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+/// The visible message of the page (flash or alert).
+pub fn flash(html: &str) -> String {
+    text_of(html, ".flash").join(" ")
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn set_cookie(r: &Response) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("portal=") || v.starts_with("__Host-portal="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("a session cookie")
+}
