@@ -41,12 +41,23 @@ fn subject(a: &AccountDetail) -> Subject<'_> {
 pub async fn create(ctx: &Ctx, actor: &Actor, new: NewAccount) -> Result<String, ServiceError> {
     let hash = ctx.hasher.hash(&new.password).await?;
     let mut tx = ctx.db.begin_write().await?;
-    let id = insert_account(&mut tx, &new, &hash, AccountState::Active).await?;
-    let created = store::accounts::detail(&mut *tx, &id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let created = create_in(&mut tx, actor, &new, &hash).await?;
+    tx.commit().await?;
+    tracing::info!(account = %created.id, actor = %actor.label, "account created");
+    Ok(created.id)
+}
+
+/// Creates an active account with its audit record inside `tx`.
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    new: &NewAccount,
+    hash: &str,
+) -> Result<AccountDetail, ServiceError> {
+    let id = insert_account(tx, new, hash, AccountState::Active).await?;
+    let created = load(tx, &id).await?;
     audit::record(
-        &mut tx,
+        tx,
         actor,
         "account.created",
         &format!("Created account {}", created.email),
@@ -55,14 +66,12 @@ pub async fn create(ctx: &Ctx, actor: &Actor, new: NewAccount) -> Result<String,
         Some(&Snapshot::from(&created)),
     )
     .await?;
-    tx.commit().await?;
-    tracing::info!(account = %id, actor = %actor.label, "account created");
-    Ok(id)
+    Ok(created)
 }
 
 /// Inserts the account row; a taken address is a field error, also when a
 /// concurrent request took it between the check and the insert.
-pub(crate) async fn insert_account(
+async fn insert_account(
     tx: &mut Tx,
     new: &NewAccount,
     hash: &str,

@@ -2,7 +2,7 @@
 //! are named at installation, never in the console).
 
 use crate::domain::account::NewAccount;
-use crate::domain::{AccountState, Email, ids};
+use crate::domain::{Email, ids};
 use crate::services::{Actor, Ctx, ServiceError, accounts};
 use crate::store;
 
@@ -60,10 +60,7 @@ pub async fn create_admin(
         .map_err(ServiceError::Invalid)?;
     let hash = ctx.hasher.hash(&new.password).await?;
     let mut tx = ctx.db.begin_write().await?;
-    let id = accounts::insert_account(&mut tx, &new, &hash, AccountState::Active).await?;
-    let created = store::accounts::detail(&mut *tx, &id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let created = accounts::create_in(&mut tx, &actor, &new, &hash).await?;
     accounts::add_to_administrators(&mut tx, &actor, &created).await?;
     tx.commit().await?;
     Ok(NewAdmin {

@@ -125,3 +125,31 @@ async fn an_acknowledged_write_survives_kill_9() {
         .unwrap();
     assert!(html.contains("Dura Ble"), "the write survived");
 }
+
+/// S-18: a write that cannot get the database in time answers 503 with a
+/// retry hint instead of hanging, and changes nothing.
+#[tokio::test]
+async fn a_locked_database_answers_503_not_a_hang() {
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    let id = app
+        .insert_account("kim@example.org", "Kim", "Park", "active")
+        .await;
+    let token = app.csrf(&c).await;
+    // Another process holds the write lock for longer than the busy timeout.
+    let blocker = app.db.begin_write().await.unwrap();
+    let started = std::time::Instant::now();
+    let r = app
+        .post_with_token(&c, &format!("/admin/users/{id}/block"), &token, &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers().get("retry-after").unwrap(), "5");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(r.text().await.unwrap().contains("Nothing was changed"));
+    blocker.rollback().await.unwrap();
+    assert_eq!(app.state_of(&id).await.as_deref(), Some("active"));
+}
