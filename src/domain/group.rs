@@ -1,4 +1,4 @@
-//! System groups (SPEC G2).
+//! Groups (SPEC G1, G2).
 
 pub const ADMINISTRATORS: &str = "administrators";
 pub const DEVELOPERS: &str = "developers";
@@ -6,4 +6,110 @@ pub const GUESTS: &str = "guests";
 
 pub fn is_system(id: &str) -> bool {
     matches!(id, ADMINISTRATORS | DEVELOPERS | GUESTS)
+}
+
+/// G1: `system`, `custom` or `external`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    System,
+    Custom,
+    External,
+}
+
+impl GroupKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "system" => Some(Self::System),
+            "custom" => Some(Self::Custom),
+            "external" => Some(Self::External),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::System => "System",
+            Self::Custom => "Custom",
+            Self::External => "External",
+        }
+    }
+}
+
+/// A group's display name: required, at most 100 characters, one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupName(String);
+
+impl GroupName {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        super::names::display_name(input, Self::MAX_LEN).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Names are unique compared case-insensitively (G1).
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// The Add group and Settings forms, parsed.
+pub struct GroupSettings {
+    pub name: GroupName,
+    pub description: Option<String>,
+}
+
+impl GroupSettings {
+    pub fn parse(name: &str, description: &str) -> Result<Self, Vec<super::FieldError>> {
+        let mut errors = super::FieldErrors::default();
+        let name = errors.take("name", GroupName::parse(name));
+        let description = errors.take(
+            "description",
+            super::names::optional_text(description, 1000, "description"),
+        );
+        match (name, description) {
+            (Some(name), Some(description)) => Ok(Self { name, description }),
+            _ => Err(errors.0),
+        }
+    }
+}
+
+/// A readable id for URLs made from a display name: `Partner Team 2` →
+/// `partner-team-2`. Falls back to a random id for names with no letters.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_owned();
+    if out.is_empty() { super::ids::new_id() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Partner Team 2"), "partner-team-2");
+        assert_eq!(slug("  Ünïcode & co  "), "n-code-co");
+        assert_eq!(slug("!!!").len(), 16);
+    }
+
+    #[test]
+    fn names() {
+        assert!(GroupName::parse(" ").is_err());
+        assert!(GroupName::parse("a\nb").is_err());
+        assert_eq!(GroupName::parse(" Partners ").unwrap().key(), "partners");
+    }
 }

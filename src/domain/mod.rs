@@ -7,6 +7,8 @@ pub mod group;
 pub mod ids;
 pub mod names;
 pub mod password;
+pub mod product;
+pub mod visibility;
 
 pub use account::AccountState;
 pub use email::Email;

@@ -34,6 +34,22 @@ impl PersonName {
     }
 }
 
+/// A one-line display name of something (a group, a product): required,
+/// bounded, no control characters.
+pub fn display_name(input: &str, max: usize) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("Enter a name.".into());
+    }
+    if s.chars().count() > max {
+        return Err(format!("A name has at most {max} characters."));
+    }
+    if s.chars().any(char::is_control) {
+        return Err("A name cannot contain line breaks or control characters.".into());
+    }
+    Ok(s.to_owned())
+}
+
 /// Optional free text such as a note: trimmed, empty becomes `None`.
 pub fn optional_text(input: &str, max: usize, what: &str) -> Result<Option<String>, String> {
     let s = input.trim();

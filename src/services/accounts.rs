@@ -264,7 +264,19 @@ pub struct UsersQuery {
     pub descending: bool,
     pub state: Option<AccountState>,
     pub search: Option<String>,
+    /// Only members of any of these groups.
+    pub groups: Option<Vec<String>>,
     pub cursor: Option<Cursor>,
+}
+
+impl UsersQuery {
+    pub fn filter(&self) -> Filter<'_> {
+        Filter {
+            state: self.state.map(|s| s.as_str()),
+            search: self.search.as_deref(),
+            groups: self.groups.as_deref(),
+        }
+    }
 }
 
 pub struct UsersPage {
@@ -278,15 +290,13 @@ pub struct UsersPage {
 }
 
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
-    let state = q.state.map(|s| s.as_str());
-    let search = q.search.as_deref();
+    let filter = q.filter();
     let mut rows = store::accounts::list(
         ctx.db.pool(),
         &ListQuery {
             sort: q.sort,
             descending: q.descending,
-            state,
-            search,
+            filter,
             cursor: q.cursor.as_ref(),
             limit: PAGE_SIZE,
         },
@@ -320,13 +330,14 @@ pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> 
         .first()
         .filter(|_| has_prev)
         .map(|r| cursor_at(r, true));
-    let total = store::accounts::count(ctx.db.pool(), state, search, COUNT_CAP + 1).await?;
+    let total = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
+    let capped = (filter.search.is_some() || filter.groups.is_some()) && total > COUNT_CAP;
     Ok(UsersPage {
         rows,
         next,
         prev,
-        total: total.min(COUNT_CAP),
-        total_capped: search.is_some() && total > COUNT_CAP,
+        total: if capped { COUNT_CAP } else { total },
+        total_capped: capped,
     })
 }
 

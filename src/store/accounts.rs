@@ -285,21 +285,34 @@ pub struct Cursor {
     pub before: bool,
 }
 
+/// Which accounts a list shows.
+#[derive(Default, Clone, Copy)]
+pub struct Filter<'a> {
+    pub state: Option<&'a str>,
+    pub search: Option<&'a str>,
+    /// Only members of any of these groups (explicit memberships).
+    pub groups: Option<&'a [String]>,
+}
+
 pub struct ListQuery<'a> {
     pub sort: SortKey,
     pub descending: bool,
-    pub state: Option<&'a str>,
-    pub search: Option<&'a str>,
+    pub filter: Filter<'a>,
     pub cursor: Option<&'a Cursor>,
     pub limit: i64,
 }
 
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>, search: Option<&str>) {
+pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
     qb.push(" WHERE 1 = 1");
-    if let Some(state) = state {
+    if let Some(groups) = filter.groups {
+        qb.push(" AND a.id IN (SELECT account_id FROM memberships WHERE group_id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(groups).unwrap_or_default())
+            .push(")))");
+    }
+    if let Some(state) = filter.state {
         qb.push(" AND a.state = ").push_bind(state.to_owned());
     }
-    if let Some(text) = search {
+    if let Some(text) = filter.search {
         if text.chars().count() >= 3 {
             qb.push(" AND a.seq IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ")
                 .push_bind(fts_phrase(text))
@@ -307,7 +320,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>, search: Opti
         } else {
             // The trigram index needs three characters; shorter text is rare
             // and scans, bounded by the page's LIMIT.
-            let pattern = format!("%{}%", like_escape(text));
+            let pattern = format!("%{}%", super::like_escape(text));
             qb.push(" AND (a.first_name || ' ' || a.last_name LIKE ")
                 .push_bind(pattern.clone())
                 .push(" ESCAPE '\\' OR a.email LIKE ")
@@ -315,12 +328,6 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>, search: Opti
                 .push(" ESCAPE '\\')");
         }
     }
-}
-
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// One page of accounts in keyset order: no OFFSET, so page 1,000 costs what page 1 does.
@@ -334,7 +341,7 @@ pub async fn list(
         "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at, a.group_count,
                 a.sort_name, a.email_key FROM accounts a",
     );
-    push_filters(&mut qb, q.state, q.search);
+    push_filters(&mut qb, &q.filter);
     // Walking backwards (a "Previous" link) reverses the scan, then the rows.
     let reverse = q.cursor.is_some_and(|c| c.before);
     let ascending = q.descending == reverse;
@@ -360,23 +367,18 @@ pub async fn list(
 }
 
 /// How many accounts match, counting at most `cap` so a common search
-/// fragment never counts 100,000 rows. Without a search the count comes from
-/// the per-state counters.
-pub async fn count(
-    e: impl SqliteExecutor<'_>,
-    state: Option<&str>,
-    search: Option<&str>,
-    cap: i64,
-) -> Result<i64, sqlx::Error> {
-    if search.is_none() {
+/// fragment never counts 100,000 rows. Without a search or group the count
+/// comes from the per-state counters.
+pub async fn count(e: impl SqliteExecutor<'_>, filter: &Filter<'_>, cap: i64) -> Result<i64, sqlx::Error> {
+    if filter.search.is_none() && filter.groups.is_none() {
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT coalesce(sum(n), 0) FROM account_counts");
-        if let Some(state) = state {
+        if let Some(state) = filter.state {
             qb.push(" WHERE state = ").push_bind(state.to_owned());
         }
         return qb.build_query_scalar().fetch_one(e).await;
     }
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
-    push_filters(&mut qb, state, search);
+    push_filters(&mut qb, filter);
     qb.push(" LIMIT ").push_bind(cap).push(")");
     qb.build_query_scalar().fetch_one(e).await
 }

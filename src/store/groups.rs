@@ -1,4 +1,4 @@
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 
@@ -9,28 +9,40 @@ pub struct GroupRef {
     pub kind: String,
 }
 
-pub async fn add_member(
-    tx: &mut Tx,
-    group_id: &str,
-    account_id: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) VALUES (?, ?, ?)",
-    )
-    .bind(group_id)
-    .bind(account_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupRow {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub kind: String,
+    pub external_id: Option<String>,
+    pub member_count: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupListRow {
+    pub id: String,
+    pub name: String,
+    pub name_key: String,
+    pub description: Option<String>,
+    pub kind: String,
+    pub member_count: i64,
+    pub product_count: i64,
+}
+
+pub async fn add_member(tx: &mut Tx, group_id: &str, account_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) VALUES (?, ?, ?)")
+        .bind(group_id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// The groups an account is an explicit member of (Developers is implicit).
-pub async fn of_account(
-    e: impl SqliteExecutor<'_>,
-    account_id: &str,
-) -> Result<Vec<GroupRef>, sqlx::Error> {
+pub async fn of_account(e: impl SqliteExecutor<'_>, account_id: &str) -> Result<Vec<GroupRef>, sqlx::Error> {
     sqlx::query_as(
         "SELECT g.id, g.name, g.kind FROM memberships m JOIN groups g ON g.id = m.group_id
          WHERE m.account_id = ? ORDER BY g.name_key",
@@ -40,9 +52,210 @@ pub async fn of_account(
     .await
 }
 
-pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRef>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind FROM groups WHERE id = ?")
-        .bind(id)
-        .fetch_optional(e)
+pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, kind, external_id, member_count, version FROM groups WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await
+}
+
+/// Custom groups for pickers (the Add to group menu, invitations).
+pub async fn custom(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key")
+        .fetch_all(e)
         .await
+}
+
+/// Every group, system ones first, then by name (the Access control tab).
+pub async fn all(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, kind FROM groups ORDER BY kind <> 'system', name_key",
+    )
+    .fetch_all(e)
+    .await
+}
+
+/// One page of the Groups tab in name order, after `after` (a name key).
+pub async fn list(
+    e: impl SqliteExecutor<'_>,
+    search: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<GroupListRow>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count,
+                (SELECT count(*) FROM product_groups pg WHERE pg.group_id = g.id) AS product_count
+         FROM groups g WHERE 1 = 1",
+    );
+    if let Some(s) = search {
+        qb.push(" AND g.name_key LIKE ")
+            .push_bind(format!("%{}%", super::like_escape(&s.to_lowercase())))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some((key, id)) = after {
+        qb.push(" AND (g.kind <> 'system', g.name_key, g.id) > (1, ")
+            .push_bind(key.to_owned())
+            .push(", ")
+            .push_bind(id.to_owned())
+            .push(")");
+    }
+    qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
+        .push_bind(limit + 1);
+    qb.build_query_as().fetch_all(e).await
+}
+
+pub async fn id_taken(e: impl SqliteExecutor<'_>, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)")
+        .bind(id)
+        .fetch_one(e)
+        .await
+}
+
+pub async fn name_taken(e: impl SqliteExecutor<'_>, key: &str, except: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE name_key = ? AND id <> ?)")
+        .bind(key)
+        .bind(except)
+        .fetch_one(e)
+        .await
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    id: &str,
+    name: &str,
+    description: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO groups (id, name, name_key, description, kind, created_at) VALUES (?, ?, ?, ?, 'custom', ?)",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(description)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(tx: &mut Tx, id: &str, name: &str, description: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE groups SET name = ?, name_key = ?, description = ?, version = version + 1
+         WHERE id = ? AND kind = 'custom'",
+    )
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(description)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Memberships and product grants that go with a group (for the delete page).
+pub async fn dependants(e: impl SqliteExecutor<'_>, id: &str) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT member_count FROM groups WHERE id = ?1),
+                (SELECT count(*) FROM product_groups WHERE group_id = ?1)",
+    )
+    .bind(id)
+    .fetch_one(e)
+    .await
+}
+
+pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM groups WHERE id = ? AND kind = 'custom'")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+// ---- bulk membership changes ----------------------------------------------------
+// A selection of accounts is first put in the temporary table `selected`,
+// so that adding, removing and toggling are one statement each whatever the
+// size of the selection, and the audit log can name every account in one
+// more statement.
+
+/// Which accounts a bulk change applies to.
+pub enum Selection<'a> {
+    Ids(&'a [String]),
+    /// Every account matching the Users tab's search and state filter.
+    Matching(super::accounts::Filter<'a>),
+}
+
+/// Fills `temp.selected` with the (existing) accounts of the selection;
+/// returns how many there are.
+pub async fn select(tx: &mut Tx, selection: &Selection<'_>) -> Result<u64, sqlx::Error> {
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS selected (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM temp.selected").execute(&mut **tx).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO temp.selected (id) SELECT a.id FROM accounts a");
+    match selection {
+        Selection::Ids(ids) => {
+            qb.push(" WHERE a.id IN (SELECT value FROM json_each(")
+                .push_bind(serde_json::to_string(ids).unwrap_or_default())
+                .push("))");
+        }
+        Selection::Matching(filter) => super::accounts::push_filters(&mut qb, filter),
+    }
+    Ok(qb.build().execute(&mut **tx).await?.rows_affected())
+}
+
+/// G5: selected members leave the group, selected non-members join it.
+/// Returns (added, removed).
+pub async fn toggle_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<(u64, u64), sqlx::Error> {
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS was_member (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM temp.was_member").execute(&mut **tx).await?;
+    sqlx::query(
+        "INSERT INTO temp.was_member (id) SELECT m.account_id FROM memberships m
+         JOIN temp.selected s ON s.id = m.account_id WHERE m.group_id = ?",
+    )
+    .bind(group_id)
+    .execute(&mut **tx)
+    .await?;
+    let removed = sqlx::query(
+        "DELETE FROM memberships WHERE group_id = ? AND account_id IN (SELECT id FROM temp.was_member)",
+    )
+    .bind(group_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let added = sqlx::query(
+        "INSERT INTO memberships (group_id, account_id, created_at)
+         SELECT ?, s.id, ? FROM temp.selected s WHERE s.id NOT IN (SELECT id FROM temp.was_member)",
+    )
+    .bind(group_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok((added, removed))
+}
+
+/// Adds the selected accounts that are not members yet; returns how many.
+pub async fn add_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) SELECT ?, id, ? FROM temp.selected",
+    )
+    .bind(group_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Removes the selected accounts from the group; returns how many were members.
+pub async fn remove_selected(tx: &mut Tx, group_id: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM memberships WHERE group_id = ? AND account_id IN (SELECT id FROM temp.selected)")
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
 }

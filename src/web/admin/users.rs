@@ -166,6 +166,7 @@ pub async fn list(
             descending: desc,
             state,
             search: (!q.is_empty()).then(|| q.clone()),
+            groups: None,
             cursor: cursor.clone(),
         },
     )

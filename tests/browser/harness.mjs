@@ -1,0 +1,145 @@
+// Shared set-up for the browser tests: a portal on a fresh database and a
+// free loopback port, Debian's Chromium driven by playwright-core, and axe.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+import axe from 'axe-core';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const ADMIN = { email: 'admin@example.org', password: 'violet tractor harbour 42' };
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
+
+/** Starts the portal binary; resolves once /healthz answers 200. */
+export async function startPortal() {
+  const bin = resolve(REPO_ROOT, process.env.PORTAL_BIN ?? 'target/debug/portal');
+  const dir = await mkdtemp(join(tmpdir(), 'portal-browser-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, [], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      BIND: `127.0.0.1:${port}`,
+      BASE_URL: baseUrl,
+      DATA_DIR: dir,
+      DATABASE_URL: `sqlite://${join(dir, 'portal.db')}`,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+  });
+  // Kept so a failed start says why instead of just timing out.
+  let log = '';
+  child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-8000); });
+  let exited = null;
+  const exit = new Promise((ok) => child.once('exit', (code, signal) => { exited = { code, signal }; ok(); }));
+  child.once('error', (err) => { exited = { error: err.message }; });
+
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exit.then(() => true), sleep(5000, false)]);
+      if (!killed) { child.kill('SIGKILL'); await exit; }
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`portal exited during start-up (${JSON.stringify(exited)}):\n${log}`);
+    }
+    try {
+      const res = await fetch(`${baseUrl}/healthz`);
+      if (res.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`portal did not answer /healthz within 30 s:\n${log}`);
+    }
+    await sleep(100);
+  }
+  return { baseUrl, stop, log: () => log };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** A fresh context (own cookies) whose relative URLs go to the portal. */
+export async function newPage(browser, baseUrl, options = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, ...options });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  // A CSP refusal or a broken stylesheet shows only in the console or the
+  // network log. The document's own 4xx (a form with errors) is expected,
+  // and Chromium asks for /favicon.ico by itself, which the app has not got.
+  page.consoleErrors = [];
+  const keep = (text) => page.consoleErrors.push(text);
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) keep(m.text());
+  });
+  page.on('pageerror', (e) => keep(String(e)));
+  page.on('requestfailed', (r) => keep(`${r.url()}: ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.request().isNavigationRequest()) keep(`${r.url()}: HTTP ${r.status()}`);
+  });
+  return page;
+}
+
+export async function signIn(page, { email, password } = ADMIN) {
+  await page.goto('/admin/sign-in');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Fills and submits Add user; the app then shows the account page. */
+export async function addUser(page, { email, password, firstName, lastName }) {
+  await page.goto('/admin/users/add');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('First name', { exact: true }).fill(firstName);
+  await page.getByLabel('Last name', { exact: true }).fill(lastName);
+  await page.getByRole('button', { name: 'Add user' }).click();
+}
+
+/**
+ * Runs axe on the current page and returns the serious and critical
+ * violations. page.evaluate goes through DevTools, which the page's CSP
+ * (script-src 'self') does not govern, so the page is tested as served.
+ */
+export async function seriousViolations(page) {
+  const hasAxe = await page.evaluate(() => typeof window.axe === 'object');
+  if (!hasAxe) await page.evaluate(`${axe.source}\n;void 0`);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+export function describeViolations(violations) {
+  return violations
+    .map((v) => `- ${v.id} (${v.impact}): ${v.help}\n  ${v.helpUrl}\n` +
+      v.nodes.map((n) => `    at ${n.target.join(' ')}\n      ${n.failureSummary.replace(/\n/g, '\n      ')}`).join('\n'))
+    .join('\n');
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test suite in one command, on a fresh Debian machine as root:
+# the Rust tests, then the console in a real browser (Debian's Chromium,
+# since no browser build can be downloaded here).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+export DEBIAN_FRONTEND=noninteractive
+apt_updated=
+apt_install() {
+  if [[ -z $apt_updated ]]; then apt-get update -qq; apt_updated=1; fi
+  apt-get install -y -qq --no-install-recommends "$@"
+}
+
+section "Tools"
+CHROMIUM_BIN=${CHROMIUM_BIN:-/usr/bin/chromium}
+if [[ ! -x $CHROMIUM_BIN ]]; then
+  echo "installing chromium"
+  apt_install chromium
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installing nodejs and npm"
+  apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if (( node_major < 20 )); then
+  echo "Node.js $(node --version) is too old: playwright-core needs 20 or later" >&2
+  exit 1
+fi
+echo "node $(node --version), $("$CHROMIUM_BIN" --version 2>/dev/null), $(cargo --version)"
+
+section "Browser test dependencies (npm ci)"
+# npm ci starts from scratch each time; skip it while the install still
+# matches the lockfile so repeated local runs stay quick.
+lock=tests/browser/package-lock.json
+stamp=tests/browser/node_modules/.package-lock.json
+if [[ -f $stamp && $stamp -nt $lock && $stamp -nt tests/browser/package.json ]]; then
+  echo "node_modules is up to date"
+else
+  (cd tests/browser && npm ci --no-audit --no-fund)
+fi
+
+section "Rust tests (cargo test --all-targets)"
+cargo test --all-targets
+
+section "Build the portal binary"
+cargo build --bin portal
+
+section "Browser tests (node --test)"
+# One file at a time: each starts its own portal and Chromium, and two of
+# those at once on a 2-core machine makes timings flaky.
+export CHROMIUM_BIN PORTAL_BIN=${PORTAL_BIN:-${CARGO_TARGET_DIR:-target}/debug/portal}
+node --test --test-concurrency=1 tests/browser/*.test.mjs
+
+section "All tests passed"
