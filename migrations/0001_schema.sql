@@ -226,6 +226,8 @@ CREATE TABLE audit_subjects (
     name      TEXT NOT NULL,
     PRIMARY KEY (kind, subject_id, audit_id)
 ) WITHOUT ROWID;
+CREATE INDEX audit_subjects_by_entry ON audit_subjects (audit_id);
+CREATE INDEX audit_log_by_action ON audit_log (action, id);
 
 INSERT INTO groups (id, name, name_key, description, kind, created_at) VALUES
   ('administrators', 'Administrators', 'administrators',

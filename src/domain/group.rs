@@ -92,7 +92,11 @@ pub fn slug(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_owned();
-    if out.is_empty() { super::ids::new_id() } else { out }
+    if out.is_empty() {
+        super::ids::new_id()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ impl Viewer {
             Self::Administrator => None,
             Self::Anonymous => Some(vec![GUESTS.to_owned()]),
             Self::Developer { active: false, .. } => Some(Vec::new()),
-            Self::Developer { active: true, groups } => {
+            Self::Developer {
+                active: true,
+                groups,
+            } => {
                 let mut all = Vec::with_capacity(groups.len() + 1);
                 all.push(DEVELOPERS.to_owned());
                 all.extend(groups.iter().cloned());
@@ -33,7 +36,10 @@ impl Viewer {
 
     /// Visitors may look but never subscribe (P3, P4).
     pub fn may_subscribe(&self) -> bool {
-        matches!(self, Self::Developer { active: true, .. } | Self::Administrator)
+        matches!(
+            self,
+            Self::Developer { active: true, .. } | Self::Administrator
+        )
     }
 }
 
@@ -47,7 +53,11 @@ pub fn can_see(viewer: &Viewer, published: bool, access_groups: &[&str]) -> bool
 
 /// The groups that grant this viewer sight of the product ("why can she see
 /// this?"); empty when none does.
-pub fn granting_groups<'a>(viewer: &Viewer, published: bool, access_groups: &[&'a str]) -> Vec<&'a str> {
+pub fn granting_groups<'a>(
+    viewer: &Viewer,
+    published: bool,
+    access_groups: &[&'a str],
+) -> Vec<&'a str> {
     match viewer.effective_groups() {
         Some(groups) if published => access_groups
             .iter()
@@ -77,22 +87,118 @@ mod tests {
         };
         // (viewer, published, access groups, sees?)
         let cases: Vec<(&str, Viewer, bool, Vec<&str>, bool)> = vec![
-            ("anonymous, guests, published", Viewer::Anonymous, true, vec!["guests"], true),
-            ("anonymous, guests, unpublished", Viewer::Anonymous, false, vec!["guests"], false),
-            ("anonymous, developers only", Viewer::Anonymous, true, vec!["developers"], false),
-            ("anonymous, custom group", Viewer::Anonymous, true, vec!["partners"], false),
-            ("anonymous, no grants", Viewer::Anonymous, true, vec![], false),
-            ("developer, developers", dev(&[]), true, vec!["developers"], true),
-            ("developer, developers, unpublished", dev(&[]), false, vec!["developers"], false),
-            ("developer, guests only", dev(&[]), true, vec!["guests"], false),
-            ("developer in group", dev(&["partners"]), true, vec!["partners"], true),
-            ("developer in group, unpublished", dev(&["partners"]), false, vec!["partners"], false),
-            ("developer not in group", dev(&["other"]), true, vec!["partners"], false),
-            ("developer, no grants", dev(&["partners"]), true, vec![], false),
-            ("blocked developer in group", blocked.clone(), true, vec!["partners"], false),
-            ("blocked developer, developers", blocked, true, vec!["developers"], false),
-            ("administrator, no grants, unpublished", Viewer::Administrator, false, vec![], true),
-            ("administrator, published", Viewer::Administrator, true, vec!["partners"], true),
+            (
+                "anonymous, guests, published",
+                Viewer::Anonymous,
+                true,
+                vec!["guests"],
+                true,
+            ),
+            (
+                "anonymous, guests, unpublished",
+                Viewer::Anonymous,
+                false,
+                vec!["guests"],
+                false,
+            ),
+            (
+                "anonymous, developers only",
+                Viewer::Anonymous,
+                true,
+                vec!["developers"],
+                false,
+            ),
+            (
+                "anonymous, custom group",
+                Viewer::Anonymous,
+                true,
+                vec!["partners"],
+                false,
+            ),
+            (
+                "anonymous, no grants",
+                Viewer::Anonymous,
+                true,
+                vec![],
+                false,
+            ),
+            (
+                "developer, developers",
+                dev(&[]),
+                true,
+                vec!["developers"],
+                true,
+            ),
+            (
+                "developer, developers, unpublished",
+                dev(&[]),
+                false,
+                vec!["developers"],
+                false,
+            ),
+            (
+                "developer, guests only",
+                dev(&[]),
+                true,
+                vec!["guests"],
+                false,
+            ),
+            (
+                "developer in group",
+                dev(&["partners"]),
+                true,
+                vec!["partners"],
+                true,
+            ),
+            (
+                "developer in group, unpublished",
+                dev(&["partners"]),
+                false,
+                vec!["partners"],
+                false,
+            ),
+            (
+                "developer not in group",
+                dev(&["other"]),
+                true,
+                vec!["partners"],
+                false,
+            ),
+            (
+                "developer, no grants",
+                dev(&["partners"]),
+                true,
+                vec![],
+                false,
+            ),
+            (
+                "blocked developer in group",
+                blocked.clone(),
+                true,
+                vec!["partners"],
+                false,
+            ),
+            (
+                "blocked developer, developers",
+                blocked,
+                true,
+                vec!["developers"],
+                false,
+            ),
+            (
+                "administrator, no grants, unpublished",
+                Viewer::Administrator,
+                false,
+                vec![],
+                true,
+            ),
+            (
+                "administrator, published",
+                Viewer::Administrator,
+                true,
+                vec!["partners"],
+                true,
+            ),
         ];
         for (name, viewer, published, groups, expected) in cases {
             assert_eq!(can_see(&viewer, published, &groups), expected, "{name}");
@@ -108,12 +214,21 @@ mod tests {
     fn only_signed_in_active_people_subscribe() {
         assert!(!Viewer::Anonymous.may_subscribe());
         assert!(dev(&[]).may_subscribe());
-        assert!(!Viewer::Developer { active: false, groups: vec![] }.may_subscribe());
+        assert!(
+            !Viewer::Developer {
+                active: false,
+                groups: vec![]
+            }
+            .may_subscribe()
+        );
     }
 
     #[test]
     fn granting_groups_name_every_reason() {
         let v = dev(&["a", "b"]);
-        assert_eq!(granting_groups(&v, true, &["developers", "b", "c"]), ["developers", "b"]);
+        assert_eq!(
+            granting_groups(&v, true, &["developers", "b", "c"]),
+            ["developers", "b"]
+        );
     }
 }

@@ -253,6 +253,10 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     })
 }
 
+pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, ServiceError> {
+    Ok(store::accounts::by_ids(ctx.db.pool(), ids).await?)
+}
+
 // ---- the Users tab -----------------------------------------------------------
 
 pub const PAGE_SIZE: i64 = 50;

@@ -57,7 +57,7 @@ pub async fn record<B: Serialize, A: Serialize>(
     subjects: &[Subject<'_>],
     before: Option<&B>,
     after: Option<&A>,
-) -> Result<(), sqlx::Error> {
+) -> Result<i64, sqlx::Error> {
     store::audit::record(
         tx,
         &store::audit::NewEntry {

@@ -4,10 +4,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
 pub mod error;
+pub mod groups;
 pub mod passwords;
+pub mod products;
+pub mod visibility;
 
 pub use audit::Actor;
 pub use error::ServiceError;

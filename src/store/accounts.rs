@@ -249,6 +249,22 @@ pub async fn count_admins(e: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error
         .await
 }
 
+/// Accounts by id (at most 500), in name order.
+pub async fn by_ids(
+    e: impl SqliteExecutor<'_>,
+    ids: &[String],
+) -> Result<Vec<AccountSummary>, sqlx::Error> {
+    let ids: Vec<&String> = ids.iter().take(500).collect();
+    sqlx::query_as(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at, a.group_count,
+                a.sort_name, a.email_key
+         FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.sort_name, a.id",
+    )
+    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .fetch_all(e)
+    .await
+}
+
 // ---- the Users tab -----------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,7 +385,11 @@ pub async fn list(
 /// How many accounts match, counting at most `cap` so a common search
 /// fragment never counts 100,000 rows. Without a search or group the count
 /// comes from the per-state counters.
-pub async fn count(e: impl SqliteExecutor<'_>, filter: &Filter<'_>, cap: i64) -> Result<i64, sqlx::Error> {
+pub async fn count(
+    e: impl SqliteExecutor<'_>,
+    filter: &Filter<'_>,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
     if filter.search.is_none() && filter.groups.is_none() {
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT coalesce(sum(n), 0) FROM account_counts");
         if let Some(state) = filter.state {

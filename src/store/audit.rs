@@ -33,7 +33,8 @@ pub struct Entry {
     pub after_json: Option<String>,
 }
 
-pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
+/// Writes an entry and its subjects; returns the entry's id.
+pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO audit_log (at, actor_id, actor_label, channel, action, summary, before_json, after_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -59,7 +60,7 @@ pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
         .execute(&mut **tx)
         .await?;
     }
-    Ok(())
+    Ok(id)
 }
 
 /// The newest entries about one entity, for its page's history.
@@ -78,5 +79,146 @@ pub async fn for_subject(
     .bind(id)
     .bind(limit)
     .fetch_all(e)
+    .await
+}
+
+// ---- the Audit log tab -------------------------------------------------------
+
+/// One entity an entry concerns, as read back for display.
+#[derive(Debug, Clone, FromRow)]
+pub struct SubjectRow {
+    pub audit_id: i64,
+    pub kind: String,
+    pub subject_id: String,
+    pub name: String,
+}
+
+/// Which entries the full log shows; every part is optional and they combine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogFilter<'a> {
+    /// Case-insensitive fragment of the name of an account the entry concerns.
+    pub account: Option<&'a str>,
+    pub group: Option<&'a str>,
+    pub product: Option<&'a str>,
+    /// Start of the action code, e.g. `account.`.
+    pub action_prefix: Option<&'a str>,
+    /// One entity, by kind and id.
+    pub subject: Option<(&'a str, &'a str)>,
+}
+
+/// Where a page of the log starts, as keyset on `audit_log.id` (newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogPosition {
+    /// Entries older than this id (the next page).
+    OlderThan(i64),
+    /// Entries newer than this id (the previous page).
+    NewerThan(i64),
+}
+
+/// `text` with LIKE's wildcards escaped (with `ESCAPE '\'`).
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One page of the log, newest first, by keyset on the id (never OFFSET).
+/// Returns up to `limit` rows in display order.
+pub async fn list(
+    e: impl SqliteExecutor<'_>,
+    filter: &LogFilter<'_>,
+    position: Option<LogPosition>,
+    limit: i64,
+) -> Result<Vec<Entry>, sqlx::Error> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT l.id, l.at, l.actor_label, l.channel, l.action, l.summary, l.before_json, l.after_json",
+    );
+    // The column the keyset walks: with one entity, its range of the
+    // primary key (kind, subject_id, audit_id) drives the query, so a rare
+    // entity's history never scans the whole log (as EXISTS per entry would).
+    let key = if let Some((kind, id)) = filter.subject {
+        qb.push(" FROM audit_subjects s JOIN audit_log l ON l.id = s.audit_id WHERE s.kind = ")
+            .push_bind(kind.to_owned())
+            .push(" AND s.subject_id = ")
+            .push_bind(id.to_owned());
+        "s.audit_id"
+    } else {
+        qb.push(" FROM audit_log l WHERE 1 = 1");
+        "l.id"
+    };
+    for (kind, text) in [
+        ("account", filter.account),
+        ("group", filter.group),
+        ("product", filter.product),
+    ] {
+        if let Some(text) = text {
+            // The subjects of one kind are a range of the primary key, read
+            // once into a set; a correlated EXISTS would rescan it per entry.
+            // LIKE ignores case (of ASCII letters).
+            qb.push(" AND l.id IN (SELECT n.audit_id FROM audit_subjects n WHERE n.kind = ")
+                .push_bind(kind)
+                .push(" AND n.name LIKE ")
+                .push_bind(format!("%{}%", like_escape(text)))
+                .push(" ESCAPE '\\')");
+        }
+    }
+    if let Some(prefix) = filter.action_prefix {
+        qb.push(" AND l.action LIKE ")
+            .push_bind(format!("{}%", like_escape(prefix)))
+            .push(" ESCAPE '\\'");
+    }
+    let newer = matches!(position, Some(LogPosition::NewerThan(_)));
+    match position {
+        Some(LogPosition::OlderThan(id)) => {
+            qb.push(format!(" AND {key} < ")).push_bind(id);
+        }
+        Some(LogPosition::NewerThan(id)) => {
+            qb.push(format!(" AND {key} > ")).push_bind(id);
+        }
+        None => {}
+    }
+    // Walking back towards newer entries scans upwards, then flips the rows.
+    let dir = if newer { "ASC" } else { "DESC" };
+    qb.push(format!(" ORDER BY {key} {dir} LIMIT "))
+        .push_bind(limit);
+    let mut rows: Vec<Entry> = qb.build_query_as().fetch_all(e).await?;
+    if newer {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// The subjects of many entries in one query (no query per entry).
+pub async fn subjects_of(
+    e: impl SqliteExecutor<'_>,
+    audit_ids: &[i64],
+) -> Result<Vec<SubjectRow>, sqlx::Error> {
+    if audit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT s.audit_id, s.kind, s.subject_id, s.name FROM audit_subjects s WHERE s.audit_id IN (",
+    );
+    let mut ids = qb.separated(", ");
+    for id in audit_ids {
+        ids.push_bind(*id);
+    }
+    qb.push(") ORDER BY s.audit_id DESC, s.kind, s.name");
+    qb.build_query_as().fetch_all(e).await
+}
+
+/// The latest name the log knows an entity by (it may since have been deleted).
+pub async fn subject_name(
+    e: impl SqliteExecutor<'_>,
+    kind: &str,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT name FROM audit_subjects WHERE kind = ? AND subject_id = ?
+         ORDER BY audit_id DESC LIMIT 1",
+    )
+    .bind(kind)
+    .bind(id)
+    .fetch_optional(e)
     .await
 }

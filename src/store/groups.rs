@@ -31,18 +31,28 @@ pub struct GroupListRow {
     pub product_count: i64,
 }
 
-pub async fn add_member(tx: &mut Tx, group_id: &str, account_id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) VALUES (?, ?, ?)")
-        .bind(group_id)
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+pub async fn add_member(
+    tx: &mut Tx,
+    group_id: &str,
+    account_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) VALUES (?, ?, ?)",
+    )
+    .bind(group_id)
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
 /// The groups an account is an explicit member of (Developers is implicit).
-pub async fn of_account(e: impl SqliteExecutor<'_>, account_id: &str) -> Result<Vec<GroupRef>, sqlx::Error> {
+pub async fn of_account(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Vec<GroupRef>, sqlx::Error> {
     sqlx::query_as(
         "SELECT g.id, g.name, g.kind FROM memberships m JOIN groups g ON g.id = m.group_id
          WHERE m.account_id = ? ORDER BY g.name_key",
@@ -70,11 +80,9 @@ pub async fn custom(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::E
 
 /// Every group, system ones first, then by name (the Access control tab).
 pub async fn all(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, kind FROM groups ORDER BY kind <> 'system', name_key",
-    )
-    .fetch_all(e)
-    .await
+    sqlx::query_as("SELECT id, name, kind FROM groups ORDER BY kind <> 'system', name_key")
+        .fetch_all(e)
+        .await
 }
 
 /// One page of the Groups tab in name order, after `after` (a name key).
@@ -113,7 +121,11 @@ pub async fn id_taken(e: impl SqliteExecutor<'_>, id: &str) -> Result<bool, sqlx
         .await
 }
 
-pub async fn name_taken(e: impl SqliteExecutor<'_>, key: &str, except: &str) -> Result<bool, sqlx::Error> {
+pub async fn name_taken(
+    e: impl SqliteExecutor<'_>,
+    key: &str,
+    except: &str,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE name_key = ? AND id <> ?)")
         .bind(key)
         .bind(except)
@@ -141,7 +153,12 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn update(tx: &mut Tx, id: &str, name: &str, description: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn update(
+    tx: &mut Tx,
+    id: &str,
+    name: &str,
+    description: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE groups SET name = ?, name_key = ?, description = ?, version = version + 1
          WHERE id = ? AND kind = 'custom'",
@@ -190,11 +207,17 @@ pub enum Selection<'a> {
 /// Fills `temp.selected` with the (existing) accounts of the selection;
 /// returns how many there are.
 pub async fn select(tx: &mut Tx, selection: &Selection<'_>) -> Result<u64, sqlx::Error> {
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS selected (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS selected (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM temp.selected")
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM temp.selected").execute(&mut **tx).await?;
-    let mut qb = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO temp.selected (id) SELECT a.id FROM accounts a");
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT OR IGNORE INTO temp.selected (id) SELECT a.id FROM accounts a",
+    );
     match selection {
         Selection::Ids(ids) => {
             qb.push(" WHERE a.id IN (SELECT value FROM json_each(")
@@ -208,11 +231,19 @@ pub async fn select(tx: &mut Tx, selection: &Selection<'_>) -> Result<u64, sqlx:
 
 /// G5: selected members leave the group, selected non-members join it.
 /// Returns (added, removed).
-pub async fn toggle_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<(u64, u64), sqlx::Error> {
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS was_member (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+pub async fn toggle_selected(
+    tx: &mut Tx,
+    group_id: &str,
+    now: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS was_member (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM temp.was_member")
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM temp.was_member").execute(&mut **tx).await?;
     sqlx::query(
         "INSERT INTO temp.was_member (id) SELECT m.account_id FROM memberships m
          JOIN temp.selected s ON s.id = m.account_id WHERE m.group_id = ?",
@@ -258,4 +289,56 @@ pub async fn remove_selected(tx: &mut Tx, group_id: &str) -> Result<u64, sqlx::E
         .execute(&mut **tx)
         .await?
         .rows_affected())
+}
+
+/// Names every selected account as a subject of audit entry `audit_id`.
+pub async fn audit_selected(tx: &mut Tx, audit_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO audit_subjects (audit_id, kind, subject_id, name)
+         SELECT ?, 'account', a.id, a.email FROM temp.selected s JOIN accounts a ON a.id = s.id",
+    )
+    .bind(audit_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Which of `ids` are members of the group.
+pub async fn members_among(
+    e: impl SqliteExecutor<'_>,
+    group_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT account_id FROM memberships WHERE group_id = ? AND account_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(group_id)
+    .bind(serde_json::to_string(ids).unwrap_or_default())
+    .fetch_all(e)
+    .await
+}
+
+pub async fn system(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, kind FROM groups WHERE kind = 'system' ORDER BY name_key")
+        .fetch_all(e)
+        .await
+}
+
+pub async fn find_not_granted(
+    e: impl SqliteExecutor<'_>,
+    product_id: &str,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<GroupRef>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.kind FROM groups g
+         WHERE g.name_key LIKE ? ESCAPE '\\'
+           AND NOT EXISTS (SELECT 1 FROM product_groups pg WHERE pg.product_id = ? AND pg.group_id = g.id)
+         ORDER BY g.kind <> 'system', g.name_key LIMIT ?",
+    )
+    .bind(format!("%{}%", super::like_escape(&text.to_lowercase())))
+    .bind(product_id)
+    .bind(limit)
+    .fetch_all(e)
+    .await
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod groups;
+pub mod products;
 pub mod settings;
 
 use std::str::FromStr;
@@ -68,5 +69,7 @@ pub(crate) fn fts_phrase(text: &str) -> String {
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 pub(crate) fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -43,7 +43,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 tracing::warn!(path = %req.path(), "refused: CSRF token missing or wrong");
                 return Err(WebError::Csrf);
             }
-            serde_urlencoded::from_bytes(&body)
+            // serde_html_form reads repeated keys (ticked checkboxes) into a Vec.
+            serde_html_form::from_bytes(&body)
                 .map(Form)
                 .map_err(|_| WebError::BadRequest)
         })

@@ -2,8 +2,11 @@
 //! port with a fresh database and talks HTTP to it.
 
 mod access;
+mod audit_log;
 mod durability;
+mod groups;
 mod helpers;
+mod products;
 mod security;
 mod sign_in;
 mod users;

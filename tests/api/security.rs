@@ -216,22 +216,34 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
     let app = spawn_app().await;
     let c = browser();
     let lock = || async {
-        sqlx::query_as::<_, (i64, i64)>("SELECT failed_signins, locked_until FROM accounts WHERE email_key = ?")
-            .bind(ADMIN_EMAIL)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap()
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT failed_signins, locked_until FROM accounts WHERE email_key = ?",
+        )
+        .bind(ADMIN_EMAIL)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
     };
     for _ in 0..4 {
-        let r = app.sign_in(&c, ADMIN_EMAIL, "wrong password number x").await;
+        let r = app
+            .sign_in(&c, ADMIN_EMAIL, "wrong password number x")
+            .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    assert!(lock().await.1 <= portal::clock::now(), "four failures cost no wait");
-    let wrong = app.sign_in(&c, ADMIN_EMAIL, "wrong password number y").await;
+    assert!(
+        lock().await.1 <= portal::clock::now(),
+        "four failures cost no wait"
+    );
+    let wrong = app
+        .sign_in(&c, ADMIN_EMAIL, "wrong password number y")
+        .await;
     let wrong_html = wrong.text().await.unwrap();
     let (failures, until) = lock().await;
     assert_eq!(failures, 5);
-    assert!(until > portal::clock::now() - 1, "the fifth failure makes the next attempt wait");
+    assert!(
+        until > portal::clock::now() - 1,
+        "the fifth failure makes the next attempt wait"
+    );
 
     // While the account waits, even the right password is refused, and the
     // refusal reads exactly like a wrong password. (The wait is stretched
@@ -243,10 +255,17 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
         .await
         .unwrap();
     let r = app.sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "even the right password waits");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "even the right password waits"
+    );
     let token = |html: &str| input_value(html, "input[name=csrf_token]").unwrap();
     let throttled = r.text().await.unwrap();
-    assert_eq!(throttled.replace(&token(&throttled), ""), wrong_html.replace(&token(&wrong_html), ""));
+    assert_eq!(
+        throttled.replace(&token(&throttled), ""),
+        wrong_html.replace(&token(&wrong_html), "")
+    );
 
     sqlx::query("UPDATE accounts SET locked_until = ? WHERE email_key = ?")
         .bind(portal::clock::now() - 1)
@@ -255,7 +274,11 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
         .await
         .unwrap();
     let r = app.sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "after the wait the right password works");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "after the wait the right password works"
+    );
     assert_eq!(lock().await.0, 0, "success resets the count");
 }
 

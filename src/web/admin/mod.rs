@@ -2,9 +2,11 @@
 //! `require_admin`, so a route added later is protected without anyone
 //! remembering to protect it (deny by default, S-13).
 
+mod audit;
+mod groups;
 mod guard;
+mod products;
 mod sign_in;
-mod soon;
 mod users;
 
 use actix_session::Session;
@@ -26,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("", web::get().to(users::home))
                     .route("/", web::get().to(users::home))
                     .route("/sign-out", web::post().to(sign_in::sign_out))
+                    .route("/audit", web::get().to(audit::list))
+                    .route("/audit.csv", web::get().to(audit::csv))
                     .route("/users", web::get().to(users::list))
                     .route("/users/add", web::get().to(users::add_form))
                     .route("/users/add", web::post().to(users::add))
@@ -35,8 +39,51 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/users/{id}/delete", web::get().to(users::delete_confirm))
                     .route("/users/{id}/delete", web::post().to(users::delete))
                     .route("/users/{id}/password", web::post().to(users::set_password))
-                    .route("/groups", web::get().to(soon::groups))
-                    .route("/products", web::get().to(soon::products))
+                    .route("/users/toggle", web::post().to(users::toggle))
+                    .route("/groups", web::get().to(groups::list))
+                    .route("/groups/add", web::get().to(groups::add_form))
+                    .route("/groups/add", web::post().to(groups::add))
+                    .route("/groups/{id}", web::get().to(groups::show))
+                    .route("/groups/{id}", web::post().to(groups::update))
+                    .route("/groups/{id}/members", web::get().to(groups::members))
+                    .route(
+                        "/groups/{id}/members/add",
+                        web::post().to(groups::add_members),
+                    )
+                    .route(
+                        "/groups/{id}/members/remove",
+                        web::post().to(groups::remove_members),
+                    )
+                    .route("/groups/{id}/delete", web::get().to(groups::delete_confirm))
+                    .route("/groups/{id}/delete", web::post().to(groups::delete))
+                    .route("/products", web::get().to(products::list))
+                    .route("/products/add", web::get().to(products::add_form))
+                    .route("/products/add", web::post().to(products::add))
+                    .route("/products/{id}", web::get().to(products::show))
+                    .route("/products/{id}", web::post().to(products::update))
+                    .route("/products/{id}/publish", web::post().to(products::publish))
+                    .route(
+                        "/products/{id}/unpublish",
+                        web::post().to(products::unpublish),
+                    )
+                    .route("/products/{id}/access", web::get().to(products::access))
+                    .route(
+                        "/products/{id}/access",
+                        web::post().to(products::save_access),
+                    )
+                    .route(
+                        "/products/{id}/access/add",
+                        web::post().to(products::add_group),
+                    )
+                    .route(
+                        "/products/{id}/access/remove",
+                        web::post().to(products::remove_group),
+                    )
+                    .route(
+                        "/products/{id}/delete",
+                        web::get().to(products::delete_confirm),
+                    )
+                    .route("/products/{id}/delete", web::post().to(products::delete))
                     .default_service(web::to(not_found)),
             ),
     );

@@ -10,7 +10,7 @@ use super::{Chrome, CurrentAdmin};
 use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::{AccountState, Password};
-use crate::services::{Ctx, ServiceError, accounts};
+use crate::services::{Ctx, ServiceError, accounts, groups, visibility};
 use crate::store::accounts::{AccountSummary, Cursor, SortKey};
 use crate::store::audit::Entry;
 use crate::store::groups::GroupRef;
@@ -39,6 +39,9 @@ pub struct ListParams {
     before: Option<String>,
     #[serde(default)]
     id: String,
+    /// `page` ticks every row of this page (works without JavaScript).
+    #[serde(default)]
+    select: String,
 }
 
 pub struct SortLink {
@@ -89,6 +92,12 @@ struct ListPage {
     prev_url: Option<String>,
     first_url: Option<String>,
     states: Vec<(&'static str, &'static str)>,
+    /// The Add to group menu: custom groups only (G5).
+    custom_groups: Vec<crate::store::groups::GroupRef>,
+    select_all: bool,
+    this_url: String,
+    select_all_url: String,
+    filtered: bool,
 }
 
 fn parse_sort(s: &str) -> SortKey {
@@ -109,6 +118,18 @@ fn sort_name(k: SortKey) -> &'static str {
 
 /// Builds a Users-tab URL that keeps the current search and filter.
 fn list_url(q: &str, state: &str, sort: SortKey, desc: bool, cursor: Option<&Cursor>) -> String {
+    list_url_for("/admin/users", q, state, sort, desc, cursor)
+}
+
+/// A URL of an account list at `base` that keeps search, filter, sort and position.
+pub(super) fn list_url_for(
+    base: &str,
+    q: &str,
+    state: &str,
+    sort: SortKey,
+    desc: bool,
+    cursor: Option<&Cursor>,
+) -> String {
     let mut pairs: Vec<(&str, String)> = Vec::new();
     if !q.is_empty() {
         pairs.push(("q", q.to_owned()));
@@ -128,9 +149,9 @@ fn list_url(q: &str, state: &str, sort: SortKey, desc: bool, cursor: Option<&Cur
     }
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     if query.is_empty() {
-        "/admin/users".into()
+        base.to_owned()
     } else {
-        format!("/admin/users?{query}")
+        format!("{base}?{query}")
     }
 }
 
@@ -202,8 +223,18 @@ pub async fn list(
             }
         })
         .collect();
+    let this_url = list_url(&q, state_param, sort, desc, cursor.as_ref());
+    let select_all_url = format!(
+        "{this_url}{}select=page",
+        if this_url.contains('?') { "&" } else { "?" }
+    );
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "users"),
+        custom_groups: groups::custom(&ctx).await?,
+        select_all: p.select == "page",
+        this_url,
+        select_all_url,
+        filtered: !q.is_empty() || state.is_some(),
         next_url: result
             .next
             .as_ref()
@@ -309,6 +340,9 @@ struct ShowPage {
     history: Vec<HistoryRow>,
     is_self: bool,
     password_error: String,
+    /// SPEC P5: what this account can see, and through which groups.
+    visible: Vec<crate::services::visibility::VisibleProduct>,
+    sees_all: bool,
 }
 
 pub struct HistoryRow {
@@ -338,6 +372,8 @@ async fn show_page(
     password_error: String,
 ) -> Result<HttpResponse, WebError> {
     let p = accounts::page(ctx, id).await?;
+    let viewer = visibility::viewer_of(ctx, &p.account).await?;
+    let visible = visibility::visible_products(ctx, &viewer).await?;
     page(
         status,
         &ShowPage {
@@ -349,6 +385,8 @@ async fn show_page(
             groups: p.groups,
             history: p.history.into_iter().map(HistoryRow::from).collect(),
             password_error,
+            sees_all: matches!(viewer, crate::domain::visibility::Viewer::Administrator),
+            visible,
         },
     )
 }
@@ -487,4 +525,109 @@ pub async fn set_password(
         ),
     );
     Ok(see_other(&account_url(&id)))
+}
+
+// ---- Add to group (G5) --------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct ToggleForm {
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    group: String,
+    /// `matching` applies to every account matching `q` and `state`.
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    /// Set by the confirmation page of a `matching` toggle.
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users/toggle_confirm.html")]
+struct ToggleConfirm {
+    chrome: Chrome,
+    group_id: String,
+    group_name: String,
+    q: String,
+    state: String,
+    count: i64,
+    back: String,
+}
+
+pub async fn toggle(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    admin: CurrentAdmin,
+    Form(f): Form<ToggleForm>,
+) -> Result<HttpResponse, WebError> {
+    // Only ever back to a Users-tab page.
+    let back = if f.back.starts_with("/admin/users") && !f.back.starts_with("/admin/users/") {
+        f.back.clone()
+    } else {
+        "/admin/users".to_owned()
+    };
+    if f.group.is_empty() {
+        session::flash(
+            &session,
+            "error",
+            "Choose a group in the Add to group menu.",
+        );
+        return Ok(see_other(&back));
+    }
+    let group = match groups::get(&ctx, &f.group).await {
+        Ok(g) => g,
+        Err(ServiceError::NotFound) => {
+            session::flash(&session, "error", "That group no longer exists.");
+            return Ok(see_other(&back));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let q = f.q.trim().to_owned();
+    let state = AccountState::parse(&f.state);
+    let filter = crate::store::accounts::Filter {
+        state: state.map(|s| s.as_str()),
+        search: (!q.is_empty()).then_some(q.as_str()),
+        groups: None,
+    };
+    let selection = if f.scope == "matching" {
+        if f.confirm != "yes" {
+            let count = groups::count_matching(&ctx, &filter).await?;
+            return ok(&ToggleConfirm {
+                chrome: Chrome::new(&session, &admin, "users"),
+                group_id: group.id,
+                group_name: group.name,
+                q,
+                state: state.map_or("", |s| s.as_str()).to_owned(),
+                count,
+                back,
+            });
+        }
+        crate::store::groups::Selection::Matching(filter)
+    } else {
+        if f.ids.is_empty() {
+            session::flash(&session, "error", "Tick at least one account first.");
+            return Ok(see_other(&back));
+        }
+        crate::store::groups::Selection::Ids(&f.ids)
+    };
+    match groups::toggle(&ctx, &admin.actor(), &group.id, &selection).await {
+        Ok(t) => session::flash(
+            &session,
+            "success",
+            format!(
+                "{}: added {}, removed {}.",
+                t.group.name, t.added, t.removed
+            ),
+        ),
+        Err(ServiceError::Forbidden(m)) => session::flash(&session, "error", m),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&back))
 }

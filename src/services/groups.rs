@@ -1,0 +1,367 @@
+//! Groups: SPEC G1–G6 (the console side), S-14 (system groups never change).
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
+use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::store::{self, Tx, audit::Subject, groups::*};
+
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+}
+
+fn subject(g: &GroupRow) -> Subject<'_> {
+    Subject {
+        kind: "group",
+        id: &g.id,
+        name: &g.name,
+    }
+}
+
+async fn load(tx: &mut Tx, id: &str) -> Result<GroupRow, ServiceError> {
+    store::groups::get(&mut **tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Only custom groups are edited by hand: system groups are fixed (G2) and
+/// external ones follow their identity provider (G7).
+fn ensure_custom(g: &GroupRow) -> Result<(), ServiceError> {
+    match g.kind.as_str() {
+        "custom" => Ok(()),
+        "system" => Err(ServiceError::Forbidden(format!(
+            "{} is a system group: it cannot be renamed, edited or deleted, and its members cannot be changed by hand.",
+            g.name
+        ))),
+        _ => Err(ServiceError::Forbidden(format!(
+            "{} mirrors a group of an identity provider: its members come from there.",
+            g.name
+        ))),
+    }
+}
+
+pub async fn get(ctx: &Ctx, id: &str) -> Result<GroupRow, ServiceError> {
+    store::groups::get(ctx.db.pool(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+pub struct GroupsPage {
+    pub rows: Vec<GroupListRow>,
+    /// (name key, id) of the last row when more follow.
+    pub next: Option<(String, String)>,
+    /// Members of Developers: every account.
+    pub all_accounts: i64,
+}
+
+pub async fn list(
+    ctx: &Ctx,
+    search: Option<&str>,
+    after: Option<(&str, &str)>,
+) -> Result<GroupsPage, ServiceError> {
+    let mut rows = store::groups::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
+    let next = if rows.len() as i64 > PAGE_SIZE {
+        rows.pop();
+        rows.last().map(|r| (r.name_key.clone(), r.id.clone()))
+    } else {
+        None
+    };
+    let all_accounts = store::accounts::count(ctx.db.pool(), &Default::default(), 0).await?;
+    Ok(GroupsPage {
+        rows,
+        next,
+        all_accounts,
+    })
+}
+
+/// The name must be free, compared case-insensitively (G1).
+async fn ensure_name_free(
+    tx: &mut Tx,
+    s: &GroupSettings,
+    except: &str,
+) -> Result<(), ServiceError> {
+    if store::groups::name_taken(&mut **tx, &s.name.key(), except).await? {
+        return Err(ServiceError::field(
+            "name",
+            "A group with this name already exists.",
+        ));
+    }
+    Ok(())
+}
+
+/// G3: a custom group, optionally with its first members.
+pub async fn create(
+    ctx: &Ctx,
+    actor: &Actor,
+    s: &GroupSettings,
+    members: &[String],
+) -> Result<String, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    ensure_name_free(&mut tx, s, "").await?;
+    let mut id = slug(s.name.as_str());
+    let base = id.clone();
+    let mut n = 2;
+    while store::groups::id_taken(&mut *tx, &id).await? {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    let now = clock::now();
+    store::groups::insert(&mut tx, &id, s.name.as_str(), s.description.as_deref(), now).await?;
+    let group = load(&mut tx, &id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "group.created",
+        &format!("Created group {}", group.name),
+        &[subject(&group)],
+        audit::NONE,
+        Some(&Snapshot {
+            name: &group.name,
+            description: group.description.as_deref(),
+        }),
+    )
+    .await?;
+    if !members.is_empty() {
+        add_selection(&mut tx, actor, &group, &Selection::Ids(members)).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// G3: edit name and description of a custom group.
+pub async fn update(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    s: &GroupSettings,
+) -> Result<GroupRow, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let before = load(&mut tx, id).await?;
+    ensure_custom(&before)?;
+    ensure_name_free(&mut tx, s, id).await?;
+    store::groups::update(&mut tx, id, s.name.as_str(), s.description.as_deref()).await?;
+    let after = load(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "group.updated",
+        &format!("Updated group {}", after.name),
+        &[subject(&after)],
+        Some(&Snapshot {
+            name: &before.name,
+            description: before.description.as_deref(),
+        }),
+        Some(&Snapshot {
+            name: &after.name,
+            description: after.description.as_deref(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub struct Dependants {
+    pub memberships: i64,
+    pub grants: i64,
+}
+
+pub async fn dependants(ctx: &Ctx, id: &str) -> Result<Dependants, ServiceError> {
+    let (memberships, grants) = store::groups::dependants(ctx.db.pool(), id).await?;
+    Ok(Dependants {
+        memberships,
+        grants,
+    })
+}
+
+/// G3: delete a custom group with its memberships and product access.
+pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<GroupRow, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let group = load(&mut tx, id).await?;
+    ensure_custom(&group)?;
+    let (memberships, grants) = store::groups::dependants(&mut *tx, id).await?;
+    store::groups::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "group.deleted",
+        &format!(
+            "Deleted group {} with {memberships} membership(s) and {grants} product grant(s)",
+            group.name
+        ),
+        &[subject(&group)],
+        Some(&Snapshot {
+            name: &group.name,
+            description: group.description.as_deref(),
+        }),
+        audit::NONE,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(group)
+}
+
+#[derive(Serialize)]
+struct Counts {
+    added: u64,
+    removed: u64,
+}
+
+async fn add_selection(
+    tx: &mut Tx,
+    actor: &Actor,
+    group: &GroupRow,
+    selection: &Selection<'_>,
+) -> Result<u64, ServiceError> {
+    store::groups::select(tx, selection).await?;
+    let added = store::groups::add_selected(tx, &group.id, clock::now()).await?;
+    let audit_id = audit::record(
+        tx,
+        actor,
+        "group.members_added",
+        &format!("Added {added} member(s) to {}", group.name),
+        &[subject(group)],
+        audit::NONE,
+        Some(&Counts { added, removed: 0 }),
+    )
+    .await?;
+    store::groups::audit_selected(tx, audit_id).await?;
+    Ok(added)
+}
+
+/// G4: add accounts to a custom group; accounts already in it stay as they are.
+pub async fn add_members(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    accounts: &[String],
+) -> Result<u64, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let group = load(&mut tx, id).await?;
+    ensure_custom(&group)?;
+    let added = add_selection(&mut tx, actor, &group, &Selection::Ids(accounts)).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// G4: remove accounts from a custom group.
+pub async fn remove_members(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    accounts: &[String],
+) -> Result<u64, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let group = load(&mut tx, id).await?;
+    ensure_custom(&group)?;
+    store::groups::select(&mut tx, &Selection::Ids(accounts)).await?;
+    let removed = store::groups::remove_selected(&mut tx, id).await?;
+    let audit_id = audit::record(
+        &mut tx,
+        actor,
+        "group.members_removed",
+        &format!("Removed {removed} member(s) from {}", group.name),
+        &[subject(&group)],
+        audit::NONE,
+        Some(&Counts { added: 0, removed }),
+    )
+    .await?;
+    store::groups::audit_selected(&mut tx, audit_id).await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+pub struct Toggled {
+    pub group: GroupRow,
+    pub added: u64,
+    pub removed: u64,
+}
+
+/// G5 "Add to group": each selected account that is a member leaves the
+/// group, each that is not joins it; one transaction, a few statements
+/// whatever the number of accounts.
+pub async fn toggle(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    selection: &Selection<'_>,
+) -> Result<Toggled, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let group = load(&mut tx, id).await?;
+    ensure_custom(&group)?;
+    store::groups::select(&mut tx, selection).await?;
+    let (added, removed) = store::groups::toggle_selected(&mut tx, id, clock::now()).await?;
+    let audit_id = audit::record(
+        &mut tx,
+        actor,
+        "group.members_toggled",
+        &format!(
+            "Add to group {}: added {added}, removed {removed}",
+            group.name
+        ),
+        &[subject(&group)],
+        audit::NONE,
+        Some(&Counts { added, removed }),
+    )
+    .await?;
+    store::groups::audit_selected(&mut tx, audit_id).await?;
+    tx.commit().await?;
+    tracing::info!(group = %id, added, removed, actor = %actor.label, "group membership toggled");
+    Ok(Toggled {
+        group,
+        added,
+        removed,
+    })
+}
+
+/// The custom groups offered in the Add to group menu (system groups never are).
+pub async fn custom(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
+    Ok(store::groups::custom(ctx.db.pool()).await?)
+}
+
+pub async fn all(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
+    Ok(store::groups::all(ctx.db.pool()).await?)
+}
+
+/// How many accounts "every account matching" would touch, counted exactly
+/// for the confirmation page.
+pub async fn count_matching(
+    ctx: &Ctx,
+    filter: &store::accounts::Filter<'_>,
+) -> Result<i64, ServiceError> {
+    Ok(store::accounts::count(ctx.db.pool(), filter, i64::MAX).await?)
+}
+
+/// Whether the group's members are listed from memberships (custom,
+/// external, Administrators) or are everybody (Developers) or nobody (Guests).
+pub fn members_are_everyone(id: &str) -> bool {
+    id == DEVELOPERS
+}
+
+/// Which of these accounts are members of the group.
+pub async fn members_among(
+    ctx: &Ctx,
+    group_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, ServiceError> {
+    Ok(store::groups::members_among(ctx.db.pool(), group_id, ids).await?)
+}
+
+pub async fn system(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
+    Ok(store::groups::system(ctx.db.pool()).await?)
+}
+
+/// Groups without access to the product whose name contains `text` (the
+/// first 20), for Access control's Add group.
+pub async fn find_not_granted(
+    ctx: &Ctx,
+    product_id: &str,
+    text: &str,
+) -> Result<Vec<GroupRef>, ServiceError> {
+    Ok(store::groups::find_not_granted(ctx.db.pool(), product_id, text.trim(), 20).await?)
+}

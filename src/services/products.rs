@@ -1,0 +1,309 @@
+//! Products and who may see them: SPEC P1, P2, P5.
+
+use serde::Serialize;
+
+use crate::clock;
+use crate::domain::group::slug;
+use crate::domain::product::ProductSettings;
+use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::store::{self, Tx, audit::Subject, groups::GroupRef, products::*};
+
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    name: &'a str,
+    state: &'a str,
+    subscription_required: bool,
+    approval_required: bool,
+    subscriptions_limit: Option<i64>,
+}
+
+impl<'a> From<&'a ProductRow> for Snapshot<'a> {
+    fn from(p: &'a ProductRow) -> Self {
+        Self {
+            name: &p.name,
+            state: &p.state,
+            subscription_required: p.subscription_required,
+            approval_required: p.approval_required,
+            subscriptions_limit: p.subscriptions_limit,
+        }
+    }
+}
+
+fn subject(p: &ProductRow) -> Subject<'_> {
+    Subject {
+        kind: "product",
+        id: &p.id,
+        name: &p.name,
+    }
+}
+
+async fn load(tx: &mut Tx, id: &str) -> Result<ProductRow, ServiceError> {
+    store::products::get(&mut **tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn get(ctx: &Ctx, id: &str) -> Result<ProductRow, ServiceError> {
+    store::products::get(ctx.db.pool(), id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+pub struct ProductsPage {
+    pub rows: Vec<ProductListRow>,
+    pub next: Option<(String, String)>,
+}
+
+pub async fn list(
+    ctx: &Ctx,
+    search: Option<&str>,
+    after: Option<(&str, &str)>,
+) -> Result<ProductsPage, ServiceError> {
+    let mut rows = store::products::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
+    let next = if rows.len() as i64 > PAGE_SIZE {
+        rows.pop();
+        rows.last().map(|r| (r.name_key.clone(), r.id.clone()))
+    } else {
+        None
+    };
+    Ok(ProductsPage { rows, next })
+}
+
+async fn ensure_name_free(
+    tx: &mut Tx,
+    p: &ProductSettings,
+    except: &str,
+) -> Result<(), ServiceError> {
+    if store::products::name_taken(&mut **tx, &p.name_key(), except).await? {
+        return Err(ServiceError::field(
+            "name",
+            "A product with this name already exists.",
+        ));
+    }
+    Ok(())
+}
+
+/// P1: a new product. It is visible to nobody but administrators until
+/// groups are given access (P2).
+pub async fn create(ctx: &Ctx, actor: &Actor, p: &ProductSettings) -> Result<String, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    ensure_name_free(&mut tx, p, "").await?;
+    let base = slug(&p.name);
+    let mut id = base.clone();
+    let mut n = 2;
+    while store::products::id_taken(&mut *tx, &id).await? {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    store::products::insert(&mut tx, &id, p, clock::now()).await?;
+    let created = load(&mut tx, &id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "product.created",
+        &format!("Created product {}", created.name),
+        &[subject(&created)],
+        audit::NONE,
+        Some(&Snapshot::from(&created)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    p: &ProductSettings,
+) -> Result<ProductRow, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let before = load(&mut tx, id).await?;
+    ensure_name_free(&mut tx, p, id).await?;
+    store::products::update(&mut tx, id, p).await?;
+    let after = load(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "product.updated",
+        &format!("Updated product {}", after.name),
+        &[subject(&after)],
+        Some(&Snapshot::from(&before)),
+        Some(&Snapshot::from(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Publish or unpublish (P1).
+pub async fn set_published(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    published: bool,
+) -> Result<ProductRow, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let before = load(&mut tx, id).await?;
+    let state = if published {
+        "published"
+    } else {
+        "not_published"
+    };
+    if before.state == state {
+        return Ok(before);
+    }
+    store::products::set_state(&mut tx, id, state).await?;
+    let after = load(&mut tx, id).await?;
+    let (action, verb) = if published {
+        ("product.published", "Published")
+    } else {
+        ("product.unpublished", "Unpublished")
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        action,
+        &format!("{verb} product {}", after.name),
+        &[subject(&after)],
+        Some(&Snapshot::from(&before)),
+        Some(&Snapshot::from(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn subscription_count(ctx: &Ctx, id: &str) -> Result<i64, ServiceError> {
+    Ok(store::products::subscription_count(ctx.db.pool(), id).await?)
+}
+
+pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let product = load(&mut tx, id).await?;
+    store::products::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "product.deleted",
+        &format!("Deleted product {}", product.name),
+        &[subject(&product)],
+        Some(&Snapshot::from(&product)),
+        audit::NONE,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(product)
+}
+
+pub async fn access_groups(ctx: &Ctx, id: &str) -> Result<Vec<GroupRef>, ServiceError> {
+    Ok(store::products::access_groups(ctx.db.pool(), id).await?)
+}
+
+#[derive(Serialize)]
+struct Access<'a> {
+    groups: Vec<&'a str>,
+}
+
+/// Records a change of a product's access set with its before and after.
+async fn audit_access(
+    tx: &mut Tx,
+    actor: &Actor,
+    product: &ProductRow,
+    before: &[GroupRef],
+    summary: &str,
+) -> Result<(), ServiceError> {
+    let after = store::products::access_groups(&mut **tx, &product.id).await?;
+    let names = |gs: &'_ [GroupRef]| gs.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
+    let (b, a) = (names(before), names(&after));
+    let mut subjects = vec![subject(product)];
+    let changed: Vec<&GroupRef> = before
+        .iter()
+        .filter(|g| !after.iter().any(|x| x.id == g.id))
+        .chain(
+            after
+                .iter()
+                .filter(|g| !before.iter().any(|x| x.id == g.id)),
+        )
+        .collect();
+    subjects.extend(changed.iter().map(|g| Subject {
+        kind: "group",
+        id: &g.id,
+        name: &g.name,
+    }));
+    audit::record(
+        tx,
+        actor,
+        "product.access_changed",
+        summary,
+        &subjects,
+        Some(&Access {
+            groups: b.iter().map(String::as_str).collect(),
+        }),
+        Some(&Access {
+            groups: a.iter().map(String::as_str).collect(),
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// P2 Save: the product is visible to exactly these groups.
+pub async fn set_access(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    groups: &[String],
+) -> Result<(u64, u64), ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let product = load(&mut tx, id).await?;
+    let before = store::products::access_groups(&mut *tx, id).await?;
+    let (granted, revoked) = store::products::set_access(&mut tx, id, groups).await?;
+    if granted + revoked > 0 {
+        let summary = format!(
+            "Access to {}: granted {granted} group(s), revoked {revoked}",
+            product.name
+        );
+        audit_access(&mut tx, actor, &product, &before, &summary).await?;
+    }
+    tx.commit().await?;
+    Ok((granted, revoked))
+}
+
+/// P2 Add group / Remove: one group gains or loses sight of the product.
+pub async fn change_access(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    group_id: &str,
+    grant: bool,
+) -> Result<(ProductRow, store::groups::GroupRow), ServiceError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let product = load(&mut tx, id).await?;
+    let group = store::groups::get(&mut *tx, group_id)
+        .await?
+        .ok_or_else(|| ServiceError::field("group", "That group no longer exists."))?;
+    let before = store::products::access_groups(&mut *tx, id).await?;
+    let changed = if grant {
+        store::products::grant(&mut tx, id, group_id).await?
+    } else {
+        store::products::revoke(&mut tx, id, group_id).await?
+    };
+    if !changed {
+        return Err(ServiceError::Conflict(if grant {
+            format!("{} can already see {}.", group.name, product.name)
+        } else {
+            format!("{} could not see {}.", group.name, product.name)
+        }));
+    }
+    let summary = if grant {
+        format!("Gave {} access to {}", group.name, product.name)
+    } else {
+        format!("Removed access to {} from {}", product.name, group.name)
+    };
+    audit_access(&mut tx, actor, &product, &before, &summary).await?;
+    tx.commit().await?;
+    Ok((product, group))
+}

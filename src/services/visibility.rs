@@ -1,0 +1,124 @@
+//! SPEC P3 and P5 applied to data: what an account (or a visitor) can see,
+//! and who can see a product. The rule itself is `domain::visibility`.
+
+use crate::domain::group::DEVELOPERS;
+use crate::domain::visibility::{Viewer, granting_groups};
+use crate::services::{Ctx, ServiceError, accounts};
+use crate::store::{self, accounts::AccountDetail};
+
+/// The viewer an account is, for the visibility rule.
+pub async fn viewer_of(ctx: &Ctx, account: &AccountDetail) -> Result<Viewer, ServiceError> {
+    if account.is_admin && account.state == "active" {
+        return Ok(Viewer::Administrator);
+    }
+    let groups = store::groups::of_account(ctx.db.pool(), &account.id).await?;
+    Ok(Viewer::Developer {
+        active: account.state == "active",
+        groups: groups.into_iter().map(|g| g.id).collect(),
+    })
+}
+
+pub struct VisibleProduct {
+    pub id: String,
+    pub name: String,
+    pub published: bool,
+    /// Names of the groups that grant sight of it; empty for administrators,
+    /// who see everything.
+    pub granted_by: Vec<String>,
+}
+
+/// Every product the viewer can see, with the groups that grant each (P5).
+pub async fn visible_products(
+    ctx: &Ctx,
+    viewer: &Viewer,
+) -> Result<Vec<VisibleProduct>, ServiceError> {
+    let Some(groups) = viewer.effective_groups() else {
+        let all = store::products::all_names(ctx.db.pool()).await?;
+        return Ok(all
+            .into_iter()
+            .map(|(id, name, state)| VisibleProduct {
+                id,
+                name,
+                published: state == "published",
+                granted_by: Vec::new(),
+            })
+            .collect());
+    };
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let grants = store::products::grants_to(ctx.db.pool(), Some(&groups)).await?;
+    let mut out: Vec<VisibleProduct> = Vec::new();
+    // Rows come grouped by product; collect each product's granting groups,
+    // then let the rule decide.
+    let mut i = 0;
+    while i < grants.len() {
+        let first = &grants[i];
+        let mut j = i;
+        while j < grants.len() && grants[j].product_id == first.product_id {
+            j += 1;
+        }
+        let ids: Vec<&str> = grants[i..j].iter().map(|g| g.group_id.as_str()).collect();
+        let published = first.state == "published";
+        let granting = granting_groups(viewer, published, &ids);
+        if !granting.is_empty() {
+            out.push(VisibleProduct {
+                id: first.product_id.clone(),
+                name: first.product_name.clone(),
+                published,
+                granted_by: grants[i..j]
+                    .iter()
+                    .filter(|g| granting.contains(&g.group_id.as_str()))
+                    .map(|g| g.group_name.clone())
+                    .collect(),
+            });
+        }
+        i = j;
+    }
+    Ok(out)
+}
+
+/// Who can see a product (P5): its groups, and a page of the accounts those
+/// groups hold. Administrators see every product in any case.
+pub struct Audience {
+    pub everyone_signed_in: bool,
+    pub visitors: bool,
+    pub page: Option<accounts::UsersPage>,
+}
+
+pub async fn audience(
+    ctx: &Ctx,
+    product: &store::products::ProductRow,
+    groups: &[store::groups::GroupRef],
+    mut query: accounts::UsersQuery,
+) -> Result<Audience, ServiceError> {
+    let everyone_signed_in = groups.iter().any(|g| g.id == DEVELOPERS);
+    let visitors = groups.iter().any(|g| g.id == crate::domain::group::GUESTS);
+    if !product.published() {
+        return Ok(Audience {
+            everyone_signed_in: false,
+            visitors: false,
+            page: None,
+        });
+    }
+    let member_groups: Vec<String> = groups
+        .iter()
+        .filter(|g| g.kind != "system" || g.id == crate::domain::group::ADMINISTRATORS)
+        .map(|g| g.id.clone())
+        .collect();
+    if !everyone_signed_in && member_groups.is_empty() {
+        return Ok(Audience {
+            everyone_signed_in,
+            visitors,
+            page: None,
+        });
+    }
+    query.state = Some(crate::domain::AccountState::Active);
+    query.groups = (!everyone_signed_in).then_some(member_groups);
+    let page = accounts::list(ctx, &query).await?;
+    Ok(Audience {
+        everyone_signed_in,
+        visitors,
+        page: Some(page),
+    })
+}

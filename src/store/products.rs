@@ -1,0 +1,273 @@
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+
+use super::Tx;
+use crate::domain::product::ProductSettings;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ProductRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub terms: String,
+    pub subscription_required: bool,
+    pub approval_required: bool,
+    pub subscriptions_limit: Option<i64>,
+    pub state: String,
+    pub created_at: i64,
+    pub version: i64,
+}
+
+impl ProductRow {
+    pub fn published(&self) -> bool {
+        self.state == "published"
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ProductListRow {
+    pub id: String,
+    pub name: String,
+    pub name_key: String,
+    pub state: String,
+    /// Display names of the groups that may see it, joined by U+001F.
+    pub group_names: Option<String>,
+}
+
+/// A product with one group granting it (rows of "what can this account see").
+#[derive(Debug, Clone, FromRow)]
+pub struct GrantRow {
+    pub product_id: String,
+    pub product_name: String,
+    pub state: String,
+    pub group_id: String,
+    pub group_name: String,
+}
+
+const COLUMNS: &str = "id, name, description, terms, subscription_required, approval_required,
+    subscriptions_limit, state, created_at, version";
+
+pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<ProductRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM products WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(e)
+    .await
+}
+
+pub async fn id_taken(e: impl SqliteExecutor<'_>, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)")
+        .bind(id)
+        .fetch_one(e)
+        .await
+}
+
+pub async fn name_taken(
+    e: impl SqliteExecutor<'_>,
+    key: &str,
+    except: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE name_key = ? AND id <> ?)")
+        .bind(key)
+        .bind(except)
+        .fetch_one(e)
+        .await
+}
+
+fn state_of(p: &ProductSettings) -> &'static str {
+    if p.published {
+        "published"
+    } else {
+        "not_published"
+    }
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    id: &str,
+    p: &ProductSettings,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO products (id, name, name_key, description, terms, subscription_required,
+            approval_required, subscriptions_limit, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(&p.name)
+    .bind(p.name_key())
+    .bind(&p.description)
+    .bind(&p.terms)
+    .bind(p.subscription_required)
+    .bind(p.approval_required)
+    .bind(p.subscriptions_limit)
+    .bind(state_of(p))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(tx: &mut Tx, id: &str, p: &ProductSettings) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE products SET name = ?, name_key = ?, description = ?, terms = ?, subscription_required = ?,
+            approval_required = ?, subscriptions_limit = ?, state = ?, version = version + 1
+         WHERE id = ?",
+    )
+    .bind(&p.name)
+    .bind(p.name_key())
+    .bind(&p.description)
+    .bind(&p.terms)
+    .bind(p.subscription_required)
+    .bind(p.approval_required)
+    .bind(p.subscriptions_limit)
+    .bind(state_of(p))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_state(tx: &mut Tx, id: &str, state: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE products SET state = ?, version = version + 1 WHERE id = ?")
+        .bind(state)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM products WHERE id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Subscriptions that go with a product (for the delete page).
+pub async fn subscription_count(e: impl SqliteExecutor<'_>, id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE product_id = ?")
+        .bind(id)
+        .fetch_one(e)
+        .await
+}
+
+/// One page of the Products tab in name order.
+pub async fn list(
+    e: impl SqliteExecutor<'_>,
+    search: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<ProductListRow>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT p.id, p.name, p.name_key, p.state,
+                (SELECT group_concat(g.name, char(31)) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+                 WHERE pg.product_id = p.id) AS group_names
+         FROM products p WHERE 1 = 1",
+    );
+    if let Some(s) = search {
+        qb.push(" AND p.name_key LIKE ")
+            .push_bind(format!("%{}%", super::like_escape(&s.to_lowercase())))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some((key, id)) = after {
+        qb.push(" AND (p.name_key, p.id) > (")
+            .push_bind(key.to_owned())
+            .push(", ")
+            .push_bind(id.to_owned())
+            .push(")");
+    }
+    qb.push(" ORDER BY p.name_key, p.id LIMIT ")
+        .push_bind(limit + 1);
+    qb.build_query_as().fetch_all(e).await
+}
+
+/// The groups that may see a product (P2).
+pub async fn access_groups(
+    e: impl SqliteExecutor<'_>,
+    product_id: &str,
+) -> Result<Vec<super::groups::GroupRef>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.kind FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
+    )
+    .bind(product_id)
+    .fetch_all(e)
+    .await
+}
+
+/// Replaces a product's access set with `group_ids` (unknown ids ignored);
+/// returns (granted, revoked).
+pub async fn set_access(
+    tx: &mut Tx,
+    product_id: &str,
+    group_ids: &[String],
+) -> Result<(u64, u64), sqlx::Error> {
+    let ids = serde_json::to_string(group_ids).unwrap_or_default();
+    let revoked = sqlx::query(
+        "DELETE FROM product_groups WHERE product_id = ? AND group_id NOT IN (SELECT value FROM json_each(?))",
+    )
+    .bind(product_id)
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let granted = sqlx::query(
+        "INSERT OR IGNORE INTO product_groups (product_id, group_id)
+         SELECT ?, g.id FROM groups g WHERE g.id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(product_id)
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok((granted, revoked))
+}
+
+pub async fn grant(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
+    let r =
+        sqlx::query("INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, ?)")
+            .bind(product_id)
+            .bind(group_id)
+            .execute(&mut **tx)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn revoke(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM product_groups WHERE product_id = ? AND group_id = ?")
+        .bind(product_id)
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Every grant of a product to one of `group_ids` (all grants when `None`),
+/// in product name order: the raw material of "what can this viewer see".
+pub async fn grants_to(
+    e: impl SqliteExecutor<'_>,
+    group_ids: Option<&[String]>,
+) -> Result<Vec<GrantRow>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT p.id AS product_id, p.name AS product_name, p.state, g.id AS group_id, g.name AS group_name
+         FROM product_groups pg JOIN products p ON p.id = pg.product_id JOIN groups g ON g.id = pg.group_id",
+    );
+    if let Some(ids) = group_ids {
+        qb.push(" WHERE pg.group_id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(ids).unwrap_or_default())
+            .push("))");
+    }
+    qb.push(" ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key");
+    qb.build_query_as().fetch_all(e).await
+}
+
+/// Every product, for an administrator's view (who sees all of them).
+pub async fn all_names(
+    e: impl SqliteExecutor<'_>,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, state FROM products ORDER BY name_key, id")
+        .fetch_all(e)
+        .await
+}
