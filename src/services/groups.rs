@@ -320,8 +320,24 @@ pub async fn toggle(
 }
 
 /// The custom groups offered in the Add to group menu (system groups never are).
-pub async fn custom(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
-    Ok(store::groups::custom(ctx.db.pool()).await?)
+/// Up to this many custom groups are offered as a menu; beyond, people type
+/// the group's name (a menu of 1,000 names helps nobody and costs every page).
+pub const MENU_LIMIT: i64 = 100;
+
+/// The Add to group menu, or `None` when there are too many groups for one.
+pub async fn custom_menu(ctx: &Ctx) -> Result<Option<Vec<GroupRef>>, ServiceError> {
+    let groups = store::groups::custom(ctx.db.pool(), MENU_LIMIT + 1).await?;
+    Ok((groups.len() as i64 <= MENU_LIMIT).then_some(groups))
+}
+
+/// A group by id, or else by its name as typed.
+pub async fn find(ctx: &Ctx, id_or_name: &str) -> Result<GroupRow, ServiceError> {
+    if let Some(g) = store::groups::get(ctx.db.pool(), id_or_name).await? {
+        return Ok(g);
+    }
+    store::groups::by_name(ctx.db.pool(), id_or_name)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }
 
 pub async fn all(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {

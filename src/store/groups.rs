@@ -71,11 +71,27 @@ pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow
     .await
 }
 
-/// Custom groups for pickers (the Add to group menu, invitations).
-pub async fn custom(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key")
-        .fetch_all(e)
-        .await
+/// Custom groups for pickers (the Add to group menu, invitations), at most `limit`.
+pub async fn custom(e: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<GroupRef>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(e)
+    .await
+}
+
+/// A group by its display name, compared case-insensitively.
+pub async fn by_name(
+    e: impl SqliteExecutor<'_>,
+    name: &str,
+) -> Result<Option<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, kind, external_id, member_count, version FROM groups WHERE name_key = ?",
+    )
+    .bind(name.trim().to_lowercase())
+    .fetch_optional(e)
+    .await
 }
 
 /// Every group, system ones first, then by name (the Access control tab).

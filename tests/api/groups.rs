@@ -322,7 +322,9 @@ async fn a_group_or_account_that_no_longer_exists_is_a_clear_answer() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(flash(&app.get_html(&c, "/admin/users").await).contains("no longer exists"));
+    assert!(
+        flash(&app.get_html(&c, "/admin/users").await).contains("There is no group named gone.")
+    );
 }
 
 // ---- G5 Add to group ------------------------------------------------------------
@@ -520,4 +522,32 @@ async fn concurrent_toggles_of_overlapping_selections_lose_nothing() {
         .await
         .unwrap();
     assert_eq!(count as usize, expected.len(), "the counter agrees");
+}
+
+#[tokio::test]
+async fn with_many_groups_the_menu_becomes_a_name_field() {
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    let ann = app
+        .insert_account("ann@example.org", "Ann", "Lee", "active")
+        .await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    for i in 0..=portal::services::groups::MENU_LIMIT {
+        portal::store::groups::insert(&mut tx, &format!("g{i}"), &format!("Team {i}"), None, 0)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let html = app.get_html(&c, "/admin/users").await;
+    assert!(html.contains("<input id=\"group\" name=\"group\" type=\"text\""));
+    let r = app
+        .post(
+            &c,
+            "/admin/users/toggle",
+            &[("ids", &ann), ("group", "team 7")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(flash(&app.get_html(&c, "/admin/users").await).contains("Team 7: added 1, removed 0."));
+    assert_eq!(member_ids(&app, "g7").await, [ann]);
 }

@@ -229,7 +229,13 @@ pub fn text_of(html: &str, selector: &str) -> Vec<String> {
     let doc = Html::parse_document(html);
     let sel = Selector::parse(selector).unwrap();
     doc.select(&sel)
-        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 

@@ -93,7 +93,8 @@ struct ListPage {
     first_url: Option<String>,
     states: Vec<(&'static str, &'static str)>,
     /// The Add to group menu: custom groups only (G5).
-    custom_groups: Vec<crate::store::groups::GroupRef>,
+    /// `None` when there are too many custom groups for a menu.
+    custom_groups: Option<Vec<crate::store::groups::GroupRef>>,
     select_all: bool,
     this_url: String,
     select_all_url: String,
@@ -230,7 +231,7 @@ pub async fn list(
     );
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "users"),
-        custom_groups: groups::custom(&ctx).await?,
+        custom_groups: groups::custom_menu(&ctx).await?,
         select_all: p.select == "page",
         this_url,
         select_all_url,
@@ -581,10 +582,14 @@ pub async fn toggle(
         );
         return Ok(see_other(&back));
     }
-    let group = match groups::get(&ctx, &f.group).await {
+    let group = match groups::find(&ctx, &f.group).await {
         Ok(g) => g,
         Err(ServiceError::NotFound) => {
-            session::flash(&session, "error", "That group no longer exists.");
+            session::flash(
+                &session,
+                "error",
+                format!("There is no group named {}.", f.group.trim()),
+            );
             return Ok(see_other(&back));
         }
         Err(e) => return Err(e.into()),
