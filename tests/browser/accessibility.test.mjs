@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addUser, describeViolations, launchBrowser, newPage, seriousViolations, signIn, startPortal,
+  addGroup, addProduct, addUser, describeViolations, launchBrowser, newPage, seriousViolations, signIn, startPortal,
 } from './harness.mjs';
 
 let portal;
@@ -84,7 +84,7 @@ test('account page', () => visit(accountPath, 'account page'));
 test('account page with a password error', async () => {
   await page.goto(accountPath);
   await page.getByLabel('New password', { exact: true }).fill('short');
-  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.getByRole('button', { name: 'Set password', exact: true }).click();
   await page.getByLabel('New password', { exact: true }).and(page.locator('[aria-invalid="true"]')).waitFor();
   await check(page, 'account page with a password error');
 });
@@ -94,3 +94,146 @@ test('delete confirmation', () => visit(`${accountPath}/delete`, 'delete confirm
 test('groups tab', () => visit('/admin/groups', 'groups tab'));
 
 test('products tab', () => visit('/admin/products', 'products tab'));
+
+// ---- groups, Add to group, products, audit log ------------------------------
+// Made on first use, after the checks above have seen the empty lists.
+let made; // { groupPath, productPath }
+
+async function fixtures() {
+  if (made) return made;
+  await addUser(page, { email: 'ada@example.org', password: 'copper meadow lantern 31', firstName: 'Ada', lastName: 'Lovelace' });
+  await page.getByRole('heading', { level: 1, name: 'Ada Lovelace' }).waitFor();
+  await addGroup(page, { name: 'Beta testers', description: 'Early access' });
+  const groupPath = new URL(page.url()).pathname;
+  await page.goto(`${groupPath}/members?find=hopper`);
+  await page.getByLabel('Grace Hopper (grace@example.org)', { exact: true }).check();
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Added 1 member(s).' }).waitFor();
+  await addProduct(page, { name: 'Weather API', description: 'Forecasts' });
+  const productPath = new URL(page.url()).pathname;
+  await page.goto(`${productPath}/access?find=beta`);
+  await page.getByRole('button', { name: 'Add group Beta testers', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Beta testers can now see Weather API.' }).waitFor();
+  made = { groupPath, productPath };
+  return made;
+}
+
+test('groups list with groups', async () => {
+  await fixtures();
+  await visit('/admin/groups', 'groups list with groups');
+});
+
+test('add group form', () => visit('/admin/groups/add', 'add group form'));
+
+test('add group form with errors', async () => {
+  await page.goto('/admin/groups/add');
+  await page.getByRole('button', { name: 'Add group', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'add group form with errors');
+});
+
+test('add group form with found and picked accounts', async () => {
+  await fixtures();
+  await page.goto('/admin/groups/add');
+  await page.getByLabel('Find accounts', { exact: true }).fill('hopper');
+  await page.getByRole('button', { name: 'Find', exact: true }).click();
+  await page.getByLabel('Grace Hopper (grace@example.org)', { exact: true }).check();
+  await page.getByLabel('Find accounts', { exact: true }).fill('example.org');
+  await page.getByRole('button', { name: 'Find', exact: true }).click();
+  await page.getByRole('list', { name: 'Accounts found' }).waitFor();
+  await check(page, 'add group form with found and picked accounts');
+});
+
+test('custom group settings', async () => visit((await fixtures()).groupPath, 'custom group settings'));
+
+test('custom group settings with an error', async () => {
+  await page.goto((await fixtures()).groupPath);
+  await page.getByLabel('Name', { exact: true }).fill('');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'custom group settings with an error');
+});
+
+test('system group settings', () => visit('/admin/groups/administrators', 'system group settings'));
+
+test('custom group members with find results', async () => {
+  const { groupPath } = await fixtures();
+  await visit(`${groupPath}/members?find=lovelace`, 'custom group members with find results');
+  assert.equal(await page.getByRole('list', { name: 'Accounts found' }).count(), 1, 'the find found nothing');
+});
+
+test('Developers members', () => visit('/admin/groups/developers/members', 'Developers members'));
+
+test('Guests members', () => visit('/admin/groups/guests/members', 'Guests members'));
+
+test('group delete confirmation', async () => visit(`${(await fixtures()).groupPath}/delete`, 'group delete confirmation'));
+
+test('users list with every row selected', async () => {
+  await fixtures();
+  await visit('/admin/users?select=page', 'users list with every row selected');
+});
+
+test('Add to group confirmation', async () => {
+  await fixtures();
+  await page.goto('/admin/users');
+  await page.getByLabel('Group', { exact: true }).selectOption({ label: 'Beta testers' });
+  await page.getByRole('button', { name: /^Add to group: all/ }).click();
+  await page.getByRole('button', { name: /^Apply to \d+ account\(s\)$/ }).waitFor();
+  await check(page, 'Add to group confirmation');
+});
+
+test('products list with products', async () => {
+  await fixtures();
+  await visit('/admin/products', 'products list with products');
+});
+
+test('add product form', () => visit('/admin/products/add', 'add product form'));
+
+test('add product form with errors', async () => {
+  await page.goto('/admin/products/add');
+  await page.getByLabel('Subscriptions limit', { exact: true }).fill('lots');
+  await page.getByRole('button', { name: 'Add product', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'add product form with errors');
+});
+
+test('product settings', async () => visit((await fixtures()).productPath, 'product settings'));
+
+test('product access control', async () => visit(`${(await fixtures()).productPath}/access`, 'product access control'));
+
+test('product access control with find results', async () => {
+  const { productPath } = await fixtures();
+  await visit(`${productPath}/access?find=s`, 'product access control with find results');
+  assert.equal(await page.getByRole('list', { name: 'Groups without access' }).count(), 1, 'the find found nothing');
+});
+
+test('product delete confirmation', async () => visit(`${(await fixtures()).productPath}/delete`, 'product delete confirmation'));
+
+test('account page with visible products', async () => {
+  await fixtures();
+  await visit(accountPath, 'account page with visible products');
+  await page.getByRole('region', { name: 'Products this account can see' })
+    .getByRole('cell', { name: 'Beta testers' }).waitFor();
+});
+
+test('audit log', async () => {
+  await fixtures();
+  await visit('/admin/audit', 'audit log');
+});
+
+test('audit log with filters', async () => {
+  await fixtures();
+  await page.goto('/admin/audit');
+  await page.getByLabel('Group', { exact: true }).fill('Beta');
+  await page.getByLabel('Kind of change', { exact: true }).selectOption({ label: 'Groups' });
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await page.waitForURL(/[?&]change=group/);
+  await check(page, 'audit log with filters');
+});
+
+test('audit log of one group', async () => {
+  const id = (await fixtures()).groupPath.split('/').pop();
+  await visit(`/admin/audit?subject_kind=group&subject_id=${id}`, 'audit log of one group');
+});
+
+test('audit log with no match', () => visit('/admin/audit?account=nobody-at-all', 'audit log with no match'));

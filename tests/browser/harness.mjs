@@ -143,3 +143,29 @@ export function describeViolations(violations) {
       v.nodes.map((n) => `    at ${n.target.join(' ')}\n      ${n.failureSummary.replace(/\n/g, '\n      ')}`).join('\n'))
     .join('\n');
 }
+
+/** Fills and submits Add group (no initial members); the app then shows the group. */
+export async function addGroup(page, { name, description = '' }) {
+  await page.goto('/admin/groups/add');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Description', { exact: true }).fill(description);
+  await page.getByRole('button', { name: 'Add group', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
+}
+
+/** Fills and submits Add product, published unless told; the app then shows the product. */
+export async function addProduct(page, { name, description = '', published = true }) {
+  await page.goto('/admin/products/add');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Description', { exact: true }).fill(description);
+  await page.getByLabel('Published', { exact: true }).setChecked(published);
+  await page.getByRole('button', { name: 'Add product', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
+}
+
+/** Opens one of the sub-tabs (Settings, Members, Access control, Delete) of a group or product page. */
+export async function openSubTab(page, nav, name) {
+  const link = page.getByRole('navigation', { name: nav, exact: true }).getByRole('link', { name, exact: true });
+  await link.click();
+  await link.and(page.locator('[aria-current="page"]')).waitFor();
+}
