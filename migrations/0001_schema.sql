@@ -160,7 +160,8 @@ CREATE TABLE tokens (
     invitation_id  TEXT REFERENCES invitations (id) ON DELETE CASCADE,
     created_at     INTEGER NOT NULL,
     expires_at     INTEGER NOT NULL,
-    used_at        INTEGER
+    used_at        INTEGER,
+    voided_at      INTEGER                        -- superseded, cancelled or password changed
 ) WITHOUT ROWID;
 CREATE INDEX tokens_by_account ON tokens (account_id, purpose);
 CREATE INDEX tokens_by_invitation ON tokens (invitation_id);

@@ -21,6 +21,8 @@ pub struct Settings {
     pub session_key: Option<String>,
     pub data_dir: PathBuf,
     pub timeouts: Timeouts,
+    /// S-6: how long links sent by email stay good.
+    pub links: crate::domain::link::LinkLifetimes,
 }
 
 #[derive(Clone, Debug)]
@@ -31,6 +33,13 @@ pub struct Timeouts {
     pub session_absolute: Duration,
     /// S-18 how long a request waits for a database connection.
     pub db_acquire: Duration,
+    /// S-19 the bound on one email send (lettre's own timeout covers only the connect).
+    pub mail_send: Duration,
+    /// E3 the first wait before a failed email is tried again; each next
+    /// wait doubles, up to 15 minutes.
+    pub mail_retry_base: Duration,
+    /// E3 how often the email worker looks at the outbox when nobody wakes it.
+    pub mail_poll: Duration,
 }
 
 impl Default for Timeouts {
@@ -39,6 +48,9 @@ impl Default for Timeouts {
             console_idle: Duration::from_secs(30 * 60),
             session_absolute: Duration::from_secs(12 * 60 * 60),
             db_acquire: Duration::from_secs(5),
+            mail_send: Duration::from_secs(15),
+            mail_retry_base: Duration::from_secs(5),
+            mail_poll: Duration::from_secs(5),
         }
     }
 }
@@ -80,6 +92,7 @@ impl Settings {
             session_key: var("SESSION_KEY"),
             data_dir,
             timeouts,
+            links: Default::default(),
         })
     }
 

@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod services;
 pub mod startup;
 pub mod store;

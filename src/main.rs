@@ -10,6 +10,9 @@ Commands:
   serve                      Start the portal (the default)
   create-admin --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]
                              Add an administrator (a password is generated if not given)
+  seed [--accounts N] [--groups G] [--products P] [--subscriptions S] [--seed X] [--force]
+                             Fill a fresh database with demo data (defaults 100000 / 1000 /
+                             1000 / 100000 / 1); every seeded account's password is printed
   help                       Show this help
 
 Configuration comes from the environment; see the README.";
@@ -22,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(settings).await,
         Some("create-admin") => create_admin(settings, &args[1..]).await,
+        Some("seed") => seed(settings, &args[1..]).await,
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -74,6 +78,82 @@ async fn create_admin(settings: Settings, args: &[String]) -> anyhow::Result<()>
             admin.email
         ),
         (false, None) => println!("Created administrator {}.", admin.email),
+    }
+    Ok(())
+}
+
+async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
+    use portal::services::seed::{self, SeedOptions};
+
+    const VALUED: [&str; 5] = [
+        "--accounts",
+        "--groups",
+        "--products",
+        "--subscriptions",
+        "--seed",
+    ];
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            a if VALUED.contains(&a) => i += 2,
+            "--force" => i += 1,
+            other => bail!("seed: unknown option {other:?}\n\n{USAGE}"),
+        }
+    }
+    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+        flag(args, name).map_or(Ok(default), |v| {
+            v.replace(['_', ','], "")
+                .parse()
+                .with_context(|| format!("{name} needs a whole number, not {v:?}"))
+        })
+    };
+    let defaults = SeedOptions::default();
+    let opts = SeedOptions {
+        accounts: number("--accounts", defaults.accounts as u64)? as usize,
+        groups: number("--groups", defaults.groups as u64)? as usize,
+        products: number("--products", defaults.products as u64)? as usize,
+        subscriptions: number("--subscriptions", defaults.subscriptions as u64)? as usize,
+        seed: number("--seed", defaults.seed)?,
+        force: args.iter().any(|a| a == "--force"),
+        ..defaults
+    };
+    let database = settings.database_url.clone();
+    let ctx = startup::open(settings).await?;
+    println!(
+        "Seeding {database} with {} accounts, {} groups, {} products, {} subscriptions (seed {})...",
+        opts.accounts, opts.groups, opts.products, opts.subscriptions, opts.seed
+    );
+    let report = seed::run(&ctx.db, &opts).await?;
+    println!(
+        "Seeded {} accounts, {} groups, {} memberships, {} products, {} access grants, {} subscriptions in {:.2} s",
+        report.accounts,
+        report.groups,
+        report.memberships,
+        report.products,
+        report.grants,
+        report.subscriptions,
+        report.total.as_secs_f64()
+    );
+    for (phase, took) in &report.timings {
+        println!("  {phase:<26} {:>8.2} s", took.as_secs_f64());
+    }
+    if !report.mismatches.is_empty() {
+        bail!(
+            "the counters disagree with the rows:\n  {}",
+            report.mismatches.join("\n  ")
+        );
+    }
+    println!("Counters checked: they agree with the rows.");
+    println!("Every seeded developer's password: {}", seed::PASSWORD);
+    println!("Their shared password hash: {}", report.password_hash);
+    if let Some(email) = &report.many_groups_email {
+        println!(
+            "A developer in exactly {} groups: {email}",
+            seed::MANY_GROUPS
+        );
+    }
+    if let Some((email, key)) = &report.sample_subscription {
+        println!("An active subscription of {email}: primary key {key}");
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ use crate::web;
 pub struct Application {
     port: u16,
     server: Server,
+    mailer: crate::email::Mailer,
 }
 
 impl Application {
@@ -40,6 +41,8 @@ impl Application {
         }
         let port = listener.local_addr()?.port();
         let key = session_key(&ctx).await?;
+        let mailer = ctx.mailer.clone();
+        mailer.spawn(ctx.db.clone());
         let https = ctx.settings.is_https();
         let ctx = aweb::Data::new(ctx);
         let server = HttpServer::new(move || {
@@ -64,11 +67,20 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            mailer,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The mailer whose worker this application runs (tests drive it).
+    pub fn mailer(&self) -> crate::email::Mailer {
+        self.mailer.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -82,6 +94,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
     Ok(Ctx {
         db,
         hasher: services::passwords::Hasher::new()?,
+        mailer: crate::email::Mailer::new(&settings)?,
         settings,
     })
 }

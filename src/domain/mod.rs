@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod email;
+pub mod email_template;
 pub mod group;
 pub mod ids;
+pub mod link;
 pub mod names;
 pub mod password;
 pub mod product;

@@ -4,9 +4,10 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::domain::account::NewAccount;
+use crate::domain::email_template::EmailTemplate;
 use crate::domain::group::ADMINISTRATORS;
 use crate::domain::{AccountState, Password, ids};
-use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::services::{Actor, Ctx, ServiceError, audit, mail};
 use crate::store::{self, Tx, accounts::*, audit::Subject, groups::GroupRef};
 
 /// What the audit log keeps of an account.
@@ -38,12 +39,41 @@ fn subject(a: &AccountDetail) -> Subject<'_> {
 }
 
 /// U3: an active account, a member of Developers (implicitly) at once.
-pub async fn create(ctx: &Ctx, actor: &Actor, new: NewAccount) -> Result<String, ServiceError> {
+/// With `notify`, the *account created* email (E1) is queued in the same
+/// transaction.
+pub async fn create(
+    ctx: &Ctx,
+    actor: &Actor,
+    new: NewAccount,
+    notify: bool,
+) -> Result<String, ServiceError> {
     let hash = ctx.hasher.hash(&new.password).await?;
     let mut tx = ctx.db.begin_write().await?;
     let created = create_in(&mut tx, actor, &new, &hash).await?;
+    if notify {
+        let link = format!("{}/sign-in", ctx.settings.base_url);
+        mail::queue(
+            &mut tx,
+            ctx,
+            EmailTemplate::AccountCreated,
+            &mail::Recipient {
+                address: &created.email,
+                name: &format!("{} {}", created.first_name, created.last_name),
+                account_id: Some(&created.id),
+            },
+            &[
+                ("first_name", &created.first_name),
+                ("last_name", &created.last_name),
+                ("link", &link),
+            ],
+        )
+        .await?;
+    }
     tx.commit().await?;
-    tracing::info!(account = %created.id, actor = %actor.label, "account created");
+    if notify {
+        ctx.mailer.wake();
+    }
+    tracing::info!(account = %created.id, actor = %actor.label, notify, "account created");
     Ok(created.id)
 }
 

@@ -7,10 +7,16 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
+pub mod email_templates;
 pub mod error;
 pub mod groups;
+pub mod invitations;
+pub mod links;
+pub mod mail;
+pub mod password_reset;
 pub mod passwords;
 pub mod products;
+pub mod seed;
 pub mod visibility;
 
 pub use audit::Actor;
@@ -24,4 +30,6 @@ pub struct Ctx {
     pub db: Db,
     pub hasher: passwords::Hasher,
     pub settings: Settings,
+    /// Outgoing email: `mailer.wake()` after a transaction that queued mail commits.
+    pub mailer: crate::email::Mailer,
 }

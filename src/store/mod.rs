@@ -3,9 +3,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod email_templates;
 pub mod groups;
+pub mod invitations;
+pub mod outbox;
 pub mod products;
+pub mod seed;
 pub mod settings;
+pub mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;

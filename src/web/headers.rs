@@ -34,13 +34,17 @@ pub async fn security_headers(
     let is_static = req.path().starts_with("/static/");
     let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
     let h = res.headers_mut();
+    let has_referrer_policy = h.contains_key(header::REFERRER_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
     set(header::CONTENT_SECURITY_POLICY, CSP);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "same-origin");
+    // Pages behind emailed links set a stricter policy of their own.
+    if !has_referrer_policy {
+        set(header::REFERRER_POLICY, "same-origin");
+    }
     if https {
         set(
             header::STRICT_TRANSPORT_SECURITY,

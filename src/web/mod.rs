@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod errors;
 pub mod forms;
 pub mod headers;
+pub mod portal;
 pub mod session;
 mod static_files;
 
@@ -14,17 +15,11 @@ use actix_web::{HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/", web::get().to(root))
         .configure(static_files::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(portal::routes);
 }
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
-}
-
-/// The developer portal arrives with its own issue; until then the root
-/// leads to the console.
-async fn root() -> HttpResponse {
-    errors::see_other("/admin/users")
 }

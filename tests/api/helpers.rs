@@ -20,6 +20,8 @@ pub struct TestApp {
     pub address: String,
     pub db: Db,
     pub settings: Settings,
+    /// The mailer whose worker the app runs: tests wake it or run it a step.
+    pub mailer: portal::email::Mailer,
     _dir: TempDir,
 }
 
@@ -42,11 +44,13 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         session_key: None,
         data_dir: dir.path().to_owned(),
         timeouts: Timeouts::default(),
+        links: Default::default(),
     };
     configure(&mut settings);
     let app = Application::build_with_listener(settings.clone(), listener)
         .await
         .expect("app builds");
+    let mailer = app.mailer();
     tokio::spawn(app.run_until_stopped());
     let db = Db::open(&settings.database_url, settings.timeouts.db_acquire)
         .await
@@ -55,6 +59,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
         settings,
+        mailer,
         _dir: dir,
     }
 }

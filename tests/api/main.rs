@@ -4,10 +4,13 @@
 mod access;
 mod audit_log;
 mod durability;
+mod email;
 mod groups;
 mod helpers;
+mod links;
 mod products;
 mod security;
 mod sign_in;
+mod smtp_server;
 mod users;
 mod validation;

@@ -3,8 +3,10 @@
 //! remembering to protect it (deny by default, S-13).
 
 mod audit;
+mod email;
 mod groups;
 mod guard;
+mod invitations;
 mod products;
 mod sign_in;
 mod users;
@@ -31,6 +33,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/audit", web::get().to(audit::list))
                     .route("/audit.csv", web::get().to(audit::csv))
                     .route("/users", web::get().to(users::list))
+                    .route("/users/invite", web::get().to(invitations::invite_form))
+                    .route("/users/invite", web::post().to(invitations::invite))
+                    .route("/users/pending", web::get().to(invitations::pending))
+                    .route(
+                        "/users/pending/{id}/resend",
+                        web::post().to(invitations::resend),
+                    )
+                    .route(
+                        "/users/pending/{id}/cancel",
+                        web::post().to(invitations::cancel),
+                    )
                     .route("/users/add", web::get().to(users::add_form))
                     .route("/users/add", web::post().to(users::add))
                     .route("/users/{id}", web::get().to(users::show))
@@ -39,6 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/users/{id}/delete", web::get().to(users::delete_confirm))
                     .route("/users/{id}/delete", web::post().to(users::delete))
                     .route("/users/{id}/password", web::post().to(users::set_password))
+                    .route(
+                        "/users/{id}/reset-password",
+                        web::post().to(users::send_reset),
+                    )
                     .route("/users/toggle", web::post().to(users::toggle))
                     .route("/groups", web::get().to(groups::list))
                     .route("/groups/add", web::get().to(groups::add_form))
@@ -84,6 +101,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         web::get().to(products::delete_confirm),
                     )
                     .route("/products/{id}/delete", web::post().to(products::delete))
+                    .route("/email/templates", web::get().to(email::templates))
+                    .route("/email/templates/{name}", web::get().to(email::edit_form))
+                    .route("/email/templates/{name}", web::post().to(email::edit))
+                    .route(
+                        "/email/templates/{name}/restore",
+                        web::get().to(email::restore_confirm),
+                    )
+                    .route(
+                        "/email/templates/{name}/restore",
+                        web::post().to(email::restore),
+                    )
+                    .route("/email/settings", web::get().to(email::settings_form))
+                    .route("/email/settings", web::post().to(email::save_settings))
+                    .route("/email/log", web::get().to(email::log))
+                    .route("/email/log/{id}/retry", web::post().to(email::retry))
                     .default_service(web::to(not_found)),
             ),
     );

@@ -273,6 +273,9 @@ pub struct AddForm {
     first_name: String,
     #[serde(default)]
     last_name: String,
+    /// The "Send account-created email" checkbox (`on` when ticked).
+    #[serde(default)]
+    notify: String,
 }
 
 #[derive(Template)]
@@ -282,6 +285,7 @@ struct AddPage {
     email: String,
     first_name: String,
     last_name: String,
+    notify: bool,
     errors: Errors,
 }
 
@@ -291,6 +295,7 @@ pub async fn add_form(session: Session, admin: CurrentAdmin) -> Result<HttpRespo
         email: String::new(),
         first_name: String::new(),
         last_name: String::new(),
+        notify: false,
         errors: Errors::default(),
     })
 }
@@ -301,16 +306,22 @@ pub async fn add(
     admin: CurrentAdmin,
     Form(f): Form<AddForm>,
 ) -> Result<HttpResponse, WebError> {
+    let notify = f.notify == "on";
     let result = match NewAccount::parse(&f.email, &f.password, &f.first_name, &f.last_name) {
-        Ok(new) => accounts::create(&ctx, &admin.actor(), new).await,
+        Ok(new) => accounts::create(&ctx, &admin.actor(), new, notify).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
         Ok(id) => {
+            let sent = if notify {
+                " An account-created email is on its way (see the Email log)."
+            } else {
+                ""
+            };
             session::flash(
                 &session,
                 "success",
-                format!("Added user {}.", f.email.trim()),
+                format!("Added user {}.{sent}", f.email.trim()),
             );
             Ok(see_other(&format!("/admin/users/{id}")))
         }
@@ -321,6 +332,7 @@ pub async fn add(
                 email: f.email,
                 first_name: f.first_name,
                 last_name: f.last_name,
+                notify,
                 errors: Errors(errors),
             },
         ),
@@ -524,6 +536,23 @@ pub async fn set_password(
             "Set a new password for {}. Every other session of this account has ended.",
             account.email
         ),
+    );
+    Ok(see_other(&account_url(&id)))
+}
+
+/// U7: emails the account a single-use link to choose a new password.
+pub async fn send_reset(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    admin: CurrentAdmin,
+    id: web::Path<String>,
+    _: Form<Empty>,
+) -> Result<HttpResponse, WebError> {
+    let a = crate::services::password_reset::send_by_admin(&ctx, &admin.actor(), &id).await?;
+    session::flash(
+        &session,
+        "success",
+        format!("Sent a password reset link to {}.", a.email),
     );
     Ok(see_other(&account_url(&id)))
 }

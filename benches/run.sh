@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# Load harness for "Load harness, demo data, and speed at 100,000 accounts".
+#
+# Builds the release binary, seeds a fresh temporary database, starts the
+# portal on a free 127.0.0.1 port, signs in as the administrator and measures
+# each page with wrk. Prints one table and writes it to benches/results/latest.md.
+# See benches/README.md for what each row means and the targets.
+#
+# Everything can be overridden from the environment, e.g.
+#   SEED_ACCOUNTS=20000 DURATION=5s benches/run.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# ---- settings --------------------------------------------------------------------
+
+SEED_ACCOUNTS=${SEED_ACCOUNTS:-100000}
+SEED_GROUPS=${SEED_GROUPS:-1000}
+SEED_PRODUCTS=${SEED_PRODUCTS:-1000}
+SEED_SUBSCRIPTIONS=${SEED_SUBSCRIPTIONS:-100000}
+SEED_NUMBER=${SEED_NUMBER:-1}
+
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-16}
+DURATION=${DURATION:-10s}
+
+# "Next" links followed from page 1: 999 steps of 50 rows reach rows 49,951-50,000.
+PAGE_STEPS=${PAGE_STEPS:-999}
+SEARCH_FRAGMENT=${SEARCH_FRAGMENT:-son}
+SIGNINS_IN_FLIGHT=${SIGNINS_IN_FLIGHT:-16}
+# Accounts the sign-ins take turns with: three per sign-in in flight, so that
+# one account's attempts do not overlap and its throttle (S-3, which counts
+# each attempt as a failure until its password is verified) stays out of it.
+SIGNIN_ACCOUNTS=${SIGNIN_ACCOUNTS:-$((3 * SIGNINS_IN_FLIGHT))}
+
+# Pages of later issues. A row is skipped ("n/a – not built yet") while its URL
+# answers 404 or a "coming soon" page, or when its variable is set empty.
+GROUPS_URL=${GROUPS_URL-/admin/groups}
+MEMBERS_URL=${MEMBERS_URL-/admin/groups/g0001/members}
+ACCESS_URL=${ACCESS_URL-/admin/products/p0001/access}
+# The developer portal: signed in (through PORTAL_SIGN_IN_URL, a form with
+# email, password and csrf_token like the console's) as the seeded developer
+# who is in 20 groups.
+PORTAL_SIGN_IN_URL=${PORTAL_SIGN_IN_URL-/sign-in}
+PORTAL_PRODUCTS_URL=${PORTAL_PRODUCTS_URL-/products}
+# The gateway key check, sent without a cookie. {key} is replaced by the
+# primary key of a seeded active subscription, in the URL and in the header.
+# e.g. KEY_CHECK_URL='/api/gateway/check?key={key}', or KEY_CHECK_URL=/api/gateway/check
+# with KEY_CHECK_HEADER='X-Subscription-Key: {key}'.
+KEY_CHECK_URL=${KEY_CHECK_URL-}
+KEY_CHECK_HEADER=${KEY_CHECK_HEADER-}
+# The Add-to-group toggle for 1,000 accounts (timed, not a throughput): no
+# measurement is written yet; set TOGGLE_URL once the feature exists and add it.
+TOGGLE_URL=${TOGGLE_URL-}
+
+# Pages that say this are placeholders, not the real page.
+NOT_BUILT_PATTERN=${NOT_BUILT_PATTERN:-is coming soon}
+
+ADMIN_EMAIL=bench-admin@example.org
+ADMIN_PASSWORD='bench harness violet anchor 93'
+SEEDED_PASSWORD='seeded password 42!'   # portal::services::seed::PASSWORD
+
+RESULTS=${RESULTS:-benches/results/latest.md}
+PORTAL_BIN=${CARGO_TARGET_DIR:-target}/release/portal
+
+# ---- helpers ---------------------------------------------------------------------
+
+section() { printf '\n==== %s ====\n' "$*" >&2; }
+say() { printf '%s\n' "$*" >&2; }
+die() { printf 'benches/run.sh: %s\n' "$*" >&2; exit 1; }
+
+WORK=$(mktemp -d -t portal-bench.XXXXXX)
+SERVER_PID=
+SIGNIN_PID=
+cleanup() {
+  local status=$?
+  [[ -n $SIGNIN_PID ]] && kill "$SIGNIN_PID" 2>/dev/null || true
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ $status -ne 0 && -f $WORK/server.log ]]; then
+    say "---- last lines of the server log ----"
+    tail -n 30 "$WORK/server.log" >&2 || true
+  fi
+  if [[ -n ${KEEP_WORK:-} ]]; then
+    say "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+free_port() {
+  local port
+  for port in $(shuf -i 20000-60999 -n 100); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+# The Cookie header value from a curl cookie jar.
+cookie_header() {
+  awk -F'\t' '(/^#HttpOnly_/ || !/^#/) && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"
+}
+
+# The value of the hidden csrf_token input of an HTML page on stdin.
+csrf_of() {
+  grep -o '<input[^>]*name="csrf_token"[^>]*>' | head -n 1 | grep -o 'value="[^"]*"' | sed 's/^value="//; s/"$//'
+}
+
+# Decodes the character references askama writes into attributes (e.g. &#38;).
+html_unescape() {
+  perl -pe 's/&#[xX]([0-9a-fA-F]+);/chr(hex($1))/ge; s/&#([0-9]+);/chr($1)/ge;
+            s/&quot;/"/g; s/&apos;/\x27/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/&/g'
+}
+
+# sign_in JAR FORM_PATH EMAIL PASSWORD -> the POST's status code
+sign_in() {
+  local jar=$1 form=$2 email=$3 password=$4 csrf
+  csrf=$(curl -sS -c "$jar" -b "$jar" "$BASE$form" | csrf_of)
+  curl -sS -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" \
+    --data-urlencode "email=$email" --data-urlencode "password=$password" \
+    --data-urlencode "csrf_token=$csrf" "$BASE$form"
+}
+
+# Renews the console session cookie (the server rewrites it at most once a
+# minute to record activity; wrk never would), then prints the Cookie value.
+admin_cookie() {
+  curl -sS -o /dev/null -b "$ADMIN_JAR" -c "$ADMIN_JAR" "$BASE/admin/users"
+  cookie_header "$ADMIN_JAR"
+}
+
+# probe URL [COOKIE] -> "200", "404", "not-built", or another status; the body
+# goes to $WORK/probe.html.
+probe() {
+  local url=$1 cookie=${2:-} code
+  code=$(curl -sS -o "$WORK/probe.html" -w '%{http_code}' ${cookie:+-H "Cookie: $cookie"} "$BASE$url")
+  if [[ $code == 200 ]] && grep -q "$NOT_BUILT_PATTERN" "$WORK/probe.html"; then
+    echo not-built
+  else
+    echo "$code"
+  fi
+}
+
+# The table: one line per row, fields separated by '|'.
+ROWS=()
+HEALTHZ_RPS=
+
+thousands() { sed ':a; s/\B[0-9]\{3\}\>/,&/; ta' <<<"$1"; }
+fmt_ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
+fmt_rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
+
+# verdict RPS P99_US RATIO_PCT MIN_RPS MAX_P99_MS MIN_RATIO_PCT -> yes/no ('-' = no limit)
+verdict() {
+  awk -v rps="$1" -v p99="$2" -v ratio="$3" -v min_rps="$4" -v max_p99="$5" -v min_ratio="$6" 'BEGIN {
+    ok = 1
+    if (min_rps != "-" && rps + 0 < min_rps + 0) ok = 0
+    if (max_p99 != "-" && p99 / 1000 > max_p99 + 0) ok = 0
+    if (min_ratio != "-" && ratio + 0 < min_ratio + 0) ok = 0
+    print (ok ? "yes" : "**no**")
+  }'
+}
+
+add_row() { ROWS+=("$(IFS='|'; echo "$*")"); }
+skip_row() { # NAME TARGET WHY
+  say "  $1: n/a – ${3}"
+  add_row "$1" "n/a – not built yet" "" "" "" "$2" "" "$3"
+}
+
+# measure NAME URL TARGET MIN_RPS MAX_P99_MS MIN_RATIO_PCT NOTE [wrk args...]
+# Runs wrk with benches/report.lua and adds a row. The cookie (if any) is
+# checked before and after: wrk counts a redirect to the sign-in page as a
+# success, so a run whose cookie did not answer 200 throughout is flagged.
+LAST_P99_US=
+measure() {
+  local name=$1 url=$2 target=$3 min_rps=$4 max_p99=$5 min_ratio=$6 note=$7
+  shift 7
+  local cookie=${COOKIE:-} before after out line
+  before=$(probe "$url" "$cookie")
+  say "  $name: GET $url ($DURATION, $CONNECTIONS connections)"
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/report.lua \
+    ${cookie:+-H "Cookie: $cookie"} "$@" "$BASE$url")
+  printf '%s\n' "$out" >>"$WORK/wrk.log"
+  after=$(probe "$url" "$cookie")
+  line=$(grep '^REPORT ' <<<"$out") || die "wrk printed no report for $url: $out"
+  local requests rps p50 p99 status_errors socket_errors timeouts
+  requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
+  rps=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line")
+  p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")
+  p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")
+  status_errors=$(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$line")
+  socket_errors=$(sed 's/.* socket_errors=\([0-9]*\).*/\1/' <<<"$line")
+  timeouts=$(sed 's/.* timeouts=\([0-9]*\).*/\1/' <<<"$line")
+  local flags=()
+  [[ $before == 200 && $after == 200 ]] || flags+=("⚠ answered $before before, $after after the run (not 200)")
+  ((status_errors == 0)) || flags+=("⚠ $status_errors of $requests responses non-2xx/3xx")
+  ((socket_errors == 0)) || flags+=("⚠ $socket_errors socket errors")
+  ((timeouts == 0)) || flags+=("⚠ $timeouts requests timed out (no answer within wrk's 2 s)")
+  [[ -z $note ]] || flags=("$note" "${flags[@]}")
+  local ratio=100
+  if [[ -z $HEALTHZ_RPS ]]; then
+    HEALTHZ_RPS=$rps
+  else
+    ratio=$(awk -v r="$rps" -v h="$HEALTHZ_RPS" 'BEGIN { printf "%.1f", 100 * r / h }')
+  fi
+  local met
+  met=$(verdict "$rps" "$p99" "$ratio" "$min_rps" "$max_p99" "$min_ratio")
+  [[ $min_rps$max_p99$min_ratio == --- ]] && met="–"
+  ((status_errors == 0 && socket_errors == 0 && timeouts == 0)) || met="**no**"
+  [[ $before == 200 && $after == 200 ]] || met="**no**"
+  LAST_P99_US=$p99
+  add_row "$name" "$(fmt_rps "$rps")" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "${ratio}%" \
+    "$target" "$met" "$(IFS=';'; echo "${flags[*]}")"
+}
+
+# measure_or_skip NAME URL TARGET MIN_RPS MAX_P99 MIN_RATIO NOTE: measures if
+# the URL is configured and built.
+measure_or_skip() {
+  local name=$1 url=$2 target=$3
+  if [[ -z $url ]]; then
+    skip_row "$name" "$target" "URL not configured"
+    return
+  fi
+  local code
+  code=$(probe "$url" "${COOKIE:-}")
+  case $code in
+    404 | not-built) skip_row "$name" "$target" "$url answers ${code/not-built/a placeholder page}" ;;
+    *) measure "$@" ;;
+  esac
+}
+
+# ---- tools and build ---------------------------------------------------------------
+
+section "Tools"
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v curl >/dev/null || need_apt+=(curl)
+if ((${#need_apt[@]})); then
+  sudo=
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  say "installing ${need_apt[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+say "$(wrk --version 2>&1 | head -n 1 || true)"
+say "$(curl --version | head -n 1)"
+
+section "Build (cargo build --release)"
+cargo build --release --bin portal
+
+# ---- seed ----------------------------------------------------------------------------
+
+section "Seed a fresh database"
+export DATABASE_URL="sqlite://$WORK/portal.db" DATA_DIR="$WORK" RUST_LOG=warn
+seed_out=$("$PORTAL_BIN" seed --accounts "$SEED_ACCOUNTS" --groups "$SEED_GROUPS" \
+  --products "$SEED_PRODUCTS" --subscriptions "$SEED_SUBSCRIPTIONS" --seed "$SEED_NUMBER")
+printf '%s\n' "$seed_out" >&2
+SEED_SECS=$(sed -n 's/^Seeded .* in \([0-9.]*\) s$/\1/p' <<<"$seed_out")
+MANY_GROUPS_EMAIL=$(sed -n 's/^A developer in exactly [0-9]* groups: //p' <<<"$seed_out")
+SAMPLE_KEY=$(sed -n 's/^An active subscription of .*: primary key \([0-9a-f]*\)$/\1/p' <<<"$seed_out")
+DB_SIZE=$(du -m "$WORK/portal.db" | cut -f1)
+
+# ---- server -------------------------------------------------------------------------
+
+section "Start the portal"
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+ADMIN_EMAIL=$ADMIN_EMAIL ADMIN_PASSWORD=$ADMIN_PASSWORD BIND="127.0.0.1:$PORT" BASE_URL=$BASE \
+  RUST_LOG=warn "$PORTAL_BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || die "the portal exited at start"
+  sleep 0.2
+done
+curl -fsS -o /dev/null "$BASE/healthz" || die "the portal did not answer /healthz"
+say "portal (pid $SERVER_PID) at $BASE"
+
+ADMIN_JAR=$WORK/admin.jar
+code=$(sign_in "$ADMIN_JAR" /admin/sign-in "$ADMIN_EMAIL" "$ADMIN_PASSWORD")
+[[ $code == 303 ]] || die "administrator sign-in answered $code, not 303"
+COOKIE=$(admin_cookie)
+[[ $(probe /admin/users "$COOKIE") == 200 ]] || die "the administrator's cookie does not open /admin/users"
+say "signed in as $ADMIN_EMAIL"
+
+# ---- measurements ----------------------------------------------------------------------
+
+section "Measure"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_BEFORE%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+  say "  note: load average $LOAD_BEFORE before measuring: other work on this machine will skew the numbers"
+fi
+
+COOKIE='' measure "/healthz (the ceiling)" /healthz "–" - - - ""
+
+COOKIE=$(admin_cookie)
+measure "Users tab, page 1" /admin/users "≥2,000 req/s, p99 ≤15 ms" 2000 15 - ""
+PAGE1_P99=$LAST_P99_US
+
+# Page ~50,000: follow rel="next" from page 1 the way a person would.
+say "  following $PAGE_STEPS \"Next\" links from page 1..."
+url=/admin/users
+for ((i = 0; i < PAGE_STEPS; i++)); do
+  next=$(curl -sS -H "Cookie: $COOKIE" "$BASE$url" |
+    grep -o '<a [^>]*rel="next"[^>]*>' | head -n 1 | grep -o 'href="[^"]*"' |
+    sed 's/^href="//; s/"$//' | html_unescape) || true
+  [[ -n $next ]] || die "page $((i + 1)) has no rel=\"next\" link (url $url)"
+  url=$next
+done
+DEEP_URL=$url
+DEEP_FIRST_ROW=$((PAGE_STEPS * 50 + 1))
+say "  page $((PAGE_STEPS + 1)): $DEEP_URL"
+COOKIE=$(admin_cookie)
+measure "Users tab, page $((PAGE_STEPS + 1)) (rows $(thousands $DEEP_FIRST_ROW)–$(thousands $((DEEP_FIRST_ROW + 49))))" "$DEEP_URL" \
+  "≥2,000 req/s, p99 ≤15 ms" 2000 15 - ""
+
+COOKIE=$(admin_cookie)
+SEARCH_URL="/admin/users?q=$SEARCH_FRAGMENT"
+SEARCH_COUNT=$(curl -sS -H "Cookie: $COOKIE" "$BASE$SEARCH_URL" |
+  grep -o '<p class="count" role="status">[^<]*</p>' | sed 's/<[^>]*>//g' | html_unescape) || true
+measure "Search \"$SEARCH_FRAGMENT\" with count" "$SEARCH_URL" "≥1,000 req/s, p99 ≤25 ms" 1000 25 - \
+  "shows \"${SEARCH_COUNT:-no count found}\""
+
+ACCOUNT_ID=$(curl -sS -H "Cookie: $COOKIE" "$BASE/admin/users" | grep -o '/admin/users/[0-9a-f]\{16\}' | head -n 1)
+[[ -n $ACCOUNT_ID ]] || die "no account link on page 1"
+COOKIE=$(admin_cookie)
+measure "Account page" "$ACCOUNT_ID" "≥2,000 req/s" 2000 - - ""
+
+COOKIE=$(admin_cookie)
+measure_or_skip "Groups tab" "$GROUPS_URL" "≥2,000 req/s" 2000 - - ""
+COOKIE=$(admin_cookie)
+measure_or_skip "Group's Members page" "$MEMBERS_URL" "≥2,000 req/s" 2000 - - ""
+COOKIE=$(admin_cookie)
+measure_or_skip "Product's Access control page" "$ACCESS_URL" "≥2,000 req/s" 2000 - - ""
+
+# The developer portal's product list, as the developer in 20 groups.
+portal_target="≥2,000 req/s"
+if [[ -z $PORTAL_SIGN_IN_URL || -z $PORTAL_PRODUCTS_URL ]]; then
+  skip_row "Portal product list (developer in 20 groups)" "$portal_target" "URL not configured"
+elif [[ -z $MANY_GROUPS_EMAIL ]]; then
+  skip_row "Portal product list (developer in 20 groups)" "$portal_target" "no seeded developer in 20 groups"
+else
+  code=$(probe "$PORTAL_SIGN_IN_URL")
+  if [[ $code == 404 || $code == not-built ]]; then
+    skip_row "Portal product list (developer in 20 groups)" "$portal_target" "$PORTAL_SIGN_IN_URL answers ${code/not-built/a placeholder page}"
+  else
+    DEV_JAR=$WORK/developer.jar
+    code=$(sign_in "$DEV_JAR" "$PORTAL_SIGN_IN_URL" "$MANY_GROUPS_EMAIL" "$SEEDED_PASSWORD")
+    [[ $code == 303 ]] || say "  portal sign-in as $MANY_GROUPS_EMAIL answered $code, not 303"
+    curl -sS -o /dev/null -b "$DEV_JAR" -c "$DEV_JAR" "$BASE$PORTAL_PRODUCTS_URL"
+    COOKIE=$(cookie_header "$DEV_JAR") measure_or_skip "Portal product list (developer in 20 groups)" \
+      "$PORTAL_PRODUCTS_URL" "$portal_target" 2000 - - "as $MANY_GROUPS_EMAIL"
+  fi
+fi
+
+key_target="≥40% of /healthz, p99 ≤2 ms"
+if [[ -z $KEY_CHECK_URL ]]; then
+  skip_row "Gateway key check" "$key_target" "KEY_CHECK_URL not configured"
+elif [[ -z $SAMPLE_KEY ]]; then
+  skip_row "Gateway key check" "$key_target" "no seeded active subscription"
+else
+  key_url=${KEY_CHECK_URL//\{key\}/$SAMPLE_KEY}
+  key_header=${KEY_CHECK_HEADER//\{key\}/$SAMPLE_KEY}
+  if [[ -n $key_header ]]; then
+    COOKIE='' measure_or_skip "Gateway key check" "$key_url" "$key_target" - 2 40 "" -H "$key_header"
+  else
+    COOKIE='' measure_or_skip "Gateway key check" "$key_url" "$key_target" - 2 40 ""
+  fi
+fi
+
+skip_row "Add-to-group toggle, 1,000 accounts" "≤25 ms" "${TOGGLE_URL:-TOGGLE_URL not configured}"
+
+# 16 sign-ins in flight while pages are read. The sign-ins are genuine
+# console sign-ins (303), of seeded developers made administrators for this.
+section "Sign-ins in flight"
+HWM_BEFORE_SIGNINS_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+SIGNIN_EMAILS=$(curl -sS -H "Cookie: $COOKIE" "$BASE/admin/users?state=active" |
+  grep -o '[A-Za-z0-9._-]*@example[0-9]*\.org' | sort -u | head -n "$SIGNIN_ACCOUNTS" | paste -sd, -)
+n_signin=$(tr ',' '\n' <<<"$SIGNIN_EMAILS" | grep -c . || true)
+((n_signin > 0)) || die "found no active seeded accounts for the sign-in load"
+for email in ${SIGNIN_EMAILS//,/ }; do
+  "$PORTAL_BIN" create-admin --email "$email" >/dev/null
+done
+say "  $n_signin seeded developers made administrators for the sign-in load"
+ANON_JAR=$WORK/anonymous.jar
+SIGNIN_CSRF=$(curl -sS -c "$ANON_JAR" "$BASE/admin/sign-in" | csrf_of)
+SIGNIN_COOKIE=$(cookie_header "$ANON_JAR")
+SIGNIN_SECS=$((${DURATION%s} + 6))
+SIGNIN_EMAILS=$SIGNIN_EMAILS SIGNIN_PASSWORD=$SEEDED_PASSWORD SIGNIN_CSRF=$SIGNIN_CSRF \
+  SIGNIN_COOKIE=$SIGNIN_COOKIE wrk -t1 -c"$SIGNINS_IN_FLIGHT" -d"${SIGNIN_SECS}s" --latency \
+  -s benches/signin.lua "$BASE/admin/sign-in" >"$WORK/signin.out" 2>&1 &
+SIGNIN_PID=$!
+sleep 3
+COOKIE=$(admin_cookie)
+measure "Users tab, page 1, with $SIGNINS_IN_FLIGHT sign-ins in flight" /admin/users "page p99 ≤50 ms" - 50 - ""
+wait "$SIGNIN_PID" || true
+SIGNIN_PID=
+signin_line=$(grep '^REPORT ' "$WORK/signin.out" || true)
+if [[ -n $signin_line ]]; then
+  s_rps=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$signin_line")
+  s_p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$signin_line")
+  s_p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$signin_line")
+  s_req=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$signin_line")
+  s_err=$(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$signin_line")
+  s_statuses=$(sed -n 's/.* statuses=\([0-9:,]*\).*/\1/p' <<<"$signin_line")
+  s_note="the load itself (${SIGNIN_SECS} s, $n_signin accounts);statuses ${s_statuses//,/, }"
+  ((s_err == 0)) || s_note+=";⚠ $s_err of $s_req sign-ins did not answer 303"
+  add_row "… the $SIGNINS_IN_FLIGHT sign-ins (POST /admin/sign-in)" "$(fmt_rps "$s_rps")" "$(fmt_ms "$s_p50")" \
+    "$(fmt_ms "$s_p99")" "" "–" "" "$s_note"
+else
+  add_row "… the $SIGNINS_IN_FLIGHT sign-ins (POST /admin/sign-in)" "" "" "" "" "–" "" "⚠ wrk printed no report: $(tail -n 3 "$WORK/signin.out" | tr '\n' ' ')"
+fi
+
+# Peak resident memory of the server over the whole run.
+HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+HWM_MIB=$(awk -v kb="$HWM_KB" 'BEGIN { printf "%.1f", kb / 1024 }')
+hwm_ok=$(awk -v kb="$HWM_KB" 'BEGIN { print (kb <= 64 * 1024 ? "yes" : "**no**") }')
+hwm_before=$(awk -v kb="$HWM_BEFORE_SIGNINS_KB" 'BEGIN { printf "%.1f", kb / 1024 }')
+add_row "Peak RSS of the server (VmHWM)" "" "" "" "" "≤64 MiB" "$hwm_ok" \
+  "${HWM_MIB} MiB over the whole run;${hwm_before} MiB before the sign-in load"
+
+kill -TERM "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+
+# What the server logged at warn level and above, in short.
+sed 's/\x1b\[[0-9;]*m//g' "$WORK/server.log" >"$WORK/server.txt"
+LOG_WARNINGS=$(grep -c ' WARN ' "$WORK/server.txt" || true)
+LOG_ERRORS=$(grep -c ' ERROR ' "$WORK/server.txt" || true)
+if ((LOG_WARNINGS + LOG_ERRORS > 0)); then
+  say "---- server warnings and errors, by message ----"
+  grep -E ' (WARN|ERROR) ' "$WORK/server.txt" | sed -E 's/^[^ ]+ +//' | cut -c1-160 |
+    sed -E 's/ [a-z_.]+=[^ ]+//g' | sort | uniq -c | sort -rn | head -n 10 >&2
+fi
+
+# ---- the table -----------------------------------------------------------------------
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+mem_gib=$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo 2>/dev/null || true)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit+=" + uncommitted changes"
+
+{
+  echo "### $(date -u '+%Y-%m-%d %H:%M UTC') – $(nproc) cores${cpu:+ ($cpu)}, ${mem_gib} GiB RAM"
+  echo
+  echo "Commit $commit. Seeded $(thousands "$SEED_ACCOUNTS") accounts, $(thousands "$SEED_GROUPS") groups," \
+    "$(thousands "$SEED_PRODUCTS") products, $(thousands "$SEED_SUBSCRIPTIONS") subscriptions (seed $SEED_NUMBER)" \
+    "in ${SEED_SECS:-?} s; database ${DB_SIZE} MB. wrk -t$THREADS -c$CONNECTIONS -d$DURATION against the" \
+    "release build on the same machine; load average before measuring: $LOAD_BEFORE."
+  echo
+  echo "| Measurement | Requests/s | p50 | p99 | vs /healthz | Target | Met | Notes |"
+  echo "|---|--:|--:|--:|--:|---|---|---|"
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r name rps p50 p99 ratio target met notes <<<"$row"
+    echo "| $name | $rps | $p50 | $p99 | $ratio | $target | $met | ${notes//;/; } |"
+  done
+  echo
+  echo "Server log during the run: $LOG_WARNINGS warnings, $LOG_ERRORS errors."
+} >"$WORK/table.md"
+
+mkdir -p "$(dirname "$RESULTS")"
+cp "$WORK/table.md" "$RESULTS"
+echo
+cat "$WORK/table.md"
+echo
+say "written to $RESULTS"

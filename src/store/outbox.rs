@@ -1,0 +1,242 @@
+//! The outbox (SPEC E3): messages written in the transaction of the change
+//! that causes them, delivered by `email::worker`.
+//!
+//! Claiming: the worker takes a due message by pushing its `next_attempt_at`
+//! a lease ahead and counting the attempt, in one write. Until the lease
+//! runs out nobody else picks it; if the process dies mid-send the message
+//! is simply due again afterwards, still `queued`/`retrying`. The attempt
+//! number is the claim's fencing token: a result is recorded only while
+//! `attempts` is still the claimed one, so a late worker cannot overwrite a
+//! newer claim, and a message marked `sent` is never claimed again.
+
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+
+use super::Tx;
+
+pub const QUEUED: &str = "queued";
+pub const RETRYING: &str = "retrying";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const STATES: [&str; 4] = [QUEUED, RETRYING, SENT, FAILED];
+
+pub struct NewMessage<'a> {
+    pub template: &'a str,
+    pub to_address: &'a str,
+    pub to_name: &'a str,
+    pub account_id: Option<&'a str>,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    pub now: i64,
+}
+
+/// Writes a message due at once; returns its id.
+pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO outbox (template, to_address, to_name, account_id, subject, text_body,
+                             html_body, state, attempts, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id",
+    )
+    .bind(m.template)
+    .bind(m.to_address)
+    .bind(m.to_name)
+    .bind(m.account_id)
+    .bind(m.subject)
+    .bind(m.text_body)
+    .bind(m.html_body)
+    .bind(m.now)
+    .bind(m.now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// A message as the worker sends it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub template: String,
+    pub to_address: String,
+    pub to_name: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    /// This attempt's number (the claim's fencing token).
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// Claims the next message due at `now`: counts the attempt and holds it
+/// until `lease_until`. `None` when nothing is due.
+pub async fn claim_next(
+    tx: &mut Tx,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<Message>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+         WHERE id = (SELECT id FROM outbox
+                     WHERE state IN ('queued', 'retrying') AND next_attempt_at <= ?
+                     ORDER BY next_attempt_at, id LIMIT 1)
+         RETURNING id, template, to_address, to_name, subject, text_body, html_body,
+                   attempts, created_at",
+    )
+    .bind(lease_until)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Records a delivery; false when the claim was lost (someone else's now).
+pub async fn mark_sent(
+    e: impl SqliteExecutor<'_>,
+    id: i64,
+    attempt: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL
+         WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(attempt)
+    .execute(e)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records a transient failure: due again at `next_at`.
+pub async fn mark_retrying(
+    e: impl SqliteExecutor<'_>,
+    id: i64,
+    attempt: i64,
+    next_at: i64,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'retrying', next_attempt_at = ?, last_error = ?
+         WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')",
+    )
+    .bind(next_at)
+    .bind(error)
+    .bind(id)
+    .bind(attempt)
+    .execute(e)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records a permanent failure: not tried again unless an administrator
+/// retries it.
+pub async fn mark_failed(
+    e: impl SqliteExecutor<'_>,
+    id: i64,
+    attempt: i64,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'failed', last_error = ?
+         WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')",
+    )
+    .bind(error)
+    .bind(id)
+    .bind(attempt)
+    .execute(e)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Makes a failed message due again (the console's Retry); false when it is
+/// not (or no longer) failed.
+pub async fn retry_failed(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE id = ? AND state = 'failed'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// When the next message falls due (the worker sleeps until then).
+pub async fn next_due_at(e: impl SqliteExecutor<'_>) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'retrying')",
+    )
+    .fetch_one(e)
+    .await
+}
+
+/// S-8: messages of these templates queued for an account since `since`.
+pub async fn count_recent(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+    templates: &[&str],
+    since: i64,
+) -> Result<i64, sqlx::Error> {
+    if templates.is_empty() {
+        return Ok(0);
+    }
+    let mut q: QueryBuilder<Sqlite> =
+        QueryBuilder::new("SELECT count(*) FROM outbox WHERE account_id = ");
+    q.push_bind(account_id)
+        .push(" AND created_at >= ")
+        .push_bind(since)
+        .push(" AND template IN (");
+    let mut sep = q.separated(", ");
+    for t in templates {
+        sep.push_bind(*t);
+    }
+    q.push(")");
+    q.build_query_scalar().fetch_one(e).await
+}
+
+/// A row of the Email log.
+#[derive(Debug, Clone, FromRow)]
+pub struct LogRow {
+    pub id: i64,
+    pub template: String,
+    pub to_address: String,
+    pub to_name: String,
+    pub account_id: Option<String>,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+const LOG_COLUMNS: &str = "id, template, to_address, to_name, account_id, subject, state, attempts, \
+     next_attempt_at, last_error, created_at, sent_at";
+
+/// Newest first, `limit` rows with ids below `before` (keyset pagination),
+/// optionally of one state.
+pub async fn log_page(
+    e: impl SqliteExecutor<'_>,
+    state: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LogRow>, sqlx::Error> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+    q.push(LOG_COLUMNS).push(" FROM outbox WHERE 1 = 1");
+    if let Some(s) = state {
+        q.push(" AND state = ").push_bind(s);
+    }
+    if let Some(b) = before {
+        q.push(" AND id < ").push_bind(b);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+    q.build_query_as().fetch_all(e).await
+}
+
+pub async fn get(e: impl SqliteExecutor<'_>, id: i64) -> Result<Option<LogRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {LOG_COLUMNS} FROM outbox WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(e)
+    .await
+}
