@@ -17,8 +17,28 @@ Commands:
 
 Configuration comes from the environment; see the README.";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// glibc raises its mmap threshold after big blocks are freed, so argon2's
+/// 19 MiB working memory (one per hash, S-1) would then come from the heap
+/// and stay there: a sign-in storm left the server at ~700 MiB. A fixed
+/// threshold keeps such blocks mmapped and returns them when freed.
+fn return_big_allocations_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    return_big_allocations_to_the_os();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     portal::telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let settings = Settings::from_env()?;

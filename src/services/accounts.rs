@@ -292,6 +292,8 @@ pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, Se
 pub const PAGE_SIZE: i64 = 50;
 /// Searches count their matches up to this many and then say "more than".
 pub const COUNT_CAP: i64 = 1000;
+/// Above this many matches a page is found faster by walking the sorted index.
+const MANY_MATCHES: i64 = 300;
 
 pub struct UsersQuery {
     pub sort: SortKey,
@@ -309,6 +311,7 @@ impl UsersQuery {
             state: self.state.map(|s| s.as_str()),
             search: self.search.as_deref(),
             groups: self.groups.as_deref(),
+            many_matches: false,
         }
     }
 }
@@ -324,7 +327,10 @@ pub struct UsersPage {
 }
 
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
-    let filter = q.filter();
+    let mut filter = q.filter();
+    // Count first: how many match decides how SQLite is best asked for the page.
+    let total = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
+    filter.many_matches = total > MANY_MATCHES;
     let mut rows = store::accounts::list(
         ctx.db.pool(),
         &ListQuery {
@@ -364,7 +370,6 @@ pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> 
         .first()
         .filter(|_| has_prev)
         .map(|r| cursor_at(r, true));
-    let total = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
     let capped = (filter.search.is_some() || filter.groups.is_some()) && total > COUNT_CAP;
     Ok(UsersPage {
         rows,

@@ -2,7 +2,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
     pub id: String,
     pub name: String,
@@ -73,12 +73,18 @@ pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow
 
 /// Custom groups for pickers (the Add to group menu, invitations), at most `limit`.
 pub async fn custom(e: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key LIMIT ?",
+    // As one JSON row: every Users page asks for this menu (see accounts::list).
+    let json: String = sqlx::query_scalar(
+        "SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
+         FROM (SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key LIMIT ?)",
     )
     .bind(limit)
-    .fetch_all(e)
-    .await
+    .fetch_one(e)
+    .await?;
+    let mut groups: Vec<GroupRef> =
+        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    groups.sort_by_key(|g| g.name.to_lowercase());
+    Ok(groups)
 }
 
 /// A group by its display name, compared case-insensitively.

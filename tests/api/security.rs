@@ -202,7 +202,7 @@ async fn a_console_session_ends_after_its_absolute_lifetime_even_when_busy() {
         assert_eq!(app.get(&c, "/admin/users").await.status(), StatusCode::OK);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(
         app.get(&c, "/admin/users").await.status(),
         StatusCode::SEE_OTHER

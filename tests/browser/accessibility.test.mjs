@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addGroup, addProduct, addUser, describeViolations, launchBrowser, newPage, seriousViolations, signIn, startPortal,
+  addGroup, addProduct, addUser, describeViolations, inviteUser, launchBrowser, mainText, newPage, seriousViolations,
+  signIn, startPortal, submitForm, waitForEmail,
 } from './harness.mjs';
 
 let portal;
@@ -237,3 +238,122 @@ test('audit log of one group', async () => {
 });
 
 test('audit log with no match', () => visit('/admin/audit?account=nobody-at-all', 'audit log with no match'));
+
+// ---- invitations, email links, the developer portal, email templates ----------
+
+/** Loads a page in a fresh, signed-out context and checks it. */
+async function visitAnon(path, what, status = 200) {
+  const anon = await newPage(browser, portal.baseUrl);
+  try {
+    const res = await anon.goto(path);
+    assert.equal(res.status(), status, `${what}: GET ${path}\n${await mainText(anon)}`);
+    await check(anon, what);
+  } finally {
+    await anon.context().close();
+  }
+}
+
+let invitationLink; // made on first use
+
+async function invitation() {
+  if (invitationLink) return invitationLink;
+  await inviteUser(page, { email: 'alan@example.org', firstName: 'Alan', lastName: 'Turing' });
+  await page.waitForURL('**/admin/users/pending');
+  invitationLink = (await waitForEmail(portal, { to: 'alan@example.org', linkPath: '/invitations/' })).link;
+  return invitationLink;
+}
+
+test('pending view, empty', () => visit('/admin/users/pending', 'pending view, empty'));
+
+test('invite user form', () => visit('/admin/users/invite', 'invite user form'));
+
+test('invite user form with errors', async () => {
+  await page.goto('/admin/users/invite');
+  await page.getByRole('button', { name: 'Invite user', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'invite user form with errors');
+});
+
+test('invite user form with groups to pick', async () => {
+  await fixtures();
+  await visit('/admin/users/invite', 'invite user form with groups to pick');
+  assert.equal(await page.getByRole('group', { name: /Groups to join/ }).count(), 1, 'no group checkboxes');
+});
+
+test('pending view with an invitation', async () => {
+  await invitation();
+  await visit('/admin/users/pending', 'pending view with an invitation');
+});
+
+test('accept invitation page', async () => visitAnon(await invitation(), 'accept invitation page'));
+
+test('accept invitation page with a password error', async () => {
+  const anon = await newPage(browser, portal.baseUrl);
+  await anon.goto(await invitation());
+  await anon.getByLabel('Password', { exact: true }).fill('short');
+  await anon.getByLabel('Confirm password', { exact: true }).fill('short');
+  const res = await submitForm(anon, 'Accept invitation');
+  assert.equal(res.status(), 422, `Accept invitation answered HTTP ${res.status()}: ${await mainText(anon)}`);
+  await anon.getByLabel('Password', { exact: true }).and(anon.locator('[aria-invalid="true"]')).waitFor();
+  await check(anon, 'accept invitation page with a password error');
+  await anon.context().close();
+});
+
+test('invalid link page', () => visitAnon('/invitations/short', 'invalid link page', 404));
+
+test('reset password page', async () => {
+  await page.goto(accountPath);
+  await page.getByRole('button', { name: 'Reset password', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Sent a password reset link to grace@example.org.' }).waitFor();
+  const mail = await waitForEmail(portal, { to: 'grace@example.org', linkPath: '/reset-password/' });
+  await visitAnon(mail.link, 'reset password page');
+});
+
+test('developer portal home, signed out', () => visitAnon('/', 'developer portal home, signed out'));
+
+test('email templates list', () => visit('/admin/email/templates', 'email templates list'));
+
+test('email template edit', () => visit('/admin/email/templates/invitation', 'email template edit'));
+
+test('email template edit with a preview', async () => {
+  await page.goto('/admin/email/templates/invitation');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await page.getByRole('region', { name: 'Preview' }).waitFor();
+  await check(page, 'email template edit with a preview');
+});
+
+test('email template edit with an error', async () => {
+  await page.goto('/admin/email/templates/invitation');
+  await page.getByLabel('Subject', { exact: true }).fill('Hello {nope}');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'email template edit with an error');
+});
+
+test('restore confirmation of a default template', () =>
+  visit('/admin/email/templates/invitation/restore', 'restore confirmation of a default template'));
+
+test('restore confirmation of an edited template', async () => {
+  await page.goto('/admin/email/templates/account_created');
+  await page.getByLabel('Subject', { exact: true }).fill('Welcome to {portal_name}');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved the Account created template.' }).waitFor();
+  await check(page, 'edited email template after saving');
+  await page.getByRole('link', { name: 'Restore default', exact: true }).click();
+  await page.getByRole('button', { name: 'Restore default', exact: true }).waitFor();
+  await check(page, 'restore confirmation of an edited template');
+});
+
+test('email settings', () => visit('/admin/email/settings', 'email settings'));
+
+test('email settings with errors', async () => {
+  await page.goto('/admin/email/settings');
+  await page.getByLabel('Sender address', { exact: true }).fill('not an address');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'email settings with errors');
+});
+
+test('email log', () => visit('/admin/email/log', 'email log'));
+
+test('email log with no match', () => visit('/admin/email/log?state=failed', 'email log with no match'));

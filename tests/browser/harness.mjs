@@ -1,7 +1,7 @@
 // Shared set-up for the browser tests: a portal on a fresh database and a
 // free loopback port, Debian's Chromium driven by playwright-core, and axe.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,7 +73,7 @@ export async function startPortal() {
     }
     await sleep(100);
   }
-  return { baseUrl, stop, log: () => log };
+  return { baseUrl, dataDir: dir, stop, log: () => log };
 }
 
 export async function launchBrowser() {
@@ -168,4 +168,111 @@ export async function openSubTab(page, nav, name) {
   const link = page.getByRole('navigation', { name: nav, exact: true }).getByRole('link', { name, exact: true });
   await link.click();
   await link.and(page.locator('[aria-current="page"]')).waitFor();
+}
+
+// ---- email written to <DATA_DIR>/outbox/<id>.eml (no SMTP_URL is set) ---------
+
+/** Undoes a Content-Transfer-Encoding (base64, quoted-printable, 7bit/8bit). */
+function decodeBody(body, encoding = '') {
+  const e = encoding.trim().toLowerCase();
+  if (e === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (e === 'quoted-printable') {
+    const parts = body.replace(/=\r?\n/g, '').split(/(=[0-9A-F]{2})/i);
+    const bytes = parts.map((p) => (/^=[0-9A-F]{2}$/i.test(p) ? Buffer.from([parseInt(p.slice(1), 16)]) : Buffer.from(p)));
+    return Buffer.concat(bytes).toString('utf8');
+  }
+  return body;
+}
+
+/** Undoes RFC 2047 encoded words (=?utf-8?b?…?= and =?utf-8?q?…?=) in a header. */
+function decodeHeader(value) {
+  return value.replace(/\?=\s+=\?/g, '?==?').replace(/=\?[^?]+\?([bq])\?([^?]*)\?=/gi, (_, kind, text) => (
+    kind.toLowerCase() === 'b'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : decodeBody(text.replace(/_/g, ' '), 'quoted-printable')));
+}
+
+/** Headers (lower-case names, unfolded, decoded) and body of one MIME entity. */
+function splitEntity(raw) {
+  const text = raw.replace(/\r\n/g, '\n');
+  const cut = text.indexOf('\n\n');
+  const head = cut < 0 ? text : text.slice(0, cut);
+  const headers = {};
+  for (const line of head.replace(/\n[ \t]+/g, ' ').split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = decodeHeader(line.slice(colon + 1).trim());
+  }
+  return { headers, body: cut < 0 ? '' : text.slice(cut + 2) };
+}
+
+/** The text/plain part of a message, decoded, looking inside multiparts. */
+function plainText({ headers, body }) {
+  const type = headers['content-type'] ?? 'text/plain';
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (/^multipart\//i.test(type) && boundary) {
+    for (const part of body.split(`--${boundary}`).slice(1)) {
+      if (part.startsWith('--')) break;
+      const found = plainText(splitEntity(part.replace(/^\n/, '')));
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  return /^text\/plain/i.test(type) ? decodeBody(body, headers['content-transfer-encoding']) : null;
+}
+
+/** One .eml file: { to, subject, text } with the plain-text part decoded. */
+export function parseEml(raw) {
+  const entity = splitEntity(raw);
+  return { to: entity.headers.to ?? '', subject: entity.headers.subject ?? '', text: plainText(entity) ?? '' };
+}
+
+/**
+ * Waits for the newest email to `to` whose plain text holds a link under
+ * `linkPath` (e.g. '/invitations/'), skipping files named in `except`.
+ * Resolves to { file, to, subject, text, link }.
+ */
+export async function waitForEmail(portal, { to, linkPath, except = [], timeout = 15_000 }) {
+  const outbox = join(portal.dataDir, 'outbox');
+  const prefix = `${portal.baseUrl}${linkPath}`;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const files = (await readdir(outbox).catch(() => []))
+      .filter((f) => f.endsWith('.eml') && !except.includes(f))
+      .sort((a, b) => parseInt(b, 10) - parseInt(a, 10));
+    for (const file of files) {
+      const mail = parseEml(await readFile(join(outbox, file), 'utf8'));
+      const link = mail.text.split(/\s+/).find((w) => w.startsWith(prefix));
+      if (mail.to.includes(to) && link) return { file, ...mail, link: link.replace(/[.,;)>]+$/, '') };
+    }
+    if (Date.now() > deadline) throw new Error(`no email to ${to} with a link to ${prefix} in ${outbox} within ${timeout} ms`);
+    await sleep(200);
+  }
+}
+
+/** Fills and submits Invite user; the app then shows the Pending view. */
+export async function inviteUser(page, { email, firstName, lastName, groups = [] }) {
+  await page.goto('/admin/users/invite');
+  await page.getByLabel('First name', { exact: true }).fill(firstName);
+  await page.getByLabel('Last name', { exact: true }).fill(lastName);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  for (const g of groups) await page.getByLabel(g, { exact: true }).check();
+  await page.getByRole('button', { name: 'Invite user', exact: true }).click();
+}
+
+/**
+ * Clicks the submit button named `name` and resolves to the response to the
+ * form's POST (a 303 when it worked), so a refusal fails with its status.
+ */
+export async function submitForm(page, name) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.getByRole('button', { name, exact: true }).click(),
+  ]);
+  await page.waitForLoadState();
+  return response;
+}
+
+/** The visible text of a page's main landmark, for assertion messages. */
+export async function mainText(page) {
+  return (await page.locator('main').innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
 }

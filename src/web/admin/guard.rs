@@ -65,7 +65,7 @@ pub async fn require_admin(
     };
     let now = clock::now();
     let t = &ctx.settings.timeouts;
-    if now - user.since > t.session_absolute.as_secs() as i64
+    if now - user.since >= t.session_absolute.as_secs() as i64
         || now - user.seen > t.console_idle.as_secs() as i64
     {
         session::end(&session);

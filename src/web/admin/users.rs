@@ -629,6 +629,7 @@ pub async fn toggle(
         state: state.map(|s| s.as_str()),
         search: (!q.is_empty()).then_some(q.as_str()),
         groups: None,
+        many_matches: false,
     };
     let selection = if f.scope == "matching" {
         if f.confirm != "yes" {
