@@ -268,8 +268,9 @@ DB_SIZE=$(du -m "$WORK/portal.db" | cut -f1)
 section "Start the portal"
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
+# The toggle row reads the server's own timing of that one change (info).
 ADMIN_EMAIL=$ADMIN_EMAIL ADMIN_PASSWORD=$ADMIN_PASSWORD BIND="127.0.0.1:$PORT" BASE_URL=$BASE \
-  RUST_LOG=warn "$PORTAL_BIN" serve >"$WORK/server.log" 2>&1 &
+  RUST_LOG="warn,portal::services::groups=info" "$PORTAL_BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
   curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
@@ -371,7 +372,33 @@ else
   fi
 fi
 
-skip_row "Add-to-group toggle, 1,000 accounts" "≤25 ms" "${TOGGLE_URL:-TOGGLE_URL not configured}"
+# One Add-to-group toggle of 1,000 accounts ticked on the Users tab: the
+# first 20 pages' ids, posted as the page's form would, into group g0002.
+section "Add-to-group toggle"
+COOKIE=$(admin_cookie)
+toggle_ids=$WORK/toggle-ids.txt
+: >"$toggle_ids"
+page_url=/admin/users
+for _ in $(seq 20); do
+  html=$(curl -sS -H "Cookie: $COOKIE" "$BASE$page_url")
+  grep -o 'name="ids" value="[0-9a-f]*"' <<<"$html" | sed 's/.*value="//; s/"$//' >>"$toggle_ids"
+  page_url=$(grep -o '<a href="[^"]*" rel="next"' <<<"$html" | head -n 1 | sed 's/^<a href="//; s/" rel="next"$//' | html_unescape)
+  [[ -n $page_url ]] || break
+done
+toggle_token=$(curl -sS -H "Cookie: $COOKIE" "$BASE/admin/users" | csrf_of)
+toggle_form=$WORK/toggle-form.txt
+{ printf 'csrf_token=%s&group=g0002&scope=page' "$toggle_token"; sed 's/^/\&ids=/' "$toggle_ids" | tr -d '\n'; } >"$toggle_form"
+toggle_http=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' -H "Cookie: $COOKIE" \
+  -H "Origin: $BASE" --data-binary "@$toggle_form" -H 'Content-Type: application/x-www-form-urlencoded' "$BASE/admin/users/toggle")
+toggle_us=$(grep 'group membership toggled' "$WORK/server.log" | tail -n 1 | grep -o 'micros=[0-9]*' | cut -d= -f2 || true)
+if [[ -n $toggle_us ]]; then
+  toggle_ms=$(awk -v us="$toggle_us" 'BEGIN { printf "%.1f", us / 1000 }')
+  toggle_ok=$(awk -v us="$toggle_us" 'BEGIN { print (us <= 25000) ? "yes" : "**no**" }')
+  add_row "Add-to-group toggle, $(wc -l <"$toggle_ids") accounts" "" "$toggle_ms ms in the server" "" "" "≤25 ms" "$toggle_ok" \
+    "HTTP ${toggle_http%% *}, $(awk -v s="${toggle_http##* }" 'BEGIN { printf "%.1f ms", s * 1000 }') seen by curl"
+else
+  skip_row "Add-to-group toggle, 1,000 accounts" "≤25 ms" "no timing in the server log (HTTP $toggle_http)"
+fi
 
 # 16 sign-ins in flight while pages are read. The sign-ins are genuine
 # console sign-ins (303), of seeded developers made administrators for this.

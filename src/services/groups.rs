@@ -291,6 +291,7 @@ pub async fn toggle(
     id: &str,
     selection: &Selection<'_>,
 ) -> Result<Toggled, ServiceError> {
+    let started = std::time::Instant::now();
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
@@ -311,7 +312,11 @@ pub async fn toggle(
     .await?;
     store::groups::audit_selected(&mut tx, audit_id).await?;
     tx.commit().await?;
-    tracing::info!(group = %id, added, removed, actor = %actor.label, "group membership toggled");
+    tracing::info!(
+        group = %id, added, removed, actor = %actor.label,
+        micros = started.elapsed().as_micros() as u64,
+        "group membership toggled"
+    );
     Ok(Toggled {
         group,
         added,

@@ -397,3 +397,37 @@ async fn get_requests_never_change_anything() {
     }
     assert_eq!(app.state_of(&id).await.as_deref(), Some("active"));
 }
+
+/// Pages behind emailed links send no referrer, so browsers post their forms
+/// with `Origin: null`; with `Sec-Fetch-Site: same-origin` that is this site.
+#[tokio::test]
+async fn a_null_origin_passes_only_when_the_browser_says_same_origin() {
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    let id = app
+        .insert_account("kim@example.org", "Kim", "Park", "active")
+        .await;
+    let token = app.csrf(&c).await;
+    let url = app.url(&format!("/admin/users/{id}/block"));
+    let post = |site: &'static str| {
+        c.post(&url)
+            .header("origin", "null")
+            .header("sec-fetch-site", site)
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+    };
+    assert_eq!(
+        post("cross-site").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post("same-site").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.state_of(&id).await.as_deref(), Some("active"));
+    assert_eq!(
+        post("same-origin").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.state_of(&id).await.as_deref(), Some("blocked"));
+}

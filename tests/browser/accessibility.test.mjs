@@ -289,14 +289,17 @@ test('accept invitation page', async () => visitAnon(await invitation(), 'accept
 
 test('accept invitation page with a password error', async () => {
   const anon = await newPage(browser, portal.baseUrl);
-  await anon.goto(await invitation());
-  await anon.getByLabel('Password', { exact: true }).fill('short');
-  await anon.getByLabel('Confirm password', { exact: true }).fill('short');
-  const res = await submitForm(anon, 'Accept invitation');
-  assert.equal(res.status(), 422, `Accept invitation answered HTTP ${res.status()}: ${await mainText(anon)}`);
-  await anon.getByLabel('Password', { exact: true }).and(anon.locator('[aria-invalid="true"]')).waitFor();
-  await check(anon, 'accept invitation page with a password error');
-  await anon.context().close();
+  try {
+    await anon.goto(await invitation());
+    await anon.getByLabel('Password', { exact: true }).fill('short');
+    await anon.getByLabel('Confirm password', { exact: true }).fill('short');
+    const res = await submitForm(anon, 'Accept invitation');
+    assert.equal(res.status(), 422, `Accept invitation answered HTTP ${res.status()}: ${await mainText(anon)}`);
+    await anon.getByLabel('Password', { exact: true }).and(anon.locator('[aria-invalid="true"]')).waitFor();
+    await check(anon, 'accept invitation page with a password error');
+  } finally {
+    await anon.context().close();
+  }
 });
 
 test('invalid link page', () => visitAnon('/invitations/short', 'invalid link page', 404));
