@@ -18,7 +18,6 @@ CREATE TABLE accounts (
     session_epoch   INTEGER NOT NULL DEFAULT 0,    -- bumped to end every session (S-10)
     failed_signins  INTEGER NOT NULL DEFAULT 0,    -- consecutive failures (S-3)
     locked_until    INTEGER NOT NULL DEFAULT 0,    -- no sign-in attempt before this time
-    group_count     INTEGER NOT NULL DEFAULT 0,    -- explicit memberships, kept by triggers
     version         INTEGER NOT NULL DEFAULT 1
 );
 -- Keyset pagination of the Users tab for each sort, with and without a state filter.
@@ -85,11 +84,9 @@ CREATE TABLE memberships (
 CREATE INDEX memberships_by_account ON memberships (account_id, group_id);
 CREATE TRIGGER memberships_insert AFTER INSERT ON memberships BEGIN
     UPDATE groups SET member_count = member_count + 1 WHERE id = new.group_id;
-    UPDATE accounts SET group_count = group_count + 1 WHERE id = new.account_id;
 END;
 CREATE TRIGGER memberships_delete AFTER DELETE ON memberships BEGIN
     UPDATE groups SET member_count = member_count - 1 WHERE id = old.group_id;
-    UPDATE accounts SET group_count = group_count - 1 WHERE id = old.account_id;
 END;
 
 CREATE TABLE products (

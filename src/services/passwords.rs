@@ -1,5 +1,6 @@
 //! argon2id hashing (S-1) on the blocking pool, at most one hash per core at
-//! a time, so a sign-in storm cannot starve page rendering.
+//! a time and one core kept free, so a sign-in storm cannot starve page
+//! rendering.
 
 use std::sync::Arc;
 
@@ -23,7 +24,10 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new() -> anyhow::Result<Self> {
+        // At most one hash per core (S-1), and one core always left for
+        // pages: a sign-in storm then slows sign-ins, not the console.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = cores.saturating_sub(1).max(1);
         let dummy = hash_now(&crate::domain::ids::new_secret())?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(cores)),

@@ -256,7 +256,8 @@ pub async fn by_ids(
 ) -> Result<Vec<AccountSummary>, sqlx::Error> {
     let ids: Vec<&String> = ids.iter().take(500).collect();
     sqlx::query_as(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at, a.group_count,
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
+                (SELECT count(*) FROM memberships m WHERE m.account_id = a.id) AS group_count,
                 a.sort_name, a.email_key
          FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.sort_name, a.id",
     )
@@ -375,9 +376,10 @@ pub async fn list(
     // through a channel, which costs more than SQLite building the JSON.
     let mut qb = QueryBuilder::<Sqlite>::new(
         "SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
-            'last_name', last_name, 'state', state, 'registered_at', registered_at, 'group_count', group_count,
+            'last_name', last_name, 'state', state, 'registered_at', registered_at,
+            'group_count', (SELECT count(*) FROM memberships m WHERE m.account_id = page.id),
             'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
-         SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at, a.group_count,
+         SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
                 a.sort_name, a.email_key FROM accounts a",
     );
     push_filters(&mut qb, &q.filter);
@@ -398,7 +400,7 @@ pub async fn list(
     let dir = if ascending { "ASC" } else { "DESC" };
     qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
         .push_bind(q.limit + 1)
-        .push(")");
+        .push(") AS page");
     let json: String = qb.build_query_scalar().fetch_one(e).await?;
     let mut rows: Vec<AccountSummary> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;

@@ -272,12 +272,6 @@ pub async fn counter_mismatches(e: impl SqliteExecutor<'_>) -> Result<Vec<String
                 ON m.group_id = g.id
          WHERE g.member_count <> coalesce(m.n, 0)
          UNION ALL
-         SELECT 'accounts.group_count ' || a.id, a.group_count || ' <> ' || coalesce(m.n, 0)
-         FROM accounts a
-         LEFT JOIN (SELECT account_id, count(*) AS n FROM memberships GROUP BY account_id) m
-                ON m.account_id = a.id
-         WHERE a.group_count <> coalesce(m.n, 0)
-         UNION ALL
          SELECT 'accounts_fts rows', (SELECT count(*) FROM accounts_fts) || ' <> ' ||
                 (SELECT count(*) FROM accounts)
          WHERE (SELECT count(*) FROM accounts_fts) <> (SELECT count(*) FROM accounts)
