@@ -302,6 +302,25 @@ pub struct Cursor {
     pub before: bool,
 }
 
+impl Cursor {
+    /// From a page link's `after=…&id=…` or `before=…&id=…`.
+    pub fn from_params(after: Option<String>, before: Option<String>, id: String) -> Option<Self> {
+        match (after, before) {
+            (Some(key), _) => Some(Self {
+                key,
+                id,
+                before: false,
+            }),
+            (None, Some(key)) => Some(Self {
+                key,
+                id,
+                before: true,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// Which accounts a list shows.
 #[derive(Default, Clone, Copy)]
 pub struct Filter<'a> {

@@ -80,19 +80,7 @@ pub async fn list(
     let search = (!q.is_empty()).then_some(q.as_str());
     let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
     let result = groups::list(&ctx, search, after).await?;
-    let with_q = |extra: &[(&str, &str)]| {
-        let mut pairs: Vec<(&str, &str)> = Vec::new();
-        if !q.is_empty() {
-            pairs.push(("q", &q));
-        }
-        pairs.extend_from_slice(extra);
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        if query.is_empty() {
-            "/admin/groups".to_owned()
-        } else {
-            format!("/admin/groups?{query}")
-        }
-    };
+    let with_q = |extra: &[(&str, &str)]| super::list_page_url("/admin/groups", &q, extra);
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "groups"),
         next_url: result
@@ -382,19 +370,7 @@ pub async fn members(
     let everyone = groups::members_are_everyone(&g.id);
     let nobody = g.id == crate::domain::group::GUESTS;
     let q = p.q.trim().to_owned();
-    let cursor = match (p.after, p.before) {
-        (Some(key), _) => Some(Cursor {
-            key,
-            id: p.id,
-            before: false,
-        }),
-        (None, Some(key)) => Some(Cursor {
-            key,
-            id: p.id,
-            before: true,
-        }),
-        _ => None,
-    };
+    let cursor = Cursor::from_params(p.after, p.before, p.id);
     let base = format!("/admin/groups/{}/members", g.id);
     let (rows, count_label, next_url, prev_url) = if nobody {
         (Vec::new(), String::new(), None, None)

@@ -61,19 +61,7 @@ pub async fn list(
     let q = p.q.trim().to_owned();
     let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
     let result = products::list(&ctx, (!q.is_empty()).then_some(q.as_str()), after).await?;
-    let url = |extra: &[(&str, &str)]| {
-        let mut pairs: Vec<(&str, &str)> = Vec::new();
-        if !q.is_empty() {
-            pairs.push(("q", &q));
-        }
-        pairs.extend_from_slice(extra);
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        if query.is_empty() {
-            "/admin/products".to_owned()
-        } else {
-            format!("/admin/products?{query}")
-        }
-    };
+    let url = |extra: &[(&str, &str)]| super::list_page_url("/admin/products", &q, extra);
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "products"),
         next_url: result
@@ -366,19 +354,7 @@ pub async fn access(
     checks.dedup_by(|a, b| a.id == b.id);
     let candidates = groups::find_not_granted(&ctx, &id, &a.find).await?;
     let q = a.q.trim().to_owned();
-    let cursor = match (a.after, a.before) {
-        (Some(key), _) => Some(Cursor {
-            key,
-            id: a.id,
-            before: false,
-        }),
-        (None, Some(key)) => Some(Cursor {
-            key,
-            id: a.id,
-            before: true,
-        }),
-        _ => None,
-    };
+    let cursor = Cursor::from_params(a.after, a.before, a.id);
     let audience = visibility::audience(
         &ctx,
         &p,

@@ -168,19 +168,7 @@ pub async fn list(
     let state = AccountState::parse(&p.state);
     let state_param = state.map_or("", |s| s.as_str());
     let q = p.q.trim().to_owned();
-    let cursor = match (p.after, p.before) {
-        (Some(key), _) => Some(Cursor {
-            key,
-            id: p.id,
-            before: false,
-        }),
-        (None, Some(key)) => Some(Cursor {
-            key,
-            id: p.id,
-            before: true,
-        }),
-        _ => None,
-    };
+    let cursor = Cursor::from_params(p.after, p.before, p.id);
     let result = accounts::list(
         &ctx,
         &accounts::UsersQuery {
