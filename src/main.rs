@@ -144,6 +144,7 @@ async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
         opts.accounts, opts.groups, opts.products, opts.subscriptions, opts.seed
     );
     let report = seed::run(&ctx.db, &opts).await?;
+    ctx.db.checkpoint().await?;
     println!(
         "Seeded {} accounts, {} groups, {} memberships, {} products, {} access grants, {} subscriptions in {:.2} s",
         report.accounts,

@@ -328,10 +328,15 @@ pub struct UsersPage {
 
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
     let mut filter = q.filter();
-    // Count first: how many match decides how SQLite is best asked for the page.
-    let total = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
-    filter.many_matches = total > MANY_MATCHES;
-    let mut rows = store::accounts::list(
+    // A search or a group is counted first: how many match decides how
+    // SQLite is best asked for the page. Otherwise the page brings its count.
+    let mut counted = None;
+    if filter.search.is_some() || filter.groups.is_some() {
+        let n = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
+        filter.many_matches = n > MANY_MATCHES;
+        counted = Some(n);
+    }
+    let (mut rows, page_total) = store::accounts::list(
         ctx.db.pool(),
         &ListQuery {
             sort: q.sort,
@@ -342,6 +347,7 @@ pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> 
         },
     )
     .await?;
+    let total = counted.or(page_total).unwrap_or(0);
     let backwards = q.cursor.as_ref().is_some_and(|c| c.before);
     let more = rows.len() as i64 > PAGE_SIZE;
     if more {

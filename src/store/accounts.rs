@@ -385,16 +385,30 @@ pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
 }
 
 /// One page of accounts in keyset order: no OFFSET, so page 1,000 costs what page 1 does.
-/// Returns up to `limit + 1` rows in display order; the extra row tells that more follow.
+/// Returns up to `limit + 1` rows in display order (the extra row tells that
+/// more follow) and, when neither a search nor groups limit the list, the
+/// number of accounts it walks through, from the per-state counters.
 pub async fn list(
     e: impl SqliteExecutor<'_>,
     q: &ListQuery<'_>,
-) -> Result<Vec<AccountSummary>, sqlx::Error> {
+) -> Result<(Vec<AccountSummary>, Option<i64>), sqlx::Error> {
     let col = q.sort.column();
-    // One row holding the page as JSON: sqlx hands rows over one at a time
-    // through a channel, which costs more than SQLite building the JSON.
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
+    // One statement, one row: the count and the page as JSON. sqlx hands
+    // every statement and row to a connection thread and back, which costs
+    // more than SQLite building the JSON.
+    let counted = q.filter.search.is_none() && q.filter.groups.is_none();
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+    if counted {
+        qb.push("(SELECT coalesce(sum(n), 0) FROM account_counts");
+        if let Some(state) = q.filter.state {
+            qb.push(" WHERE state = ").push_bind(state.to_owned());
+        }
+        qb.push(")");
+    } else {
+        qb.push("NULL");
+    }
+    qb.push(
+        ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
             'last_name', last_name, 'state', state, 'registered_at', registered_at,
             'group_count', (SELECT count(*) FROM memberships m WHERE m.account_id = page.id),
             'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
@@ -419,8 +433,8 @@ pub async fn list(
     let dir = if ascending { "ASC" } else { "DESC" };
     qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
         .push_bind(q.limit + 1)
-        .push(") AS page");
-    let json: String = qb.build_query_scalar().fetch_one(e).await?;
+        .push(") AS page)");
+    let (total, json): (Option<i64>, String) = qb.build_query_as().fetch_one(e).await?;
     let mut rows: Vec<AccountSummary> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     // json_group_array keeps the subquery's order in SQLite, but nothing
@@ -430,12 +444,10 @@ pub async fn list(
         SortKey::Registered => rows.sort_by_key(|r| (r.registered_at, r.id.clone())),
         _ => rows.sort_by_key(key),
     }
-    if !q.descending {
-        Ok(rows)
-    } else {
+    if q.descending {
         rows.reverse();
-        Ok(rows)
     }
+    Ok((rows, total))
 }
 
 /// How many accounts match, counting at most `cap` so a common search

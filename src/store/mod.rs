@@ -53,7 +53,19 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let db = Self { pool };
+        // A large write-ahead log left by a bulk load (or a crash) slows every
+        // read until it is folded back; start from a clean main file.
+        db.checkpoint().await?;
+        Ok(db)
+    }
+
+    /// Folds the write-ahead log back into the database file.
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub fn pool(&self) -> &SqlitePool {
