@@ -275,7 +275,7 @@ pub struct AccountPage {
 pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     let account = get(ctx, id).await?;
     let groups = store::groups::of_account(ctx.db.pool(), id).await?;
-    let history = store::audit::for_subject(ctx.db.pool(), "account", id, 20).await?;
+    let history = super::audit_log::history(ctx, "account", id).await?;
     Ok(AccountPage {
         account,
         groups,

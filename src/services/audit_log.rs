@@ -279,3 +279,12 @@ pub async fn export(
         Some((Ok(batch), s))
     }))
 }
+
+/// The newest changes to one entity, for its page's History section.
+pub async fn history(
+    ctx: &crate::services::Ctx,
+    kind: &str,
+    id: &str,
+) -> Result<Vec<crate::store::audit::Entry>, crate::services::ServiceError> {
+    Ok(crate::store::audit::for_subject(ctx.db.pool(), kind, id, 20).await?)
+}

@@ -250,9 +250,7 @@ async fn show_page(
     status: StatusCode,
     form: Option<(String, String, Errors)>,
 ) -> Result<HttpResponse, WebError> {
-    let history = crate::store::audit::for_subject(ctx.db.pool(), "group", &g.id, 20)
-        .await
-        .map_err(ServiceError::from)?;
+    let history = crate::services::audit_log::history(ctx, "group", &g.id).await?;
     let (name, description, errors) = form.unwrap_or_else(|| {
         (
             g.name.clone(),

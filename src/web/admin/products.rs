@@ -204,9 +204,7 @@ async fn show_page(
     status: StatusCode,
     form: Option<(SettingsForm, Errors)>,
 ) -> Result<HttpResponse, WebError> {
-    let history = crate::store::audit::for_subject(ctx.db.pool(), "product", &p.id, 20)
-        .await
-        .map_err(ServiceError::from)?;
+    let history = crate::services::audit_log::history(ctx, "product", &p.id).await?;
     let (f, errors) = form.unwrap_or_else(|| (SettingsForm::from_product(&p), Errors::default()));
     page(
         status,
