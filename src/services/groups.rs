@@ -65,12 +65,7 @@ pub async fn list(
     after: Option<(&str, &str)>,
 ) -> Result<GroupsPage, ServiceError> {
     let mut rows = store::groups::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
-    let next = if rows.len() as i64 > PAGE_SIZE {
-        rows.pop();
-        rows.last().map(|r| (r.name_key.clone(), r.id.clone()))
-    } else {
-        None
-    };
+    let next = super::next_page(&mut rows, PAGE_SIZE, |r| (r.name_key.clone(), r.id.clone()));
     let all_accounts = store::accounts::count(ctx.db.pool(), &Default::default(), 0).await?;
     Ok(GroupsPage {
         rows,
@@ -103,13 +98,7 @@ pub async fn create(
 ) -> Result<String, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, s, "").await?;
-    let mut id = slug(s.name.as_str());
-    let base = id.clone();
-    let mut n = 2;
-    while store::groups::id_taken(&mut *tx, &id).await? {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
+    let id = store::free_id(&mut tx, store::Named::Groups, &slug(s.name.as_str())).await?;
     let now = clock::now();
     store::groups::insert(&mut tx, &id, s.name.as_str(), s.description.as_deref(), now).await?;
     let group = load(&mut tx, &id).await?;

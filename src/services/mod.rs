@@ -33,3 +33,14 @@ pub struct Ctx {
     /// Outgoing email: `mailer.wake()` after a transaction that queued mail commits.
     pub mailer: crate::email::Mailer,
 }
+
+/// Keyset paging: the store returns one row more than a page; drop it and
+/// give the cursor of the last row shown when more follow.
+pub(crate) fn next_page<T, K>(rows: &mut Vec<T>, page: i64, key: impl Fn(&T) -> K) -> Option<K> {
+    if rows.len() as i64 > page {
+        rows.truncate(page as usize);
+        rows.last().map(key)
+    } else {
+        None
+    }
+}

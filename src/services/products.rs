@@ -62,12 +62,7 @@ pub async fn list(
     after: Option<(&str, &str)>,
 ) -> Result<ProductsPage, ServiceError> {
     let mut rows = store::products::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
-    let next = if rows.len() as i64 > PAGE_SIZE {
-        rows.pop();
-        rows.last().map(|r| (r.name_key.clone(), r.id.clone()))
-    } else {
-        None
-    };
+    let next = super::next_page(&mut rows, PAGE_SIZE, |r| (r.name_key.clone(), r.id.clone()));
     Ok(ProductsPage { rows, next })
 }
 
@@ -90,13 +85,7 @@ async fn ensure_name_free(
 pub async fn create(ctx: &Ctx, actor: &Actor, p: &ProductSettings) -> Result<String, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, p, "").await?;
-    let base = slug(&p.name);
-    let mut id = base.clone();
-    let mut n = 2;
-    while store::products::id_taken(&mut *tx, &id).await? {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
+    let id = store::free_id(&mut tx, store::Named::Products, &slug(&p.name)).await?;
     store::products::insert(&mut tx, &id, p, clock::now()).await?;
     let created = load(&mut tx, &id).await?;
     audit::record(

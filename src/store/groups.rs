@@ -136,13 +136,6 @@ pub async fn list(
     qb.build_query_as().fetch_all(e).await
 }
 
-pub async fn id_taken(e: impl SqliteExecutor<'_>, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)")
-        .bind(id)
-        .fetch_one(e)
-        .await
-}
-
 pub async fn name_taken(
     e: impl SqliteExecutor<'_>,
     key: &str,

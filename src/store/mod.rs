@@ -90,3 +90,28 @@ pub(crate) fn like_escape(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// Tables whose rows get readable ids made from their names.
+pub enum Named {
+    Groups,
+    Products,
+}
+
+/// `base`, or `base-2`, `base-3` … whichever id the table does not hold yet.
+pub async fn free_id(tx: &mut Tx, table: Named, base: &str) -> Result<String, sqlx::Error> {
+    let sql = match table {
+        Named::Groups => "SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)",
+        Named::Products => "SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)",
+    };
+    let mut id = base.to_owned();
+    let mut n = 2;
+    while sqlx::query_scalar::<_, bool>(sql)
+        .bind(&id)
+        .fetch_one(&mut **tx)
+        .await?
+    {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    Ok(id)
+}

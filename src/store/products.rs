@@ -55,13 +55,6 @@ pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<ProductR
     .await
 }
 
-pub async fn id_taken(e: impl SqliteExecutor<'_>, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)")
-        .bind(id)
-        .fetch_one(e)
-        .await
-}
-
 pub async fn name_taken(
     e: impl SqliteExecutor<'_>,
     key: &str,
