@@ -95,6 +95,8 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         db,
         hasher: services::passwords::Hasher::new()?,
         mailer: crate::email::Mailer::new(&settings)?,
+        keys: Default::default(),
+        client_limits: Default::default(),
         settings,
     })
 }

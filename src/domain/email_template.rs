@@ -15,6 +15,8 @@ pub enum EmailTemplate {
     PasswordReset,
     SignupConfirmation,
     AccountCreated,
+    SubscriptionApproved,
+    SubscriptionRejected,
 }
 
 /// The placeholders every template offers. `portal_name` and `email` (the
@@ -23,16 +25,21 @@ pub enum EmailTemplate {
 pub const COMMON_PLACEHOLDERS: [&str; 5] =
     ["first_name", "last_name", "email", "portal_name", "link"];
 
+/// The product's name: offered by the templates about a subscription.
+pub const PRODUCT: &str = "product";
+
 /// How long a link stays valid, in words ("48 hours"): offered by the
 /// templates whose link expires, when the caller passes it.
 pub const EXPIRES: &str = "expires";
 
 impl EmailTemplate {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 6] = [
         Self::Invitation,
         Self::PasswordReset,
         Self::SignupConfirmation,
         Self::AccountCreated,
+        Self::SubscriptionApproved,
+        Self::SubscriptionRejected,
     ];
 
     /// The name in URLs and in the database.
@@ -42,6 +49,8 @@ impl EmailTemplate {
             Self::PasswordReset => "password_reset",
             Self::SignupConfirmation => "signup_confirmation",
             Self::AccountCreated => "account_created",
+            Self::SubscriptionApproved => "subscription_approved",
+            Self::SubscriptionRejected => "subscription_rejected",
         }
     }
 
@@ -56,6 +65,8 @@ impl EmailTemplate {
             Self::PasswordReset => "Password reset",
             Self::SignupConfirmation => "Sign-up confirmation",
             Self::AccountCreated => "Account created",
+            Self::SubscriptionApproved => "Subscription approved",
+            Self::SubscriptionRejected => "Subscription rejected",
         }
     }
 
@@ -74,12 +85,29 @@ impl EmailTemplate {
             Self::AccountCreated => {
                 "Sent, if asked for, when an administrator adds a user; the link leads to sign-in."
             }
+            Self::SubscriptionApproved => {
+                "Sent when an administrator approves a subscription; the link leads to My subscriptions."
+            }
+            Self::SubscriptionRejected => {
+                "Sent when an administrator rejects a subscription request; the link leads to the portal."
+            }
         }
     }
 
     /// Whether its link expires (and so whether `{expires}` is offered).
     pub fn link_expires(self) -> bool {
-        !matches!(self, Self::AccountCreated)
+        matches!(
+            self,
+            Self::Invitation | Self::PasswordReset | Self::SignupConfirmation
+        )
+    }
+
+    /// Whether the message is about a subscription (and so offers `{product}`).
+    pub fn about_subscription(self) -> bool {
+        matches!(
+            self,
+            Self::SubscriptionApproved | Self::SubscriptionRejected
+        )
     }
 
     /// Every placeholder this template may use.
@@ -88,11 +116,16 @@ impl EmailTemplate {
         if self.link_expires() {
             all.push(EXPIRES);
         }
+        if self.about_subscription() {
+            all.push(PRODUCT);
+        }
         all
     }
 
     pub fn allows(self, name: &str) -> bool {
-        COMMON_PLACEHOLDERS.contains(&name) || (self.link_expires() && name == EXPIRES)
+        COMMON_PLACEHOLDERS.contains(&name)
+            || (self.link_expires() && name == EXPIRES)
+            || (self.about_subscription() && name == PRODUCT)
     }
 }
 

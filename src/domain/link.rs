@@ -82,6 +82,17 @@ impl Default for LinkSecret {
     }
 }
 
+/// A lifetime as people say it: "20 minutes", "24 hours", "2 days".
+pub fn in_words(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s % 86_400 == 0 && s >= 2 * 86_400 => plural(s / 86_400, "day"),
+        s if s % 3_600 == 0 => plural(s / 3_600, "hour"),
+        s if s >= 60 => plural(s / 60, "minute"),
+        s => plural(s, "second"),
+    }
+}
+
 pub fn hash_of(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
@@ -97,6 +108,14 @@ pub fn looks_like_secret(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_in_words() {
+        assert_eq!(in_words(20 * 60), "20 minutes");
+        assert_eq!(in_words(86_400), "24 hours");
+        assert_eq!(in_words(3 * 86_400), "3 days");
+        assert_eq!(in_words(3_600), "1 hour");
+    }
 
     #[test]
     fn secrets_are_256_bits_and_only_their_hash_is_kept() {

@@ -10,6 +10,7 @@ pub mod link;
 pub mod names;
 pub mod password;
 pub mod product;
+pub mod subscription;
 pub mod visibility;
 
 pub use account::AccountState;

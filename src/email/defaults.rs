@@ -62,6 +62,26 @@ An account on {portal_name} has been created for you. You sign in with your emai
 
 The {portal_name} team",
         },
+        EmailTemplate::SubscriptionApproved => DefaultTemplate {
+            subject: "Your subscription to {product} is approved",
+            body: "Hello {first_name} {last_name},
+
+Your subscription to {product} on {portal_name} has been approved. Its keys are ready on My subscriptions:
+
+{link}
+
+The {portal_name} team",
+        },
+        EmailTemplate::SubscriptionRejected => DefaultTemplate {
+            subject: "Your subscription request for {product}",
+            body: "Hello {first_name} {last_name},
+
+Your request to subscribe to {product} on {portal_name} was not approved. If you think this is a mistake, contact the team that runs the portal.
+
+{link}
+
+The {portal_name} team",
+        },
     }
 }
 

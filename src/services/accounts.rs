@@ -12,7 +12,7 @@ use crate::store::{self, Tx, accounts::*, audit::Subject, groups::GroupRef};
 
 /// What the audit log keeps of an account.
 #[derive(Serialize)]
-struct Snapshot<'a> {
+pub(crate) struct Snapshot<'a> {
     email: &'a str,
     first_name: &'a str,
     last_name: &'a str,
@@ -30,7 +30,7 @@ impl<'a> From<&'a AccountDetail> for Snapshot<'a> {
     }
 }
 
-fn subject(a: &AccountDetail) -> Subject<'_> {
+pub(crate) fn subject(a: &AccountDetail) -> Subject<'_> {
     Subject {
         kind: "account",
         id: &a.id,
@@ -101,7 +101,7 @@ pub(crate) async fn create_in(
 
 /// Inserts the account row; a taken address is a field error, also when a
 /// concurrent request took it between the check and the insert.
-async fn insert_account(
+pub(crate) async fn insert_account(
     tx: &mut Tx,
     new: &NewAccount,
     hash: &str,
@@ -134,7 +134,7 @@ async fn insert_account(
     }
 }
 
-async fn load(tx: &mut Tx, id: &str) -> Result<AccountDetail, ServiceError> {
+pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<AccountDetail, ServiceError> {
     store::accounts::detail(&mut **tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -199,6 +199,7 @@ async fn change_state(
     )
     .await?;
     tx.commit().await?;
+    ctx.keys.changed();
     tracing::info!(account = %id, actor = %actor.label, state = to.as_str(), "account state changed");
     Ok(after)
 }
@@ -220,6 +221,7 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail,
     )
     .await?;
     tx.commit().await?;
+    ctx.keys.changed();
     tracing::info!(account = %id, actor = %actor.label, "account deleted");
     Ok(before)
 }

@@ -39,6 +39,15 @@ impl Actor {
         }
     }
 
+    /// A developer (or an administrator) acting on the developer portal.
+    pub fn portal(id: &str, email: &str) -> Self {
+        Self {
+            id: Some(id.to_owned()),
+            label: email.to_owned(),
+            channel: Channel::Portal,
+        }
+    }
+
     pub fn console(id: &str, email: &str) -> Self {
         Self {
             id: Some(id.to_owned()),

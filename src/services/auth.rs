@@ -115,6 +115,30 @@ pub async fn session_account(
     Ok(account.filter(|a| a.state == "active" && a.session_epoch == epoch))
 }
 
+/// Why a session stopped working, so the person can be told.
+#[derive(Debug)]
+pub enum SessionCheck {
+    Good(SessionAccount),
+    /// The account was blocked since (U5).
+    Blocked,
+    /// Signed out, deleted, password changed, or otherwise no longer valid.
+    Ended,
+}
+
+pub async fn check_session(
+    ctx: &Ctx,
+    account_id: &str,
+    sid: &str,
+    epoch: i64,
+) -> Result<SessionCheck, ServiceError> {
+    let account = store::accounts::session_account(ctx.db.pool(), account_id, sid).await?;
+    Ok(match account {
+        Some(a) if a.state == "blocked" => SessionCheck::Blocked,
+        Some(a) if a.state == "active" && a.session_epoch == epoch => SessionCheck::Good(a),
+        _ => SessionCheck::Ended,
+    })
+}
+
 /// Signing out ends this session for good, even if its cookie was copied.
 pub async fn sign_out(ctx: &Ctx, sid: &str, signed_in_at: i64) -> Result<(), ServiceError> {
     let expires_at = signed_in_at + ctx.settings.timeouts.session_absolute.as_secs() as i64;

@@ -82,6 +82,8 @@ pub fn sample_values(ctx: &Ctx, template: EmailTemplate) -> Vec<(&'static str, S
     let base = &ctx.settings.base_url;
     let link = match template {
         EmailTemplate::AccountCreated => format!("{base}/sign-in"),
+        EmailTemplate::SubscriptionApproved => format!("{base}/subscriptions"),
+        EmailTemplate::SubscriptionRejected => format!("{base}/products"),
         _ => format!(
             "{base}/example-link-to-{}",
             template.as_str().replace('_', "-")
@@ -93,6 +95,7 @@ pub fn sample_values(ctx: &Ctx, template: EmailTemplate) -> Vec<(&'static str, S
         ("email", "ann.lee@example.com".to_owned()),
         ("link", link),
         ("expires", "48 hours".to_owned()),
+        ("product", "Weather API".to_owned()),
     ]
 }
 

@@ -7,8 +7,10 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
+pub mod client_limit;
 pub mod email_templates;
 pub mod error;
+pub mod gateway;
 pub mod groups;
 pub mod invitations;
 pub mod links;
@@ -16,7 +18,10 @@ pub mod mail;
 pub mod password_reset;
 pub mod passwords;
 pub mod products;
+pub mod profile;
 pub mod seed;
+pub mod signup;
+pub mod subscriptions;
 pub mod visibility;
 
 pub use audit::Actor;
@@ -32,6 +37,10 @@ pub struct Ctx {
     pub settings: Settings,
     /// Outgoing email: `mailer.wake()` after a transaction that queued mail commits.
     pub mailer: crate::email::Mailer,
+    /// The gateway key check's memory; see `gateway`.
+    pub keys: gateway::KeyChecks,
+    /// Requests per client address for sign-up and forgotten passwords.
+    pub client_limits: client_limit::ClientLimits,
 }
 
 /// Keyset paging: the store returns one row more than a page; drop it and

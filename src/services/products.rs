@@ -162,6 +162,7 @@ pub async fn set_published(
     )
     .await?;
     tx.commit().await?;
+    ctx.keys.changed();
     Ok(after)
 }
 
@@ -184,6 +185,7 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, Se
     )
     .await?;
     tx.commit().await?;
+    ctx.keys.changed();
     Ok(product)
 }
 

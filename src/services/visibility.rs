@@ -2,29 +2,72 @@
 //! and who can see a product. The rule itself is `domain::visibility`.
 
 use crate::domain::group::DEVELOPERS;
-use crate::domain::visibility::{Viewer, granting_groups};
+use sqlx::SqliteConnection;
+
+use crate::domain::visibility::{Viewer, can_see, granting_groups};
 use crate::services::{Ctx, ServiceError, accounts};
 use crate::store::{self, accounts::AccountDetail};
 
 /// The viewer an account is, for the visibility rule.
 pub async fn viewer_of(ctx: &Ctx, account: &AccountDetail) -> Result<Viewer, ServiceError> {
-    if account.is_admin && account.state == "active" {
+    let mut conn = ctx.db.pool().acquire().await?;
+    viewer_in(&mut conn, &account.id, account.is_admin, &account.state).await
+}
+
+/// The same, read on `conn` (a transaction's, when the answer must hold
+/// until it commits).
+pub(crate) async fn viewer_in(
+    conn: &mut SqliteConnection,
+    account_id: &str,
+    is_admin: bool,
+    state: &str,
+) -> Result<Viewer, ServiceError> {
+    if is_admin && state == "active" {
         return Ok(Viewer::Administrator);
     }
-    let groups = store::groups::of_account(ctx.db.pool(), &account.id).await?;
+    let groups = store::groups::of_account(&mut *conn, account_id).await?;
     Ok(Viewer::Developer {
-        active: account.state == "active",
+        active: state == "active",
         groups: groups.into_iter().map(|g| g.id).collect(),
     })
+}
+
+/// A product the viewer may see (P3), with its access groups; `NotFound`
+/// for one they may not, exactly as for one that does not exist (S-13).
+pub(crate) async fn visible_product(
+    conn: &mut SqliteConnection,
+    viewer: &Viewer,
+    product_id: &str,
+) -> Result<(store::products::ProductRow, Vec<store::groups::GroupRef>), ServiceError> {
+    let product = store::products::get(&mut *conn, product_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let groups = store::products::access_groups(&mut *conn, product_id).await?;
+    let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+    if !can_see(viewer, product.published(), &ids) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok((product, groups))
 }
 
 pub struct VisibleProduct {
     pub id: String,
     pub name: String,
+    pub description: String,
     pub published: bool,
     /// Names of the groups that grant sight of it; empty for administrators,
     /// who see everything.
     pub granted_by: Vec<String>,
+}
+
+/// One product's page for a viewer: `NotFound` unless P3 lets them see it.
+pub async fn product_for(
+    ctx: &Ctx,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<store::products::ProductRow, ServiceError> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    Ok(visible_product(&mut conn, viewer, id).await?.0)
 }
 
 /// Every product the viewer can see, with the groups that grant each (P5).
@@ -36,9 +79,10 @@ pub async fn visible_products(
         let all = store::products::all_names(ctx.db.pool()).await?;
         return Ok(all
             .into_iter()
-            .map(|(id, name, state)| VisibleProduct {
+            .map(|(id, name, description, state)| VisibleProduct {
                 id,
                 name,
+                description,
                 published: state == "published",
                 granted_by: Vec::new(),
             })
@@ -65,6 +109,7 @@ pub async fn visible_products(
             out.push(VisibleProduct {
                 id: first.product_id.clone(),
                 name: first.product_name.clone(),
+                description: first.description.clone(),
                 published,
                 granted_by: grants[i..j]
                     .iter()

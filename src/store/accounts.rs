@@ -112,6 +112,53 @@ pub async fn detail(
     .await
 }
 
+pub async fn detail_by_email(
+    e: impl SqliteExecutor<'_>,
+    email_key: &str,
+) -> Result<Option<AccountDetail>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
+                a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version
+         FROM accounts a WHERE a.email_key = ?"
+    )))
+    .bind(email_key)
+    .fetch_optional(e)
+    .await
+}
+
+/// The password hash alone, to check a current password before a change.
+pub async fn password_hash(
+    e: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT password_hash FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(e)
+            .await?
+            .flatten(),
+    )
+}
+
+pub async fn set_names(
+    tx: &mut Tx,
+    id: &str,
+    first: &str,
+    last: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE accounts SET first_name = ?, last_name = ?, sort_name = ?, version = version + 1
+         WHERE id = ?",
+    )
+    .bind(first)
+    .bind(last)
+    .bind(sort_name(first, last))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn credentials(
     e: impl SqliteExecutor<'_>,
     email_key: &str,

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod products;
 pub mod seed;
 pub mod settings;
+pub mod subscriptions;
 pub mod tokens;
 
 use std::str::FromStr;
@@ -53,6 +54,7 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        subscriptions::backfill_key_hashes(&pool).await?;
         let db = Self { pool };
         // A large write-ahead log left by a bulk load (or a crash) slows every
         // read until it is folded back; start from a clean main file.

@@ -38,6 +38,7 @@ pub struct ProductListRow {
 pub struct GrantRow {
     pub product_id: String,
     pub product_name: String,
+    pub description: String,
     pub state: String,
     pub group_id: String,
     pub group_name: String,
@@ -244,7 +245,8 @@ pub async fn grants_to(
     group_ids: Option<&[String]>,
 ) -> Result<Vec<GrantRow>, sqlx::Error> {
     let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT p.id AS product_id, p.name AS product_name, p.state, g.id AS group_id, g.name AS group_name
+        "SELECT p.id AS product_id, p.name AS product_name, p.description, p.state,
+                g.id AS group_id, g.name AS group_name
          FROM product_groups pg JOIN products p ON p.id = pg.product_id JOIN groups g ON g.id = pg.group_id",
     );
     if let Some(ids) = group_ids {
@@ -259,8 +261,8 @@ pub async fn grants_to(
 /// Every product, for an administrator's view (who sees all of them).
 pub async fn all_names(
     e: impl SqliteExecutor<'_>,
-) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, state FROM products ORDER BY name_key, id")
+) -> Result<Vec<(String, String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, description, state FROM products ORDER BY name_key, id")
         .fetch_all(e)
         .await
 }

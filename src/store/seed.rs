@@ -9,6 +9,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 use crate::domain::group::ADMINISTRATORS;
+use crate::domain::subscription::key_hash;
 
 /// Rows per INSERT statement, at most; SQLite allows 32,766 bound variables
 /// per statement, and 500 rows of the widest table use 4,500.
@@ -186,7 +187,8 @@ pub async fn insert_subscriptions(
     insert_chunked(
         tx,
         "INSERT INTO subscriptions (id, account_id, product_id, display_name, primary_key,
-                                    secondary_key, state, created_at, updated_at) ",
+                                    secondary_key, primary_key_hash, secondary_key_hash,
+                                    state, created_at, updated_at) ",
         rows,
         |sep, r| {
             sep.push_bind(r.id.as_str())
@@ -195,6 +197,8 @@ pub async fn insert_subscriptions(
                 .push("'Default'")
                 .push_bind(r.primary_key.as_str())
                 .push_bind(r.secondary_key.as_str())
+                .push_bind(key_hash(&r.primary_key).to_vec())
+                .push_bind(key_hash(&r.secondary_key).to_vec())
                 .push_bind(r.state)
                 .push_bind(r.created_at)
                 .push_bind(r.updated_at);

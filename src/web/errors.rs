@@ -25,6 +25,10 @@ pub enum WebError {
     Conflict(String),
     #[error("unavailable")]
     Unavailable,
+    /// The page needs someone signed in to the portal; go there, then back
+    /// to this path.
+    #[error("sign-in needed")]
+    SignIn(String),
     #[error("unexpected: {0}")]
     Unexpected(anyhow::Error),
 }
@@ -71,11 +75,16 @@ impl ResponseError for WebError {
             Self::Csrf | Self::CrossSite | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SignIn(_) => StatusCode::SEE_OTHER,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Self::SignIn(back) = self {
+            let query = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
+            return see_other(&format!("/sign-in?{query}"));
+        }
         let request_id = super::headers::current_request_id();
         let (title, message): (&str, &str) = match self {
             Self::BadRequest => (
@@ -93,6 +102,7 @@ impl ResponseError for WebError {
             Self::CrossSite => ("Refused", "Requests from other sites are refused."),
             Self::Forbidden(m) => ("Not allowed", m.as_str()),
             Self::Conflict(m) => ("Not done", m.as_str()),
+            Self::SignIn(_) => ("Sign in", "Sign in to see this page."),
             Self::Unavailable => (
                 "Busy",
                 "The portal is busy right now. Nothing was changed; try again in a few seconds.",
@@ -130,6 +140,12 @@ pub fn page(status: StatusCode, tpl: &impl Template) -> Result<HttpResponse, Web
 
 pub fn ok(tpl: &impl Template) -> Result<HttpResponse, WebError> {
     page(StatusCode::OK, tpl)
+}
+
+/// A `next` parameter, kept only when it is a path on this site (no open
+/// redirect to another one).
+pub fn local_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
 }
 
 /// Post/redirect/get.

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod csrf;
 pub mod errors;
 pub mod forms;
+pub mod gateway;
 pub mod headers;
 pub mod portal;
 pub mod session;
@@ -16,6 +17,7 @@ use actix_web::{HttpResponse, web};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .configure(static_files::routes)
+        .configure(gateway::routes)
         .configure(admin::routes)
         .configure(portal::routes);
 }

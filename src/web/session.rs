@@ -1,13 +1,22 @@
 //! What the session cookie holds, and the two moments it changes hands:
 //! sign-in (renewed, S-9; CSRF token rotated, S-12) and sign-out (purged).
+//!
+//! The console and the developer portal are signed in to separately (one
+//! cookie, one entry per realm): an administrator reading the portal is not
+//! thereby in the console, and the console's idle timeout is its own.
 
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids;
-use crate::services::auth::SignedIn;
+use crate::services::auth::{Realm, SignedIn};
 
-const USER: &str = "user";
+fn key(realm: Realm) -> &'static str {
+    match realm {
+        Realm::Console => "user",
+        Realm::Portal => "portal",
+    }
+}
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 
@@ -25,25 +34,31 @@ pub struct SessionUser {
     pub seen: i64,
 }
 
-pub fn user(session: &Session) -> Option<SessionUser> {
-    session.get::<SessionUser>(USER).ok().flatten()
+pub fn user(session: &Session, realm: Realm) -> Option<SessionUser> {
+    session.get::<SessionUser>(key(realm)).ok().flatten()
 }
 
-pub fn touch(session: &Session, user: &SessionUser, now: i64) {
+pub fn touch(session: &Session, realm: Realm, user: &SessionUser, now: i64) {
     // Re-writing the cookie on every request costs; a minute of slack in the
     // idle timeout does not.
     if now - user.seen >= 60 {
         let mut u = user.clone();
         u.seen = now;
-        let _ = session.insert(USER, u);
+        let _ = session.insert(key(realm), u);
     }
 }
 
-pub fn begin(session: &Session, signed_in: &SignedIn, now: i64) {
+pub fn begin(session: &Session, realm: Realm, signed_in: &SignedIn, now: i64) {
+    let other = other(realm);
+    // The other realm stays signed in only if it is the same person.
+    let keep = user(session, other).filter(|u| u.id == signed_in.account_id);
     session.renew();
     session.clear();
+    if let Some(u) = keep {
+        let _ = session.insert(key(other), u);
+    }
     let _ = session.insert(
-        USER,
+        key(realm),
         SessionUser {
             sid: ids::new_secret(),
             id: signed_in.account_id.clone(),
@@ -57,15 +72,36 @@ pub fn begin(session: &Session, signed_in: &SignedIn, now: i64) {
 
 /// After the signed-in person changed their own password: keep this session,
 /// at the account's new epoch, while every other one ends.
-pub fn set_epoch(session: &Session, epoch: i64) {
-    if let Some(mut u) = user(session) {
+pub fn set_epoch(session: &Session, realm: Realm, epoch: i64) {
+    if let Some(mut u) = user(session, realm) {
         u.epoch = epoch;
-        let _ = session.insert(USER, u);
+        let _ = session.insert(key(realm), u);
     }
 }
 
-pub fn end(session: &Session) {
-    session.purge();
+fn other(realm: Realm) -> Realm {
+    match realm {
+        Realm::Console => Realm::Portal,
+        Realm::Portal => Realm::Console,
+    }
+}
+
+/// Signs out of one realm with a message saying why, for the next page
+/// (the cookie is renewed rather than purged, so the message survives).
+pub fn end_with_flash(session: &Session, realm: Realm, kind: &str, message: &str) {
+    session.remove(key(realm));
+    session.renew();
+    flash(session, kind, message);
+}
+
+/// Signs out of one realm; the cookie is purged when neither is left.
+pub fn end(session: &Session, realm: Realm) {
+    if user(session, other(realm)).is_some() {
+        session.remove(key(realm));
+        session.renew();
+    } else {
+        session.purge();
+    }
 }
 
 /// The session's CSRF token, created on first use (anonymous sessions need

@@ -58,12 +58,24 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/email/log/1/retry"),
     ("GET", "/admin/audit"),
     ("GET", "/admin/audit.csv"),
+    ("GET", "/admin/products/{product}/subscriptions"),
+    ("GET", "/admin/users/{id}/subscriptions"),
+    ("GET", "/admin/subscriptions/{sub}"),
+    ("POST", "/admin/subscriptions/{sub}/regenerate"),
+    ("POST", "/admin/subscriptions/{sub}/approve"),
+    ("POST", "/admin/subscriptions/{sub}/reject"),
+    ("POST", "/admin/subscriptions/{sub}/suspend"),
+    ("POST", "/admin/subscriptions/{sub}/activate"),
+    ("POST", "/admin/subscriptions/{sub}/cancel"),
     ("POST", "/admin/sign-out"),
     ("GET", "/admin/no-such-page"),
 ];
 
 async fn request(app: &TestApp, c: &Client, method: &str, path: &str, id: &str) -> StatusCode {
-    let path = path.replace("{id}", id).replace("{product}", "echo");
+    let path = path
+        .replace("{id}", id)
+        .replace("{product}", "echo")
+        .replace("{sub}", "nosuchsubscription");
     let method: Method = method.parse().unwrap();
     if method == Method::GET {
         return app.get(c, &path).await.status();
@@ -148,6 +160,8 @@ async fn administrators_reach_every_route() {
         // System groups have no delete page: refused, even for administrators.
         let expected = if path.contains("developers/delete") {
             vec![StatusCode::FORBIDDEN]
+        } else if path.contains("{sub}") {
+            vec![StatusCode::NOT_FOUND]
         } else {
             vec![StatusCode::OK, StatusCode::SEE_OTHER]
         };

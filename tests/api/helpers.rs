@@ -184,6 +184,113 @@ impl TestApp {
         (id, c)
     }
 
+    /// Signs in to the developer portal.
+    pub async fn portal_sign_in(&self, c: &Client, email: &str, password: &str) -> Response {
+        self.post(c, "/sign-in", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// An active developer, signed in to the portal in its own browser.
+    pub async fn developer(&self, email: &str) -> (String, Client) {
+        let id = self.insert_account(email, "Dev", "Eloper", "active").await;
+        let c = browser();
+        let r = self.portal_sign_in(&c, email, USER_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "developer signs in");
+        (id, c)
+    }
+
+    /// Adds a product through the console; `extra` are more form fields
+    /// (e.g. `("approval_required", "on")`, `("subscriptions_limit", "1")`).
+    /// Published, subscription required, granted to `groups`. Returns its id.
+    pub async fn product(
+        &self,
+        admin: &Client,
+        name: &str,
+        groups: &[&str],
+        extra: &[(&str, &str)],
+    ) -> String {
+        let mut form = vec![
+            ("name", name),
+            ("description", "An API"),
+            ("terms", "Be nice"),
+            ("subscription_required", "on"),
+            ("published", "on"),
+        ];
+        form.extend_from_slice(extra);
+        let r = self.post(admin, "/admin/products/add", &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "product added");
+        let id = location(&r)
+            .trim_start_matches("/admin/products/")
+            .to_owned();
+        for g in groups {
+            let r = self
+                .post(
+                    admin,
+                    &format!("/admin/products/{id}/access/add"),
+                    &[("group", g)],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "granted to {g}");
+        }
+        id
+    }
+
+    /// Adds a custom group through the console; returns its id.
+    pub async fn group(&self, admin: &Client, name: &str, members: &[&str]) -> String {
+        let r = self
+            .post(
+                admin,
+                "/admin/groups/add",
+                &[("name", name), ("action", "create")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "group added");
+        let id = location(&r)
+            .trim_start_matches("/admin/groups/")
+            .trim_end_matches("/members")
+            .to_owned();
+        if !members.is_empty() {
+            let fields: Vec<(&str, &str)> = members.iter().map(|m| ("ids", *m)).collect();
+            let r = self
+                .post(admin, &format!("/admin/groups/{id}/members/add"), &fields)
+                .await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "members added");
+        }
+        id
+    }
+
+    /// Subscribes on the portal; returns the response (303 on success).
+    pub async fn subscribe(&self, c: &Client, product: &str, name: &str) -> Response {
+        self.post(
+            c,
+            &format!("/products/{product}/subscribe"),
+            &[("name", name)],
+        )
+        .await
+    }
+
+    /// The subscriptions of an account as stored: (id, state, primary key, secondary key).
+    pub async fn subscriptions_of(&self, account: &str) -> Vec<(String, String, String, String)> {
+        sqlx::query_as(
+            "SELECT id, state, primary_key, secondary_key FROM subscriptions
+             WHERE account_id = ? ORDER BY created_at, id",
+        )
+        .bind(account)
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap()
+    }
+
+    /// Asks the gateway key check about `key` (in the header).
+    pub async fn check_key(&self, key: &str) -> Response {
+        Client::new()
+            .get(self.url("/gateway/check"))
+            .header("Ocp-Apim-Subscription-Key", key)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn account_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM accounts")
             .fetch_one(self.db.pool())

@@ -110,8 +110,9 @@ async fn invite_accept_and_sign_in() {
     let r = accept(&app, &dev, &link).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let home = app.get_html(&dev, "/").await;
-    assert!(
-        home.contains("signed in as <strong>Ada Lovelace</strong>"),
+    assert_eq!(
+        text_of(&home, ".who span"),
+        ["Ada Lovelace"],
         "signed in after accepting"
     );
     let id = app.id_of("ada@example.org").await.expect("account exists");

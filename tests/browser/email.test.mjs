@@ -58,7 +58,9 @@ test('an invitee follows the emailed link, chooses a password and is signed in',
   const accepted = await submitForm(invitee, 'Accept invitation');
   assert.equal(accepted.status(), 303, `Accept invitation answered HTTP ${accepted.status()}: ${await mainText(invitee)}`);
   assert.equal(invitee.url(), `${portal.baseUrl}/`);
-  await invitee.getByText('You are signed in as Ada Lovelace').waitFor();
+  await invitee.getByRole('status').filter({ hasText: 'Your account is ready and you are signed in.' }).waitFor();
+  await invitee.getByRole('button', { name: 'Sign out' }).waitFor();
+  await invitee.locator('.who').getByText('Ada Lovelace', { exact: true }).waitFor();
 
   // The link works once.
   const again = await invitee.goto(mail.link);

@@ -7,7 +7,8 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::clock;
-use crate::services::{Actor, Ctx, auth};
+use crate::services::auth::{self, Realm};
+use crate::services::{Actor, Ctx};
 use crate::web::errors::{WebError, see_other};
 use crate::web::session;
 
@@ -60,7 +61,7 @@ pub async fn require_admin(
         .cloned()
         .expect("Ctx is registered");
     let session = req.get_session();
-    let Some(user) = session::user(&session) else {
+    let Some(user) = session::user(&session, Realm::Console) else {
         return refuse(req, to_sign_in(false));
     };
     let now = clock::now();
@@ -68,7 +69,7 @@ pub async fn require_admin(
     if now - user.since >= t.session_absolute.as_secs() as i64
         || now - user.seen > t.console_idle.as_secs() as i64
     {
-        session::end(&session);
+        session::end(&session, Realm::Console);
         return refuse(req, to_sign_in(true));
     }
     let account = match auth::session_account(&ctx, &user.id, &user.sid, user.epoch).await {
@@ -76,7 +77,7 @@ pub async fn require_admin(
         Err(e) => return refuse(req, WebError::from(e).error_response()),
     };
     let Some(account) = account else {
-        session::end(&session);
+        session::end(&session, Realm::Console);
         return refuse(req, to_sign_in(true));
     };
     if !account.is_admin {
@@ -90,7 +91,7 @@ pub async fn require_admin(
             .error_response(),
         );
     }
-    session::touch(&session, &user, now);
+    session::touch(&session, Realm::Console, &user, now);
     req.extensions_mut().insert(CurrentAdmin {
         id: account.id,
         email: account.email,

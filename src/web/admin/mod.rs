@@ -9,6 +9,7 @@ mod guard;
 mod invitations;
 mod products;
 mod sign_in;
+mod subscriptions;
 mod users;
 
 use actix_session::Session;
@@ -101,6 +102,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         web::get().to(products::delete_confirm),
                     )
                     .route("/products/{id}/delete", web::post().to(products::delete))
+                    .route(
+                        "/products/{id}/subscriptions",
+                        web::get().to(subscriptions::of_product),
+                    )
+                    .route(
+                        "/users/{id}/subscriptions",
+                        web::get().to(subscriptions::of_account),
+                    )
+                    .route("/subscriptions/{id}", web::get().to(subscriptions::show))
+                    .route(
+                        "/subscriptions/{id}/regenerate",
+                        web::post().to(subscriptions::regenerate),
+                    )
+                    .route(
+                        "/subscriptions/{id}/{action}",
+                        web::post().to(subscriptions::act),
+                    )
                     .route("/email/templates", web::get().to(email::templates))
                     .route("/email/templates/{name}", web::get().to(email::edit_form))
                     .route("/email/templates/{name}", web::post().to(email::edit))

@@ -59,7 +59,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     match auth::sign_in(&ctx, Realm::Console, &f.email, &f.password).await {
         Ok(signed_in) => {
-            session::begin(&session, &signed_in, clock::now());
+            session::begin(&session, Realm::Console, &signed_in, clock::now());
             Ok(see_other("/admin/users"))
         }
         Err(SignInError::Service(e)) => Err(e.into()),
@@ -100,9 +100,9 @@ pub async fn sign_out(
     session: Session,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    if let Some(user) = session::user(&session) {
+    if let Some(user) = session::user(&session, Realm::Console) {
         auth::sign_out(&ctx, &user.sid, user.since).await?;
     }
-    session::end(&session);
+    session::end(&session, Realm::Console);
     Ok(see_other("/admin/sign-in"))
 }

@@ -10,6 +10,7 @@ use super::{Chrome, CurrentAdmin};
 use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::{AccountState, Password};
+use crate::services::auth::Realm;
 use crate::services::{Ctx, ServiceError, accounts, groups, visibility};
 use crate::store::accounts::{AccountSummary, Cursor, SortKey};
 use crate::store::audit::Entry;
@@ -515,7 +516,7 @@ pub async fn set_password(
     };
     let epoch = accounts::set_password(&ctx, &admin.actor(), &id, &password).await?;
     if account.id == admin.id {
-        session::set_epoch(&session, epoch);
+        session::set_epoch(&session, Realm::Console, epoch);
     }
     session::flash(
         &session,

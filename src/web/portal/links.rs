@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use crate::clock;
 use crate::domain::Password;
-use crate::services::auth::SignedIn;
+use crate::services::auth::{Realm, SignedIn};
 use crate::services::invitations::{self, AcceptError};
 use crate::services::links::LinkProblem;
 use crate::services::password_reset::{self, ResetError};
-use crate::services::{Ctx, ServiceError};
+use crate::services::{Ctx, ServiceError, signup};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
 use crate::web::session;
@@ -143,6 +143,7 @@ pub async fn accept(
         Ok(a) => {
             session::begin(
                 &session,
+                Realm::Portal,
                 &SignedIn {
                     account_id: a.account_id,
                     session_epoch: a.session_epoch,
@@ -234,3 +235,62 @@ pub async fn reset(
         Err(ResetError::Service(e)) => Err(e.into()),
     }
 }
+
+// ---- confirm a sign-up ------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal/confirm.html")]
+struct ConfirmPage {
+    csrf: String,
+    token: String,
+    email: String,
+}
+
+pub async fn confirm_form(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let account = match signup::for_link(&ctx, &token).await? {
+        Ok(a) => a,
+        Err(p) => return problem(p),
+    };
+    page(
+        StatusCode::OK,
+        &ConfirmPage {
+            csrf: session::csrf_token(&session),
+            token: token.into_inner(),
+            email: account.email,
+        },
+    )
+    .map(no_referrer)
+}
+
+/// Spends the link; the account is active and the person signs in (a
+/// confirmation proves the address, not the password, so it does not sign
+/// anyone in by itself).
+pub async fn confirm(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    token: web::Path<String>,
+    _: Form<Empty>,
+) -> Result<HttpResponse, WebError> {
+    match signup::confirm(&ctx, &token).await? {
+        Ok(a) => {
+            session::flash(
+                &session,
+                "success",
+                if a.state == "active" {
+                    "Your email address is confirmed and your account is active. Sign in to continue."
+                } else {
+                    "Your email address is confirmed."
+                },
+            );
+            Ok(no_referrer(see_other("/sign-in")))
+        }
+        Err(p) => problem(p),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}

@@ -1,0 +1,96 @@
+//! A signed-in person's own account on the developer portal: names and
+//! password (S-2: a change asks for the current one; U10: it ends every
+//! other session).
+
+use crate::clock;
+use crate::domain::link::LinkPurpose;
+use crate::domain::{FieldErrors, Password, PersonName};
+use crate::services::accounts::{self, Snapshot};
+use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::store::{self, accounts::AccountDetail};
+
+pub async fn get(ctx: &Ctx, account_id: &str) -> Result<AccountDetail, ServiceError> {
+    store::accounts::detail(ctx.db.pool(), account_id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Edits first and last name; errors are keyed `first_name` and `last_name`.
+pub async fn update_names(
+    ctx: &Ctx,
+    account_id: &str,
+    first: &str,
+    last: &str,
+) -> Result<AccountDetail, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let first = errors.take("first_name", PersonName::parse(first, "first name"));
+    let last = errors.take("last_name", PersonName::parse(last, "last name"));
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(ServiceError::Invalid(errors.0));
+    };
+    let mut tx = ctx.db.begin_write().await?;
+    let before = accounts::load(&mut tx, account_id).await?;
+    store::accounts::set_names(&mut tx, account_id, first.as_str(), last.as_str()).await?;
+    let after = accounts::load(&mut tx, account_id).await?;
+    audit::record(
+        &mut tx,
+        &Actor::portal(&after.id, &after.email),
+        "account.profile_updated",
+        &format!("{} changed their name", after.email),
+        &[accounts::subject(&after)],
+        Some(&Snapshot::from(&before)),
+        Some(&Snapshot::from(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Checks the current password, sets the new one and ends every session of
+/// the account (U10). Returns the new session epoch so the caller keeps
+/// its own session. Errors are keyed `current_password` and `password`.
+pub async fn change_password(
+    ctx: &Ctx,
+    account_id: &str,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<i64, ServiceError> {
+    let account = get(ctx, account_id).await?;
+    let hash = store::accounts::password_hash(ctx.db.pool(), account_id).await?;
+    if !ctx.hasher.verify(hash.as_deref(), current).await? {
+        tracing::warn!(account = %account_id, "password change refused: wrong current password");
+        return Err(ServiceError::field(
+            "current_password",
+            "This is not your current password.",
+        ));
+    }
+    let password = Password::parse(new, &accounts::related_words(&account))
+        .map_err(|m| ServiceError::field("password", m))?;
+    if new != confirm {
+        return Err(ServiceError::field(
+            "confirm",
+            "The two passwords are not the same.",
+        ));
+    }
+    let hash = ctx.hasher.hash(&password).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let epoch = store::accounts::set_password_hash(&mut tx, account_id, &hash)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    store::tokens::void_for_account(&mut tx, account_id, &LinkPurpose::RESETS, clock::now())
+        .await?;
+    audit::record(
+        &mut tx,
+        &Actor::portal(&account.id, &account.email),
+        "account.password_changed",
+        &format!("{} changed their password", account.email),
+        &[accounts::subject(&account)],
+        audit::NONE,
+        audit::NONE,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, "password changed by its owner");
+    Ok(epoch)
+}

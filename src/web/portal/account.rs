@@ -1,0 +1,447 @@
+//! Signing in and out of the portal, signing up (U9), forgotten passwords
+//! (U8) and the profile. The self-service forms answer the same whatever
+//! the address (S-4) and are limited per client address.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Chrome, require, visitor};
+use crate::clock;
+use crate::domain::account::NewAccount;
+use crate::services::auth::{self, Realm, SignInError};
+use crate::services::{Ctx, ServiceError, profile, signup};
+use crate::web::csrf::Form;
+use crate::web::errors::{WebError, local_path, ok, page, see_other};
+use crate::web::forms::Errors;
+use crate::web::session;
+
+// ---- sign in and out -------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal/sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    email: String,
+    next: String,
+    error: Option<String>,
+    pending: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn sign_in_form(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, WebError> {
+    let next = local_path(q.next.as_deref()).unwrap_or("/").to_owned();
+    if visitor(&ctx, &session).await?.is_some() {
+        return Ok(see_other(&next));
+    }
+    ok(&SignInPage {
+        chrome: Chrome::new(&session, None, "sign-in"),
+        email: String::new(),
+        next,
+        error: None,
+        pending: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn sign_in(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    Form(f): Form<SignInForm>,
+) -> Result<HttpResponse, WebError> {
+    let next = local_path(Some(&f.next)).unwrap_or("/").to_owned();
+    let (status, error, pending) = match auth::sign_in(&ctx, Realm::Portal, &f.email, &f.password)
+        .await
+    {
+        Ok(signed_in) => {
+            session::begin(&session, Realm::Portal, &signed_in, clock::now());
+            return Ok(see_other(&next));
+        }
+        Err(SignInError::Service(e)) => return Err(e.into()),
+        Err(SignInError::Blocked) => (
+            StatusCode::FORBIDDEN,
+            "This account is blocked. Ask the portal's administrators to activate it.",
+            false,
+        ),
+        Err(SignInError::Pending) => (
+            StatusCode::FORBIDDEN,
+            "This account is not active yet: open the link in the confirmation email we sent you.",
+            true,
+        ),
+        Err(_) => (
+            StatusCode::UNAUTHORIZED,
+            "The email address or password is not right.",
+            false,
+        ),
+    };
+    page(
+        status,
+        &SignInPage {
+            chrome: Chrome::new(&session, None, "sign-in"),
+            email: f.email,
+            next,
+            error: Some(error.into()),
+            pending,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn sign_out(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    _: Form<Empty>,
+) -> Result<HttpResponse, WebError> {
+    if let Some(user) = session::user(&session, Realm::Portal) {
+        auth::sign_out(&ctx, &user.sid, user.since).await?;
+    }
+    session::end(&session, Realm::Portal);
+    Ok(see_other("/"))
+}
+
+// ---- the self-service forms --------------------------------------------------------
+
+/// The answer to every self-service request, whatever the address (S-4).
+#[derive(Template)]
+#[template(path = "portal/check_email.html")]
+struct CheckEmail {
+    chrome: Chrome,
+    title: &'static str,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/too_many.html")]
+struct TooMany {
+    chrome: Chrome,
+    minutes: i64,
+}
+
+/// The per-client limit: `Some(response)` when this client must wait.
+fn held_back(
+    ctx: &Ctx,
+    session: &Session,
+    req: &HttpRequest,
+) -> Option<Result<HttpResponse, WebError>> {
+    let wait = ctx
+        .client_limits
+        .allow(req.peer_addr().map(|a| a.ip()))
+        .err()?;
+    tracing::warn!("self-service request refused: client over its limit");
+    Some(page(
+        StatusCode::TOO_MANY_REQUESTS,
+        &TooMany {
+            chrome: Chrome::new(session, None, ""),
+            minutes: (wait + 59) / 60,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "portal/sign_up.html")]
+struct SignUpPage {
+    chrome: Chrome,
+    email: String,
+    first_name: String,
+    last_name: String,
+    errors: Errors,
+}
+
+pub async fn sign_up_form(ctx: web::Data<Ctx>, session: Session) -> Result<HttpResponse, WebError> {
+    if visitor(&ctx, &session).await?.is_some() {
+        return Ok(see_other("/"));
+    }
+    ok(&SignUpPage {
+        chrome: Chrome::new(&session, None, "sign-up"),
+        email: String::new(),
+        first_name: String::new(),
+        last_name: String::new(),
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignUpForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn sign_up(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    req: HttpRequest,
+    Form(f): Form<SignUpForm>,
+) -> Result<HttpResponse, WebError> {
+    let parsed = NewAccount::parse(&f.email, &f.password, &f.first_name, &f.last_name);
+    let mismatch = f.password != f.confirm;
+    let new = match parsed {
+        Ok(new) if !mismatch => new,
+        other => {
+            let mut errors = other.err().unwrap_or_default();
+            if mismatch && !errors.iter().any(|e| e.field == "password") {
+                errors.push(crate::domain::FieldError::new(
+                    "confirm",
+                    "The two passwords are not the same.",
+                ));
+            }
+            return page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SignUpPage {
+                    chrome: Chrome::new(&session, None, "sign-up"),
+                    email: f.email,
+                    first_name: f.first_name,
+                    last_name: f.last_name,
+                    errors: Errors(errors),
+                },
+            );
+        }
+    };
+    if let Some(r) = held_back(&ctx, &session, &req) {
+        return r;
+    }
+    let email = new.email.as_str().to_owned();
+    signup::sign_up(&ctx, new).await?;
+    ok(&CheckEmail {
+        chrome: Chrome::new(&session, None, "sign-up"),
+        title: "Check your email",
+        message: format!(
+            "We sent a link to {email}. Open it to confirm your address and activate your account. If nothing arrives in a few minutes, look in your spam folder or ask for a new link."
+        ),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal/email_form.html")]
+struct EmailForm {
+    chrome: Chrome,
+    title: &'static str,
+    intro: &'static str,
+    action: &'static str,
+    button: &'static str,
+    email: String,
+    error: String,
+}
+
+fn resend_page(session: &Session, email: String, error: String) -> EmailForm {
+    EmailForm {
+        chrome: Chrome::new(session, None, "sign-in"),
+        title: "Resend the confirmation email",
+        intro: "Enter the address you signed up with. If its account still waits for confirmation, we send a new link; the old one stops working.",
+        action: "/sign-up/resend",
+        button: "Resend confirmation",
+        email,
+        error,
+    }
+}
+
+fn forgot_page(session: &Session, email: String, error: String) -> EmailForm {
+    EmailForm {
+        chrome: Chrome::new(session, None, "sign-in"),
+        title: "Forgot your password?",
+        intro: "Enter your account's email address. If it belongs to an active account, we send a link to choose a new password. The link works for 20 minutes.",
+        action: "/forgot-password",
+        button: "Send reset link",
+        email,
+        error,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailOnly {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn resend_form(session: Session) -> Result<HttpResponse, WebError> {
+    ok(&resend_page(&session, String::new(), String::new()))
+}
+
+pub async fn forgot_form(session: Session) -> Result<HttpResponse, WebError> {
+    ok(&forgot_page(&session, String::new(), String::new()))
+}
+
+/// Only the shape of the address is checked here: whether an account has
+/// it must not show (S-4).
+fn email_shape(email: &str) -> Result<(), String> {
+    crate::domain::Email::parse(email).map(|_| ())
+}
+
+pub async fn resend(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    req: HttpRequest,
+    Form(f): Form<EmailOnly>,
+) -> Result<HttpResponse, WebError> {
+    if let Err(m) = email_shape(&f.email) {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &resend_page(&session, f.email, m),
+        );
+    }
+    if let Some(r) = held_back(&ctx, &session, &req) {
+        return r;
+    }
+    signup::resend_confirmation(&ctx, &f.email).await?;
+    ok(&CheckEmail {
+        chrome: Chrome::new(&session, None, "sign-in"),
+        title: "Check your email",
+        message: format!(
+            "If {} belongs to an account waiting for confirmation, a new link is on its way. Links from earlier emails no longer work.",
+            f.email.trim()
+        ),
+    })
+}
+
+pub async fn forgot(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    req: HttpRequest,
+    Form(f): Form<EmailOnly>,
+) -> Result<HttpResponse, WebError> {
+    if let Err(m) = email_shape(&f.email) {
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &forgot_page(&session, f.email, m),
+        );
+    }
+    if let Some(r) = held_back(&ctx, &session, &req) {
+        return r;
+    }
+    signup::forgot_password(&ctx, &f.email).await?;
+    ok(&CheckEmail {
+        chrome: Chrome::new(&session, None, "sign-in"),
+        title: "Check your email",
+        message: format!(
+            "If {} belongs to an active account, we sent it a link to choose a new password. The link works for 20 minutes.",
+            f.email.trim()
+        ),
+    })
+}
+
+// ---- profile -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal/profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    email: String,
+    first_name: String,
+    last_name: String,
+    errors: Errors,
+}
+
+pub async fn profile(ctx: web::Data<Ctx>, session: Session) -> Result<HttpResponse, WebError> {
+    let who = require(visitor(&ctx, &session).await?, "/profile")?;
+    let chrome = Chrome::new(&session, Some(&who), "profile");
+    ok(&ProfilePage {
+        chrome,
+        email: who.email,
+        first_name: who.first_name,
+        last_name: who.last_name,
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NamesForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+pub async fn update_profile(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    Form(f): Form<NamesForm>,
+) -> Result<HttpResponse, WebError> {
+    let who = require(visitor(&ctx, &session).await?, "/profile")?;
+    match profile::update_names(&ctx, &who.id, &f.first_name, &f.last_name).await {
+        Ok(_) => {
+            session::flash(&session, "success", "Your profile is saved.");
+            Ok(see_other("/profile"))
+        }
+        Err(ServiceError::Invalid(errors)) => page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ProfilePage {
+                chrome: Chrome::new(&session, Some(&who), "profile"),
+                email: who.email,
+                first_name: f.first_name,
+                last_name: f.last_name,
+                errors: Errors(errors),
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    Form(f): Form<PasswordChange>,
+) -> Result<HttpResponse, WebError> {
+    let who = require(visitor(&ctx, &session).await?, "/profile")?;
+    match profile::change_password(&ctx, &who.id, &f.current_password, &f.password, &f.confirm)
+        .await
+    {
+        Ok(epoch) => {
+            session::set_epoch(&session, Realm::Portal, epoch);
+            session::flash(
+                &session,
+                "success",
+                "Your password is changed. Everywhere else this account was signed in, it is now signed out.",
+            );
+            Ok(see_other("/profile"))
+        }
+        Err(ServiceError::Invalid(errors)) => page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ProfilePage {
+                chrome: Chrome::new(&session, Some(&who), "profile"),
+                email: who.email,
+                first_name: who.first_name,
+                last_name: who.last_name,
+                errors: Errors(errors),
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
