@@ -44,10 +44,9 @@ PORTAL_SIGN_IN_URL=${PORTAL_SIGN_IN_URL-/sign-in}
 PORTAL_PRODUCTS_URL=${PORTAL_PRODUCTS_URL-/products}
 # The gateway key check, sent without a cookie. {key} is replaced by the
 # primary key of a seeded active subscription, in the URL and in the header.
-# e.g. KEY_CHECK_URL='/api/gateway/check?key={key}', or KEY_CHECK_URL=/api/gateway/check
-# with KEY_CHECK_HEADER='X-Subscription-Key: {key}'.
-KEY_CHECK_URL=${KEY_CHECK_URL-}
-KEY_CHECK_HEADER=${KEY_CHECK_HEADER-}
+# e.g. KEY_CHECK_URL='/gateway/check?subscription-key={key}' to send it in the query.
+KEY_CHECK_URL=${KEY_CHECK_URL-/gateway/check}
+KEY_CHECK_HEADER=${KEY_CHECK_HEADER-Ocp-Apim-Subscription-Key: {key}}
 # The Add-to-group toggle for 1,000 accounts (timed, not a throughput): no
 # measurement is written yet; set TOGGLE_URL once the feature exists and add it.
 TOGGLE_URL=${TOGGLE_URL-}

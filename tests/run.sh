@@ -24,12 +24,23 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "installing nodejs and npm"
   apt_install nodejs npm
 fi
+# The gateway tests (tests/api/nginx.rs) put a real nginx in front of Portal.
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+if [[ ! -x $NGINX_BIN ]]; then
+  echo "installing nginx"
+  apt_install nginx
+fi
+nginx_build=$("$NGINX_BIN" -V 2>&1 || true)
+if [[ $nginx_build != *--with-http_auth_request_module* ]]; then
+  echo "$NGINX_BIN lacks the auth_request module the gateway tests need" >&2
+  exit 1
+fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if (( node_major < 20 )); then
   echo "Node.js $(node --version) is too old: playwright-core needs 20 or later" >&2
   exit 1
 fi
-echo "node $(node --version), $("$CHROMIUM_BIN" --version 2>/dev/null), $(cargo --version)"
+echo "node $(node --version), $("$CHROMIUM_BIN" --version 2>/dev/null), $("$NGINX_BIN" -v 2>&1), $(cargo --version)"
 
 section "Browser test dependencies (npm ci)"
 # npm ci starts from scratch each time; skip it while the install still
@@ -43,6 +54,7 @@ else
 fi
 
 section "Rust tests (cargo test --all-targets)"
+export NGINX_BIN
 cargo test --all-targets
 
 section "Build the portal binary"
