@@ -15,6 +15,18 @@ pub enum Viewer {
 }
 
 impl Viewer {
+    /// An account as a viewer: an active administrator sees everything;
+    /// anyone else is a developer with the groups they belong to.
+    pub fn account(is_admin: bool, state: &str, groups: Vec<String>) -> Self {
+        if is_admin && state == "active" {
+            return Self::Administrator;
+        }
+        Self::Developer {
+            active: state == "active",
+            groups,
+        }
+    }
+
     /// The groups whose grants count for this viewer, or `None` for "every
     /// product" (administrators). A developer who is not active sees nothing.
     pub fn effective_groups(&self) -> Option<Vec<String>> {

@@ -109,7 +109,7 @@ pub async fn subscribe(
         let open = store::subscriptions::count_open(&mut tx, &account.id, &product.id).await?;
         if open >= limit {
             return Err(ServiceError::field(
-                "name",
+                "subscription",
                 match limit {
                     1 => format!(
                         "You already have a subscription to {}: it allows one per developer.",

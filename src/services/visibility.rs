@@ -14,6 +14,12 @@ pub async fn viewer_of(ctx: &Ctx, account: &AccountDetail) -> Result<Viewer, Ser
     viewer_in(&mut conn, &account.id, account.is_admin, &account.state).await
 }
 
+/// The viewer behind a session whose account was just checked (the
+/// session check reads the groups too).
+pub fn viewer_of_session(a: &store::accounts::SessionAccount) -> Viewer {
+    Viewer::account(a.is_admin, &a.state, a.groups())
+}
+
 /// The same, read on `conn` (a transaction's, when the answer must hold
 /// until it commits).
 pub(crate) async fn viewer_in(
@@ -26,10 +32,11 @@ pub(crate) async fn viewer_in(
         return Ok(Viewer::Administrator);
     }
     let groups = store::groups::of_account(&mut *conn, account_id).await?;
-    Ok(Viewer::Developer {
-        active: state == "active",
-        groups: groups.into_iter().map(|g| g.id).collect(),
-    })
+    Ok(Viewer::account(
+        is_admin,
+        state,
+        groups.into_iter().map(|g| g.id).collect(),
+    ))
 }
 
 /// A product the viewer may see (P3), with its access groups; `NotFound`

@@ -53,6 +53,15 @@ pub struct SessionAccount {
     pub state: String,
     pub session_epoch: i64,
     pub is_admin: bool,
+    /// The groups it is an explicit member of, as a JSON array: read with
+    /// the session check so a page that needs them costs no second statement.
+    pub group_ids: String,
+}
+
+impl SessionAccount {
+    pub fn groups(&self) -> Vec<String> {
+        serde_json::from_str(&self.group_ids).unwrap_or_default()
+    }
 }
 
 pub struct NewAccountRow<'a> {
@@ -180,7 +189,8 @@ pub async fn session_account(
     sid: &str,
 ) -> Result<Option<SessionAccount>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin,
+                (SELECT json_group_array(m.group_id) FROM memberships m WHERE m.account_id = a.id) AS group_ids
          FROM accounts a
          WHERE a.id = ? AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = ?)"
     )))

@@ -13,7 +13,7 @@ use actix_web::web;
 use crate::clock;
 use crate::domain::visibility::Viewer;
 use crate::services::auth::{self, Realm, SessionCheck};
-use crate::services::{Actor, Ctx};
+use crate::services::{Actor, Ctx, visibility};
 use crate::store::accounts::SessionAccount;
 use crate::web::errors::WebError;
 use crate::web::session::{self, Flash};
@@ -99,20 +99,9 @@ pub async fn visitor(ctx: &Ctx, session: &Session) -> Result<Option<SessionAccou
     }
 }
 
-/// A signed-in account as the visibility rule sees it.
-pub async fn viewer_of(ctx: &Ctx, who: Option<&SessionAccount>) -> Result<Viewer, WebError> {
-    Ok(match who {
-        None => Viewer::Anonymous,
-        Some(a) => {
-            let mut conn = ctx
-                .db
-                .pool()
-                .acquire()
-                .await
-                .map_err(crate::services::ServiceError::from)?;
-            crate::services::visibility::viewer_in(&mut conn, &a.id, a.is_admin, &a.state).await?
-        }
-    })
+/// A signed-in account (or nobody) as the visibility rule sees it.
+pub fn viewer_of(who: Option<&SessionAccount>) -> Viewer {
+    who.map_or(Viewer::Anonymous, visibility::viewer_of_session)
 }
 
 pub fn actor(a: &SessionAccount) -> Actor {

@@ -26,7 +26,7 @@ struct ListPage {
 
 pub async fn list(ctx: web::Data<Ctx>, session: Session) -> Result<HttpResponse, WebError> {
     let who = visitor(&ctx, &session).await?;
-    let viewer = viewer_of(&ctx, who.as_ref()).await?;
+    let viewer = viewer_of(who.as_ref());
     let products = visibility::visible_products(&ctx, &viewer).await?;
     ok(&ListPage {
         chrome: Chrome::new(&session, who.as_ref(), "products"),
@@ -44,7 +44,10 @@ struct ProductPage {
     may_subscribe: bool,
     mine: Vec<SubscriptionRow>,
     name: String,
-    error: String,
+    /// A problem with the name field.
+    name_error: String,
+    /// A problem with subscribing at all (e.g. the limit is reached).
+    form_error: String,
 }
 
 async fn product_page(
@@ -52,10 +55,18 @@ async fn product_page(
     session: &Session,
     id: &str,
     name: String,
-    error: String,
+    errors: Vec<crate::domain::FieldError>,
 ) -> Result<ProductPage, WebError> {
+    let joined = |field: &str| {
+        errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let who = visitor(ctx, session).await?;
-    let viewer = viewer_of(ctx, who.as_ref()).await?;
+    let viewer = viewer_of(who.as_ref());
     let product = visibility::product_for(ctx, &viewer, id).await?;
     let mine = match &who {
         Some(a) => subscriptions::of_account(ctx, &a.id)
@@ -72,7 +83,8 @@ async fn product_page(
         product,
         mine,
         name,
-        error,
+        name_error: joined("name"),
+        form_error: joined("subscription"),
     })
 }
 
@@ -81,7 +93,7 @@ pub async fn show(
     session: Session,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    ok(&product_page(&ctx, &session, &id, String::new(), String::new()).await?)
+    ok(&product_page(&ctx, &session, &id, String::new(), Vec::new()).await?)
 }
 
 #[derive(Deserialize)]
@@ -117,13 +129,13 @@ pub async fn subscribe(
             Ok(see_other(&format!("/subscriptions#s-{}", s.id)))
         }
         Err(ServiceError::Invalid(errors)) => {
-            let error = errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
-            let p = product_page(&ctx, &session, &id, f.name, error).await?;
-            page(StatusCode::CONFLICT, &p)
+            let status = if errors.iter().any(|e| e.field == "name") {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::CONFLICT
+            };
+            let p = product_page(&ctx, &session, &id, f.name, errors).await?;
+            page(status, &p)
         }
         Err(e) => Err(e.into()),
     }
