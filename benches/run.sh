@@ -135,8 +135,9 @@ admin_cookie() {
 # probe URL [COOKIE] -> "200", "404", "not-built", or another status; the body
 # goes to $WORK/probe.html.
 probe() {
-  local url=$1 cookie=${2:-} code
-  code=$(curl -sS -o "$WORK/probe.html" -w '%{http_code}' ${cookie:+-H "Cookie: $cookie"} "$BASE$url")
+  local url=$1 cookie=${2:-} header=${PROBE_HEADER:-} code
+  code=$(curl -sS -o "$WORK/probe.html" -w '%{http_code}' ${cookie:+-H "Cookie: $cookie"} \
+    ${header:+-H "$header"} "$BASE$url")
   if [[ $code == 200 ]] && grep -q "$NOT_BUILT_PATTERN" "$WORK/probe.html"; then
     echo not-built
   else
@@ -365,7 +366,7 @@ else
   key_url=${KEY_CHECK_URL//\{key\}/$SAMPLE_KEY}
   key_header=${KEY_CHECK_HEADER//\{key\}/$SAMPLE_KEY}
   if [[ -n $key_header ]]; then
-    COOKIE='' measure_or_skip "Gateway key check" "$key_url" "$key_target" - 2 40 "" -H "$key_header"
+    COOKIE='' PROBE_HEADER=$key_header measure_or_skip "Gateway key check" "$key_url" "$key_target" - 2 40 "" -H "$key_header"
   else
     COOKIE='' measure_or_skip "Gateway key check" "$key_url" "$key_target" - 2 40 ""
   fi
