@@ -17,21 +17,32 @@ Commands:
 
 Configuration comes from the environment; see the README.";
 
-/// glibc raises its mmap threshold after big blocks are freed, so argon2's
-/// 19 MiB working memory (one per hash, S-1) would then come from the heap
-/// and stay there: a sign-in storm left the server at ~700 MiB. A fixed
-/// threshold keeps such blocks mmapped and returns them when freed.
-fn return_big_allocations_to_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only adjusts allocator parameters; called before any thread starts.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc commits its memory arenas eagerly and keeps freed memory for
+/// 10 ms by default; argon2's 19 MiB per hash (S-1) and a busy page's
+/// buffers then stay in the server's resident set (113 MiB peak under the
+/// load harness, against 50 MiB this way). mimalloc reads its options from
+/// the environment when it initialises, which happens before `main`, so
+/// they are set by a constructor that runs first (priority 100; mimalloc's
+/// own runs at 101). An operator's own MIMALLOC_* settings win.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array.00100")]
+static ALLOCATOR_OPTIONS: extern "C" fn() = allocator_options;
+
+#[cfg(target_os = "linux")]
+extern "C" fn allocator_options() {
+    // SAFETY: runs before any thread exists; libc's setenv does not use the
+    // Rust allocator, so mimalloc is not initialised by this call.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::setenv(c"MIMALLOC_ARENA_EAGER_COMMIT".as_ptr(), c"0".as_ptr(), 0);
+        libc::setenv(c"MIMALLOC_PURGE_DELAY".as_ptr(), c"0".as_ptr(), 0);
     }
 }
 
 fn main() -> anyhow::Result<()> {
-    return_big_allocations_to_the_os();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
