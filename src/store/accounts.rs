@@ -398,6 +398,18 @@ pub struct ListQuery<'a> {
     pub limit: i64,
 }
 
+/// `m.group_id` is one of `groups`: an equality for one group, so SQLite
+/// can walk that group's part of an index in order.
+fn push_group_condition(qb: &mut QueryBuilder<Sqlite>, groups: &[String]) {
+    match groups {
+        [one] => qb.push("m.group_id = ").push_bind(one.clone()),
+        _ => qb
+            .push("m.group_id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(groups).unwrap_or_default())
+            .push("))"),
+    };
+}
+
 pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
     qb.push(" WHERE 1 = 1");
     if let Some(groups) = filter.groups {
@@ -470,27 +482,51 @@ pub async fn list(
             'group_count', (SELECT count(*) FROM memberships m WHERE m.account_id = page.id),
             'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
          SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
-                a.sort_name, a.email_key FROM accounts a",
+                a.sort_name, a.email_key FROM ",
     );
-    push_filters(&mut qb, &q.filter);
     // Walking backwards (a "Previous" link) reverses the scan, then the rows.
     let reverse = q.cursor.is_some_and(|c| c.before);
     let ascending = q.descending == reverse;
-    if let Some(c) = q.cursor {
-        qb.push(format!(
-            " AND ({col}, a.id) {} (",
-            if ascending { ">" } else { "<" }
-        ));
-        match q.sort {
-            SortKey::Registered => qb.push_bind(c.key.parse::<i64>().unwrap_or(0)),
-            _ => qb.push_bind(c.key.clone()),
-        };
-        qb.push(", ").push_bind(c.id.clone()).push(")");
-    }
     let dir = if ascending { "ASC" } else { "DESC" };
-    qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
-        .push_bind(q.limit + 1)
-        .push(") AS page)");
+    let cmp = if ascending { ">" } else { "<" };
+    match (q.filter.groups, q.filter.search, q.sort) {
+        // A group's members in name order: walk the memberships' own index
+        // (they carry the sort name and state) and look up only the page.
+        (Some(groups), None, SortKey::Name) => {
+            qb.push("(SELECT DISTINCT m.sort_name, m.account_id FROM memberships m WHERE ");
+            push_group_condition(&mut qb, groups);
+            if let Some(state) = q.filter.state {
+                qb.push(" AND m.state = ").push_bind(state.to_owned());
+            }
+            if let Some(c) = q.cursor {
+                qb.push(format!(" AND (m.sort_name, m.account_id) {cmp} ("))
+                    .push_bind(c.key.clone())
+                    .push(", ")
+                    .push_bind(c.id.clone())
+                    .push(")");
+            }
+            qb.push(format!(
+                " ORDER BY m.sort_name {dir}, m.account_id {dir} LIMIT "
+            ))
+            .push_bind(q.limit + 1)
+            .push(") k JOIN accounts a ON a.id = k.account_id) AS page)");
+        }
+        _ => {
+            qb.push("accounts a");
+            push_filters(&mut qb, &q.filter);
+            if let Some(c) = q.cursor {
+                qb.push(format!(" AND ({col}, a.id) {cmp} ("));
+                match q.sort {
+                    SortKey::Registered => qb.push_bind(c.key.parse::<i64>().unwrap_or(0)),
+                    _ => qb.push_bind(c.key.clone()),
+                };
+                qb.push(", ").push_bind(c.id.clone()).push(")");
+            }
+            qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
+                .push_bind(q.limit + 1)
+                .push(") AS page)");
+        }
+    }
     let (total, json): (Option<i64>, String) = qb.build_query_as().fetch_one(e).await?;
     let mut rows: Vec<AccountSummary> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
@@ -533,6 +569,20 @@ pub async fn count(
         .bind(cap)
         .fetch_one(e)
         .await;
+    }
+    if let (Some(groups), None) = (filter.groups, filter.search) {
+        // Counted in the memberships' index, which holds each member's state.
+        let mut qb = QueryBuilder::<Sqlite>::new(if groups.len() == 1 {
+            "SELECT count(*) FROM (SELECT m.account_id FROM memberships m WHERE "
+        } else {
+            "SELECT count(*) FROM (SELECT DISTINCT m.account_id FROM memberships m WHERE "
+        });
+        push_group_condition(&mut qb, groups);
+        if let Some(state) = filter.state {
+            qb.push(" AND m.state = ").push_bind(state.to_owned());
+        }
+        qb.push(" LIMIT ").push_bind(cap).push(")");
+        return qb.build_query_scalar().fetch_one(e).await;
     }
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
     push_filters(&mut qb, filter);

@@ -38,11 +38,12 @@ pub async fn add_member(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) VALUES (?, ?, ?)",
+        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
+         SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?",
     )
     .bind(group_id)
-    .bind(account_id)
     .bind(now)
+    .bind(account_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -274,8 +275,9 @@ pub async fn toggle_selected(
     .await?
     .rows_affected();
     let added = sqlx::query(
-        "INSERT INTO memberships (group_id, account_id, created_at)
-         SELECT ?, s.id, ? FROM temp.selected s WHERE s.id NOT IN (SELECT id FROM temp.was_member)",
+        "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
+         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s JOIN accounts a ON a.id = s.id
+         WHERE s.id NOT IN (SELECT id FROM temp.was_member)",
     )
     .bind(group_id)
     .bind(now)
@@ -288,7 +290,8 @@ pub async fn toggle_selected(
 /// Adds the selected accounts that are not members yet; returns how many.
 pub async fn add_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
-        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at) SELECT ?, id, ? FROM temp.selected",
+        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
+         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s JOIN accounts a ON a.id = s.id",
     )
     .bind(group_id)
     .bind(now)
@@ -339,6 +342,8 @@ pub async fn system(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::E
         .await
 }
 
+/// Custom and external groups (system ones are always on the Access control
+/// page) whose name holds `text`, not granted the product yet, in name order.
 pub async fn find_not_granted(
     e: impl SqliteExecutor<'_>,
     product_id: &str,
@@ -347,9 +352,9 @@ pub async fn find_not_granted(
 ) -> Result<Vec<GroupRef>, sqlx::Error> {
     sqlx::query_as(
         "SELECT g.id, g.name, g.kind FROM groups g
-         WHERE g.name_key LIKE ? ESCAPE '\\'
+         WHERE g.kind <> 'system' AND g.name_key LIKE ? ESCAPE '\\'
            AND NOT EXISTS (SELECT 1 FROM product_groups pg WHERE pg.product_id = ? AND pg.group_id = g.id)
-         ORDER BY g.kind <> 'system', g.name_key LIMIT ?",
+         ORDER BY g.name_key LIMIT ?",
     )
     .bind(format!("%{}%", super::like_escape(&text.to_lowercase())))
     .bind(product_id)

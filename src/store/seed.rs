@@ -140,7 +140,16 @@ pub async fn insert_memberships(tx: &mut Tx, rows: &[MembershipRow]) -> Result<(
                 .push_bind(r.created_at);
         },
     )
-    .await
+    .await?;
+    // Each membership carries its account's sort name and state (migration
+    // 0003): one pass for all of them rather than a look-up per row.
+    sqlx::query(
+        "UPDATE memberships SET sort_name = a.sort_name, state = a.state
+         FROM accounts a WHERE a.id = memberships.account_id AND memberships.sort_name = ''",
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_products(tx: &mut Tx, rows: &[ProductRow]) -> Result<(), sqlx::Error> {

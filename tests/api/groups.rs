@@ -551,3 +551,63 @@ async fn with_many_groups_the_menu_becomes_a_name_field() {
     assert!(flash(&app.get_html(&c, "/admin/users").await).contains("Team 7: added 1, removed 0."));
     assert_eq!(member_ids(&app, "g7").await, [ann]);
 }
+
+/// Members pages are read from the memberships' own name index (migration
+/// 0003): renames and blocks must reach it at once.
+#[tokio::test]
+async fn member_lists_follow_renames_and_blocks() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let ann = app
+        .insert_account("ann@example.org", "Ann", "Zed", "active")
+        .await;
+    let bob = app
+        .insert_account("bob@example.org", "Bob", "Young", "active")
+        .await;
+    let cy = app
+        .insert_account("cy@example.org", "Cy", "Xu", "active")
+        .await;
+    let g = app.group(&admin, "Readers", &[&cy, &ann, &bob]).await;
+    let order = |html: &str, names: &[&str]| -> Vec<usize> {
+        names
+            .iter()
+            .map(|n| html.find(n).unwrap_or(usize::MAX))
+            .collect()
+    };
+    let html = app
+        .get_html(&admin, &format!("/admin/groups/{g}/members"))
+        .await;
+    let at = order(&html, &["Ann Zed", "Bob Young", "Cy Xu"]);
+    assert!(at[0] < at[1] && at[1] < at[2], "{at:?}");
+
+    // Ann renames herself on the portal: she moves to the end.
+    let dev = browser();
+    app.portal_sign_in(&dev, "ann@example.org", USER_PASSWORD)
+        .await;
+    let r = app
+        .post(
+            &dev,
+            "/profile",
+            &[("first_name", "Zoe"), ("last_name", "Zed")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app
+        .get_html(&admin, &format!("/admin/groups/{g}/members"))
+        .await;
+    let at = order(&html, &["Bob Young", "Cy Xu", "Zoe Zed"]);
+    assert!(at[0] < at[1] && at[1] < at[2], "{at:?}");
+    assert!(html.contains("3 members"));
+
+    // A blocked member no longer counts among those who can see a product.
+    app.product(&admin, "Reading", &[&g], &[]).await;
+    app.post(&admin, &format!("/admin/users/{bob}/block"), &[])
+        .await;
+    let html = app.get_html(&admin, "/admin/products/reading/access").await;
+    assert!(html.contains("Zoe Zed") && html.contains("Cy Xu"));
+    assert!(
+        !html.contains("Bob Young"),
+        "blocked accounts cannot see products"
+    );
+    let _ = ann;
+}
