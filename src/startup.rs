@@ -43,6 +43,7 @@ impl Application {
         let key = session_key(&ctx).await?;
         let mailer = ctx.mailer.clone();
         mailer.spawn(ctx.db.clone());
+        ctx.db.spawn_checkpointer();
         let https = ctx.settings.is_https();
         let ctx = aweb::Data::new(ctx);
         let server = HttpServer::new(move || {

@@ -220,6 +220,11 @@ pub enum Selection<'a> {
     Matching(super::accounts::Filter<'a>),
 }
 
+// Joins with `temp.selected` are CROSS JOINs: that makes SQLite loop over
+// the selection and look each account up. Left to choose, with no statistics
+// about the temporary table, it scanned all 100,000 accounts and looked each
+// up in the selection (a 1,000-account toggle took 150 ms instead of 50).
+
 /// Fills `temp.selected` with the (existing) accounts of the selection;
 /// returns how many there are.
 pub async fn select(tx: &mut Tx, selection: &Selection<'_>) -> Result<u64, sqlx::Error> {
@@ -261,8 +266,8 @@ pub async fn toggle_selected(
         .execute(&mut **tx)
         .await?;
     sqlx::query(
-        "INSERT INTO temp.was_member (id) SELECT m.account_id FROM memberships m
-         JOIN temp.selected s ON s.id = m.account_id WHERE m.group_id = ?",
+        "INSERT INTO temp.was_member (id) SELECT m.account_id
+         FROM temp.selected s CROSS JOIN memberships m ON m.group_id = ? AND m.account_id = s.id",
     )
     .bind(group_id)
     .execute(&mut **tx)
@@ -276,7 +281,7 @@ pub async fn toggle_selected(
     .rows_affected();
     let added = sqlx::query(
         "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
-         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s JOIN accounts a ON a.id = s.id
+         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s CROSS JOIN accounts a ON a.id = s.id
          WHERE s.id NOT IN (SELECT id FROM temp.was_member)",
     )
     .bind(group_id)
@@ -291,7 +296,7 @@ pub async fn toggle_selected(
 pub async fn add_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
-         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s JOIN accounts a ON a.id = s.id",
+         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s CROSS JOIN accounts a ON a.id = s.id",
     )
     .bind(group_id)
     .bind(now)
@@ -313,7 +318,7 @@ pub async fn remove_selected(tx: &mut Tx, group_id: &str) -> Result<u64, sqlx::E
 pub async fn audit_selected(tx: &mut Tx, audit_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT OR IGNORE INTO audit_subjects (audit_id, kind, subject_id, name)
-         SELECT ?, 'account', a.id, a.email FROM temp.selected s JOIN accounts a ON a.id = s.id",
+         SELECT ?, 'account', a.id, a.email FROM temp.selected s CROSS JOIN accounts a ON a.id = s.id",
     )
     .bind(audit_id)
     .execute(&mut **tx)
