@@ -17,3 +17,7 @@ WHEN old.sort_name <> new.sort_name OR old.state <> new.state BEGIN
     UPDATE memberships SET sort_name = new.sort_name, state = new.state
     WHERE account_id = new.id;
 END;
+
+-- The Groups tab lists system groups first, then by name: an index in that
+-- order lets each page start at its cursor instead of sorting every group.
+CREATE INDEX groups_listing ON groups (kind <> 'system', name_key, id);

@@ -20,7 +20,7 @@ pub struct GroupRow {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupListRow {
     pub id: String,
     pub name: String,
@@ -115,10 +115,15 @@ pub async fn list(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<GroupListRow>, sqlx::Error> {
+    // System groups first, then by name: the order of the listing index
+    // (migration 0003), walked from the cursor; the page comes back as one
+    // JSON row.
     let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count,
-                (SELECT count(*) FROM product_groups pg WHERE pg.group_id = g.id) AS product_count
-         FROM groups g WHERE 1 = 1",
+        "SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'name_key', name_key,
+                'description', description, 'kind', kind, 'member_count', member_count,
+                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id))), '[]')
+         FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count
+               FROM groups g WHERE 1 = 1",
     );
     if let Some(s) = search {
         qb.push(" AND g.name_key LIKE ")
@@ -133,8 +138,16 @@ pub async fn list(
             .push(")");
     }
     qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
-        .push_bind(limit + 1);
-    qb.build_query_as().fetch_all(e).await
+        .push_bind(limit + 1)
+        .push(") AS page");
+    let json: String = qb.build_query_scalar().fetch_one(e).await?;
+    let mut rows: Vec<GroupListRow> =
+        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    // Nothing promises json_group_array keeps the subquery's order: restore it.
+    rows.sort_by(|a, b| {
+        (a.kind != "system", &a.name_key, &a.id).cmp(&(b.kind != "system", &b.name_key, &b.id))
+    });
+    Ok(rows)
 }
 
 pub async fn name_taken(
@@ -342,7 +355,12 @@ pub async fn members_among(
 }
 
 pub async fn system(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind FROM groups WHERE kind = 'system' ORDER BY name_key")
+    // By id: there is no index on kind, and the system groups' ids are fixed.
+    use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
+    sqlx::query_as("SELECT id, name, kind FROM groups WHERE id IN (?, ?, ?) ORDER BY name_key")
+        .bind(ADMINISTRATORS)
+        .bind(DEVELOPERS)
+        .bind(GUESTS)
         .fetch_all(e)
         .await
 }
