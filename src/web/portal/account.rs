@@ -251,27 +251,83 @@ struct EmailForm {
     error: String,
 }
 
-fn resend_page(session: &Session, email: String, error: String) -> EmailForm {
-    EmailForm {
-        chrome: Chrome::new(session, None, "sign-in"),
-        title: "Resend the confirmation email",
-        intro: "Enter the address you signed up with. If its account still waits for confirmation, we send a new link; the old one stops working.",
-        action: "/sign-up/resend",
-        button: "Resend confirmation",
-        email,
-        error,
-    }
+/// The two forms that ask only for an address and answer "check your email"
+/// whatever it is (S-4).
+#[derive(Clone, Copy)]
+enum EmailRequest {
+    ResendConfirmation,
+    ForgotPassword,
 }
 
-fn forgot_page(session: &Session, email: String, error: String) -> EmailForm {
-    EmailForm {
-        chrome: Chrome::new(session, None, "sign-in"),
-        title: "Forgot your password?",
-        intro: "Enter your account's email address. If it belongs to an active account, we send a link to choose a new password. The link works for 20 minutes.",
-        action: "/forgot-password",
-        button: "Send reset link",
-        email,
-        error,
+impl EmailRequest {
+    fn form(self, session: &Session, email: String, error: String) -> EmailForm {
+        let (title, intro, action, button) = match self {
+            Self::ResendConfirmation => (
+                "Resend the confirmation email",
+                "Enter the address you signed up with. If its account still waits for confirmation, we send a new link; the old one stops working.",
+                "/sign-up/resend",
+                "Resend confirmation",
+            ),
+            Self::ForgotPassword => (
+                "Forgot your password?",
+                "Enter your account's email address. If it belongs to an active account, we send a link to choose a new password. The link works for 20 minutes.",
+                "/forgot-password",
+                "Send reset link",
+            ),
+        };
+        EmailForm {
+            chrome: Chrome::new(session, None, "sign-in"),
+            title,
+            intro,
+            action,
+            button,
+            email,
+            error,
+        }
+    }
+
+    fn answer(self, email: &str) -> String {
+        match self {
+            Self::ResendConfirmation => format!(
+                "If {email} belongs to an account waiting for confirmation, a new link is on its way. Links from earlier emails no longer work."
+            ),
+            Self::ForgotPassword => format!(
+                "If {email} belongs to an active account, we sent it a link to choose a new password. The link works for 20 minutes."
+            ),
+        }
+    }
+
+    async fn perform(self, ctx: &Ctx, email: &str) -> Result<(), ServiceError> {
+        match self {
+            Self::ResendConfirmation => signup::resend_confirmation(ctx, email).await,
+            Self::ForgotPassword => signup::forgot_password(ctx, email).await,
+        }
+    }
+
+    /// Only the shape of the address is checked here: whether an account
+    /// has it must not show.
+    async fn submit(
+        self,
+        ctx: &Ctx,
+        session: &Session,
+        req: &HttpRequest,
+        email: String,
+    ) -> Result<HttpResponse, WebError> {
+        if let Err(m) = crate::domain::Email::parse(&email) {
+            return page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &self.form(session, email, m),
+            );
+        }
+        if let Some(r) = held_back(ctx, session, req) {
+            return r;
+        }
+        self.perform(ctx, &email).await?;
+        ok(&CheckEmail {
+            chrome: Chrome::new(session, None, "sign-in"),
+            title: "Check your email",
+            message: self.answer(email.trim()),
+        })
     }
 }
 
@@ -282,17 +338,11 @@ pub struct EmailOnly {
 }
 
 pub async fn resend_form(session: Session) -> Result<HttpResponse, WebError> {
-    ok(&resend_page(&session, String::new(), String::new()))
+    ok(&EmailRequest::ResendConfirmation.form(&session, String::new(), String::new()))
 }
 
 pub async fn forgot_form(session: Session) -> Result<HttpResponse, WebError> {
-    ok(&forgot_page(&session, String::new(), String::new()))
-}
-
-/// Only the shape of the address is checked here: whether an account has
-/// it must not show (S-4).
-fn email_shape(email: &str) -> Result<(), String> {
-    crate::domain::Email::parse(email).map(|_| ())
+    ok(&EmailRequest::ForgotPassword.form(&session, String::new(), String::new()))
 }
 
 pub async fn resend(
@@ -301,24 +351,9 @@ pub async fn resend(
     req: HttpRequest,
     Form(f): Form<EmailOnly>,
 ) -> Result<HttpResponse, WebError> {
-    if let Err(m) = email_shape(&f.email) {
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &resend_page(&session, f.email, m),
-        );
-    }
-    if let Some(r) = held_back(&ctx, &session, &req) {
-        return r;
-    }
-    signup::resend_confirmation(&ctx, &f.email).await?;
-    ok(&CheckEmail {
-        chrome: Chrome::new(&session, None, "sign-in"),
-        title: "Check your email",
-        message: format!(
-            "If {} belongs to an account waiting for confirmation, a new link is on its way. Links from earlier emails no longer work.",
-            f.email.trim()
-        ),
-    })
+    EmailRequest::ResendConfirmation
+        .submit(&ctx, &session, &req, f.email)
+        .await
 }
 
 pub async fn forgot(
@@ -327,24 +362,9 @@ pub async fn forgot(
     req: HttpRequest,
     Form(f): Form<EmailOnly>,
 ) -> Result<HttpResponse, WebError> {
-    if let Err(m) = email_shape(&f.email) {
-        return page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &forgot_page(&session, f.email, m),
-        );
-    }
-    if let Some(r) = held_back(&ctx, &session, &req) {
-        return r;
-    }
-    signup::forgot_password(&ctx, &f.email).await?;
-    ok(&CheckEmail {
-        chrome: Chrome::new(&session, None, "sign-in"),
-        title: "Check your email",
-        message: format!(
-            "If {} belongs to an active account, we sent it a link to choose a new password. The link works for 20 minutes.",
-            f.email.trim()
-        ),
-    })
+    EmailRequest::ForgotPassword
+        .submit(&ctx, &session, &req, f.email)
+        .await
 }
 
 // ---- profile -------------------------------------------------------------------
