@@ -124,6 +124,8 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    // The settings form can unpublish the product: its keys stop at once.
+    ctx.keys.changed();
     Ok(after)
 }
 

@@ -206,6 +206,7 @@ pub async fn confirm(
         )
         .await?;
         tx.commit().await?;
+        ctx.keys.changed();
         tracing::info!(account = %id, "sign-up confirmed");
         return Ok(Ok(after));
     }

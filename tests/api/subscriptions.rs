@@ -227,6 +227,21 @@ async fn regenerate_suspend_block_and_unpublish_take_effect_at_the_next_check() 
     app.post(&admin, "/admin/products/weather/publish", &[])
         .await;
     assert_eq!(app.check_key(&new_primary).await.status(), StatusCode::OK);
+    // Unpublished through the settings form: the same.
+    let settings = [
+        ("name", "Weather"),
+        ("description", "An API"),
+        ("subscription_required", "on"),
+    ];
+    let r = app.post(&admin, "/admin/products/weather", &settings).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.check_key(&new_primary).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    app.post(&admin, "/admin/products/weather/publish", &[])
+        .await;
+    assert_eq!(app.check_key(&new_primary).await.status(), StatusCode::OK);
 
     // The admin regenerates from the console.
     let r = app
