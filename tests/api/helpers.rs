@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use portal::config::{Settings, Timeouts};
 use portal::startup::Application;
@@ -10,6 +11,8 @@ use portal::store::{self, Db};
 use reqwest::{Client, Response, StatusCode, redirect};
 use scraper::{Html, Selector};
 use tempfile::TempDir;
+
+use crate::smtp_server::{Mail, SmtpServer};
 
 pub const ADMIN_EMAIL: &str = "root@example.org";
 pub const ADMIN_PASSWORD: &str = "granite orchard lantern 51";
@@ -27,6 +30,12 @@ pub struct TestApp {
 
 pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
+}
+
+/// An app whose mail goes to the test SMTP server `server`.
+pub async fn spawn_with_smtp(server: &SmtpServer) -> TestApp {
+    let url = server.url();
+    spawn_with(move |s| s.smtp_url = Some(url)).await
 }
 
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
@@ -182,6 +191,23 @@ impl TestApp {
         let r = self.sign_in(&c, email, USER_PASSWORD).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         (id, c)
+    }
+
+    /// The n-th message (1-based) to arrive at `server`, and the path of its
+    /// link that starts with `path` (e.g. "/confirm").
+    pub async fn link_in(&self, server: &SmtpServer, n: usize, path: &str) -> (Mail, String) {
+        let got = server.wait_for(n, Duration::from_secs(15)).await;
+        let mail = Mail::parse(&got[n - 1].data);
+        let start = format!("{}{path}/", self.address);
+        let at = mail
+            .text
+            .find(&start)
+            .unwrap_or_else(|| panic!("no {start} link in:\n{}", mail.text));
+        let link: String = mail.text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        (mail, link.trim_start_matches(&self.address).to_owned())
     }
 
     /// Signs in to the developer portal.

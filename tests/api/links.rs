@@ -11,27 +11,6 @@ use crate::smtp_server::{Mail, Mode, SmtpServer};
 const PASSWORD: &str = "marble otter lantern 27";
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn app_for(server: &SmtpServer) -> TestApp {
-    let url = server.url();
-    spawn_with(move |s| s.smtp_url = Some(url)).await
-}
-
-/// The link in the n-th message (1-based) that starts with `prefix`.
-async fn link_in(app: &TestApp, server: &SmtpServer, n: usize, path: &str) -> (Mail, String) {
-    let got = server.wait_for(n, WAIT).await;
-    let mail = Mail::parse(&got[n - 1].data);
-    let start = format!("{}{path}/", app.address);
-    let at = mail
-        .text
-        .find(&start)
-        .unwrap_or_else(|| panic!("no {start} link in:\n{}", mail.text));
-    let link: String = mail.text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    (mail, link.trim_start_matches(&app.address).to_owned())
-}
-
 async fn invite(
     app: &TestApp,
     c: &reqwest::Client,
@@ -55,7 +34,7 @@ async fn accept(app: &TestApp, c: &reqwest::Client, path: &str) -> reqwest::Resp
 #[tokio::test]
 async fn invite_accept_and_sign_in() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     app.post(
         &admin,
@@ -75,7 +54,7 @@ async fn invite_accept_and_sign_in() {
         "not in Users until accepted"
     );
 
-    let (mail, link) = link_in(&app, &server, 1, "/invitations").await;
+    let (mail, link) = app.link_in(&server, 1, "/invitations").await;
     assert!(
         mail.subject().to_lowercase().contains("invit"),
         "{}",
@@ -146,10 +125,10 @@ async fn invite_accept_and_sign_in() {
 #[tokio::test]
 async fn resend_voids_the_old_link_and_cancel_voids_all() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     invite(&app, &admin, "ada@example.org", &[]).await;
-    let (_, first) = link_in(&app, &server, 1, "/invitations").await;
+    let (_, first) = app.link_in(&server, 1, "/invitations").await;
     let id: String = sqlx::query_scalar("SELECT id FROM invitations")
         .fetch_one(app.db.pool())
         .await
@@ -159,7 +138,7 @@ async fn resend_voids_the_old_link_and_cancel_voids_all() {
         .post(&admin, &format!("/admin/users/pending/{id}/resend"), &[])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (_, second) = link_in(&app, &server, 2, "/invitations").await;
+    let (_, second) = app.link_in(&server, 2, "/invitations").await;
     assert_ne!(first, second);
     let r = app.get(&browser(), &first).await;
     assert_eq!(r.status(), StatusCode::GONE);
@@ -195,7 +174,7 @@ async fn resend_voids_the_old_link_and_cancel_voids_all() {
 #[tokio::test]
 async fn invitation_errors_are_explained() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     let r = invite(&app, &admin, ADMIN_EMAIL, &[]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -228,10 +207,10 @@ async fn invitation_errors_are_explained() {
 #[tokio::test]
 async fn expired_and_malformed_links_get_a_clear_page() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     invite(&app, &admin, "ada@example.org", &[]).await;
-    let (_, link) = link_in(&app, &server, 1, "/invitations").await;
+    let (_, link) = app.link_in(&server, 1, "/invitations").await;
     for sql in [
         "UPDATE tokens SET expires_at = 1",
         "UPDATE invitations SET expires_at = 1",
@@ -266,7 +245,7 @@ async fn expired_and_malformed_links_get_a_clear_page() {
 #[tokio::test]
 async fn links_point_at_base_url_whatever_the_host_header() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     let token = app.csrf(&admin).await;
     let r = admin
@@ -291,10 +270,10 @@ async fn links_point_at_base_url_whatever_the_host_header() {
 #[tokio::test]
 async fn two_simultaneous_submits_of_one_link_succeed_once() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     invite(&app, &admin, "ada@example.org", &[]).await;
-    let (_, link) = link_in(&app, &server, 1, "/invitations").await;
+    let (_, link) = app.link_in(&server, 1, "/invitations").await;
     let (a, b) = (browser(), browser());
     let (ta, tb) = (app.csrf(&a).await, app.csrf(&b).await);
     let form = [("password", PASSWORD), ("confirm", PASSWORD)];
@@ -311,7 +290,7 @@ async fn two_simultaneous_submits_of_one_link_succeed_once() {
 #[tokio::test]
 async fn reset_by_email_sets_the_password_and_ends_sessions() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     let (id, other) = app.second_admin("second@example.org").await;
 
@@ -323,7 +302,7 @@ async fn reset_by_email_sets_the_password_and_ends_sessions() {
         flash(&app.get_html(&admin, &location(&r)).await)
             .contains("Sent a password reset link to second@example.org.")
     );
-    let (mail, link) = link_in(&app, &server, 1, "/reset-password").await;
+    let (mail, link) = app.link_in(&server, 1, "/reset-password").await;
     assert!(mail.text.contains("Second"));
     assert_eq!(
         app.get(&other, "/admin/users").await.status(),
@@ -379,17 +358,17 @@ async fn reset_by_email_sets_the_password_and_ends_sessions() {
 #[tokio::test]
 async fn a_newer_reset_link_supersedes_the_older() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     let id = app
         .insert_account("kim@example.org", "Kim", "Park", "active")
         .await;
     app.post(&admin, &format!("/admin/users/{id}/reset-password"), &[])
         .await;
-    let (_, first) = link_in(&app, &server, 1, "/reset-password").await;
+    let (_, first) = app.link_in(&server, 1, "/reset-password").await;
     app.post(&admin, &format!("/admin/users/{id}/reset-password"), &[])
         .await;
-    let (_, second) = link_in(&app, &server, 2, "/reset-password").await;
+    let (_, second) = app.link_in(&server, 2, "/reset-password").await;
     let r = accept(&app, &browser(), &first).await;
     assert_eq!(r.status(), StatusCode::GONE);
     assert!(r.text().await.unwrap().contains("no longer works"));

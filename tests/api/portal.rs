@@ -13,27 +13,6 @@ use crate::smtp_server::{Mail, Mode, SmtpServer};
 const PASSWORD: &str = "harbor quilt meadow 64";
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn app_for(server: &SmtpServer) -> TestApp {
-    let url = server.url();
-    spawn_with(move |s| s.smtp_url = Some(url)).await
-}
-
-/// The path of the link in the n-th message (1-based) that starts with `path`.
-async fn link_in(app: &TestApp, server: &SmtpServer, n: usize, path: &str) -> (Mail, String) {
-    let got = server.wait_for(n, WAIT).await;
-    let mail = Mail::parse(&got[n - 1].data);
-    let start = format!("{}{path}/", app.address);
-    let at = mail
-        .text
-        .find(&start)
-        .unwrap_or_else(|| panic!("no {start} link in:\n{}", mail.text));
-    let link: String = mail.text[at..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    (mail, link.trim_start_matches(&app.address).to_owned())
-}
-
 async fn sign_up(app: &TestApp, c: &reqwest::Client, email: &str) -> reqwest::Response {
     app.post(
         c,
@@ -52,7 +31,7 @@ async fn sign_up(app: &TestApp, c: &reqwest::Client, email: &str) -> reqwest::Re
 #[tokio::test]
 async fn sign_up_confirm_and_sign_in() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let c = browser();
     let r = sign_up(&app, &c, "grace@example.org").await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -65,7 +44,7 @@ async fn sign_up_confirm_and_sign_in() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("not active yet"));
 
-    let (mail, link) = link_in(&app, &server, 1, "/confirm").await;
+    let (mail, link) = app.link_in(&server, 1, "/confirm").await;
     assert!(
         mail.subject().contains("Confirm your email"),
         "{}",
@@ -98,7 +77,7 @@ async fn sign_up_confirm_and_sign_in() {
 #[tokio::test]
 async fn sign_up_answers_the_same_for_a_taken_address_and_emails_the_owner() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     app.insert_account("taken@example.org", "Tak", "En", "active")
         .await;
     let fresh = sign_up(&app, &browser(), "fresh@example.org").await;
@@ -162,15 +141,15 @@ async fn sign_up_keeps_input_and_explains_each_field() {
 #[tokio::test]
 async fn resend_confirmation_voids_the_old_link_and_is_limited() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let c = browser();
     sign_up(&app, &c, "ada@example.org").await;
-    let (_, first) = link_in(&app, &server, 1, "/confirm").await;
+    let (_, first) = app.link_in(&server, 1, "/confirm").await;
     let r = app
         .post(&c, "/sign-up/resend", &[("email", "ada@example.org")])
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let (_, second) = link_in(&app, &server, 2, "/confirm").await;
+    let (_, second) = app.link_in(&server, 2, "/confirm").await;
     assert_ne!(first, second);
     assert_eq!(app.get(&c, &first).await.status(), StatusCode::GONE);
     // Unknown addresses get the same page.
@@ -192,7 +171,7 @@ async fn resend_confirmation_voids_the_old_link_and_is_limited() {
 #[tokio::test]
 async fn forgot_password_same_answer_and_a_working_link() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = app_for(&server).await;
+    let app = spawn_with_smtp(&server).await;
     let id = app
         .insert_account("dev@example.org", "Dev", "Eloper", "active")
         .await;
@@ -214,7 +193,7 @@ async fn forgot_password_same_answer_and_a_working_link() {
     assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
     assert_eq!(answers[0].0, StatusCode::OK);
 
-    let (mail, link) = link_in(&app, &server, 1, "/reset-password").await;
+    let (mail, link) = app.link_in(&server, 1, "/reset-password").await;
     assert!(mail.header("to").contains("dev@example.org"));
     let (_, c) = (id.clone(), browser());
     let new_password = "copper violin sunrise 48";

@@ -343,8 +343,7 @@ async fn the_limit_holds_under_parallel_subscribe_requests() {
 #[tokio::test]
 async fn approval_flow_with_emails() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let url = server.url();
-    let app = spawn_with(move |s| s.smtp_url = Some(url)).await;
+    let app = spawn_with_smtp(&server).await;
     let admin = app.admin().await;
     let (dev_id, dev) = app.developer("dev@example.org").await;
     app.product(
