@@ -294,8 +294,11 @@ pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, Se
 pub const PAGE_SIZE: i64 = 50;
 /// Searches count their matches up to this many and then say "more than".
 pub const COUNT_CAP: i64 = 1000;
-/// Above this many matches a page is found faster by walking the sorted index.
-const MANY_MATCHES: i64 = 300;
+/// Above this many matches (1% of 100,000 accounts) a page is found faster
+/// by walking the sorted index and testing each account than by sorting
+/// every match: at 1% that walk reads about 5,000 index entries (2 ms), and
+/// a common fragment ("son", 10%) about 500 (0.4 ms, against 4 ms sorted).
+const MANY_MATCHES: i64 = COUNT_CAP;
 
 pub struct UsersQuery {
     pub sort: SortKey,

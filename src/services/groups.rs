@@ -320,8 +320,7 @@ pub const MENU_LIMIT: i64 = 100;
 
 /// The Add to group menu, or `None` when there are too many groups for one.
 pub async fn custom_menu(ctx: &Ctx) -> Result<Option<Vec<GroupRef>>, ServiceError> {
-    let groups = store::groups::custom(ctx.db.pool(), MENU_LIMIT + 1).await?;
-    Ok((groups.len() as i64 <= MENU_LIMIT).then_some(groups))
+    Ok(store::groups::custom_up_to(ctx.db.pool(), MENU_LIMIT).await?)
 }
 
 /// A group by id, or else by its name as typed.

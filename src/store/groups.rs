@@ -72,20 +72,30 @@ pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow
     .await
 }
 
-/// Custom groups for pickers (the Add to group menu, invitations), at most `limit`.
-pub async fn custom(e: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<GroupRef>, sqlx::Error> {
+/// The custom groups of a picker (the Add to group menu) in name order, or
+/// `None` when there are more than `limit`: then nothing is read but a count
+/// that stops at `limit + 1`, so a programme with 1,000 groups pays nothing
+/// for the menu it does not get.
+pub async fn custom_up_to(
+    e: impl SqliteExecutor<'_>,
+    limit: i64,
+) -> Result<Option<Vec<GroupRef>>, sqlx::Error> {
     // As one JSON row: every Users page asks for this menu (see accounts::list).
-    let json: String = sqlx::query_scalar(
-        "SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
-         FROM (SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key LIMIT ?)",
+    let json: Option<String> = sqlx::query_scalar(
+        "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM groups WHERE kind = 'custom' LIMIT ?1 + 1)) > ?1
+                THEN NULL
+                ELSE (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
+                      FROM (SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key))
+                END",
     )
     .bind(limit)
     .fetch_one(e)
     .await?;
+    let Some(json) = json else { return Ok(None) };
     let mut groups: Vec<GroupRef> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    groups.sort_by_key(|g| g.name.to_lowercase());
-    Ok(groups)
+    groups.sort_by_cached_key(|g| g.name.to_lowercase());
+    Ok(Some(groups))
 }
 
 /// A group by its display name, compared case-insensitively.

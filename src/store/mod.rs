@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod products;
 pub mod seed;
 pub mod settings;
+mod sqlite_memory;
 pub mod subscriptions;
 pub mod tokens;
 
@@ -30,7 +31,7 @@ impl Db {
     /// Opens (creating if needed) the database with the settings of S-18 and
     /// applies the embedded migrations.
     pub async fn open(url: &str, acquire_timeout: Duration) -> anyhow::Result<Self> {
-        without_memory_statistics();
+        sqlite_memory::configure();
         if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -110,28 +111,6 @@ impl Db {
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
-}
-
-/// SQLite counts every allocation in global statistics behind one mutex,
-/// which every connection's thread takes for every value it copies out: on
-/// a busy page list that mutex was a quarter of the server's time. Nothing
-/// here reads those statistics. Must run before SQLite initialises; later
-/// calls are refused by SQLite and change nothing.
-fn without_memory_statistics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is
-        // called once, before any connection is opened by this process.
-        let rc = unsafe {
-            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0i32)
-        };
-        if rc != libsqlite3_sys::SQLITE_OK {
-            tracing::debug!(
-                rc,
-                "SQLite memory statistics stay on (SQLite already initialised)"
-            );
-        }
-    });
 }
 
 /// Escapes a user's search text for an FTS5 MATCH as one quoted phrase.
