@@ -6,6 +6,7 @@ use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::group::ADMINISTRATORS;
+use crate::domain::visibility::Viewer;
 use crate::domain::{AccountState, Password, ids};
 use crate::services::{Actor, Ctx, ServiceError, audit, mail};
 use crate::store::{self, Tx, accounts::*, audit::Subject, groups::GroupRef};
@@ -271,6 +272,8 @@ pub struct AccountPage {
     pub account: AccountDetail,
     pub groups: Vec<GroupRef>,
     pub history: Vec<store::audit::Entry>,
+    /// The account as a viewer of products (P3), from the groups above.
+    pub viewer: Viewer,
 }
 
 /// The account page: details, groups (G6) and history (A1).
@@ -278,10 +281,16 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     let account = get(ctx, id).await?;
     let groups = store::groups::of_account(ctx.db.pool(), id).await?;
     let history = super::audit_log::history(ctx, "account", id).await?;
+    let viewer = Viewer::account(
+        account.is_admin,
+        &account.state,
+        groups.iter().map(|g| g.id.clone()).collect(),
+    );
     Ok(AccountPage {
         account,
         groups,
         history,
+        viewer,
     })
 }
 
@@ -333,10 +342,10 @@ pub struct UsersPage {
 
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
     let mut filter = q.filter();
-    // A search or a group is counted first: how many match decides how
-    // SQLite is best asked for the page. Otherwise the page brings its count.
+    // A search is counted first: how many match decides how SQLite is best
+    // asked for the page. Otherwise the page brings its count.
     let mut counted = None;
-    if filter.search.is_some() || filter.groups.is_some() {
+    if filter.search.is_some() {
         let n = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
         filter.many_matches = n > MANY_MATCHES;
         counted = Some(n);
@@ -349,6 +358,7 @@ pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> 
             filter,
             cursor: q.cursor.as_ref(),
             limit: PAGE_SIZE,
+            count_cap: COUNT_CAP + 1,
         },
     )
     .await?;

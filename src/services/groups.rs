@@ -361,16 +361,12 @@ pub async fn members_among(
     Ok(store::groups::members_among(ctx.db.pool(), group_id, ids).await?)
 }
 
-pub async fn system(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
-    Ok(store::groups::system(ctx.db.pool()).await?)
-}
-
-/// Groups without access to the product whose name contains `text` (the
-/// first 20), for Access control's Add group.
-pub async fn find_not_granted(
+/// What a product's Access control page offers: its groups, the system
+/// groups, and the first 20 other groups whose name contains `find`.
+pub async fn access_choices(
     ctx: &Ctx,
     product_id: &str,
-    text: &str,
-) -> Result<Vec<GroupRef>, ServiceError> {
-    Ok(store::groups::find_not_granted(ctx.db.pool(), product_id, text.trim(), 20).await?)
+    find: &str,
+) -> Result<store::groups::AccessChoices, ServiceError> {
+    Ok(store::groups::access_choices(ctx.db.pool(), product_id, find.trim(), 20).await?)
 }

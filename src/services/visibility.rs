@@ -6,13 +6,7 @@ use sqlx::SqliteConnection;
 
 use crate::domain::visibility::{Viewer, can_see, granting_groups};
 use crate::services::{Ctx, ServiceError, accounts};
-use crate::store::{self, accounts::AccountDetail};
-
-/// The viewer an account is, for the visibility rule.
-pub async fn viewer_of(ctx: &Ctx, account: &AccountDetail) -> Result<Viewer, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    viewer_in(&mut conn, &account.id, account.is_admin, &account.state).await
-}
+use crate::store;
 
 /// The viewer behind a session whose account was just checked (the
 /// session check reads the groups too).

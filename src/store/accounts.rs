@@ -396,6 +396,9 @@ pub struct ListQuery<'a> {
     pub filter: Filter<'a>,
     pub cursor: Option<&'a Cursor>,
     pub limit: i64,
+    /// A list limited by groups (and not searched) counts its accounts up to
+    /// this many in the same statement.
+    pub count_cap: i64,
 }
 
 /// `m.group_id` is one of `groups`: an equality for one group, so SQLite
@@ -452,8 +455,8 @@ pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
 
 /// One page of accounts in keyset order: no OFFSET, so page 1,000 costs what page 1 does.
 /// Returns up to `limit + 1` rows in display order (the extra row tells that
-/// more follow) and, when neither a search nor groups limit the list, the
-/// number of accounts it walks through, from the per-state counters.
+/// more follow) and, unless a search limits the list, the number of
+/// accounts it walks through (up to `count_cap` when groups limit it).
 pub async fn list(
     e: impl SqliteExecutor<'_>,
     q: &ListQuery<'_>,
@@ -462,16 +465,15 @@ pub async fn list(
     // One statement, one row: the count and the page as JSON. sqlx hands
     // every statement and row to a connection thread and back, which costs
     // more than SQLite building the JSON.
-    let counted = q.filter.search.is_none() && q.filter.groups.is_none();
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
-    if counted {
-        qb.push("(SELECT coalesce(sum(n), 0) FROM account_counts");
-        if let Some(state) = q.filter.state {
-            qb.push(" WHERE state = ").push_bind(state.to_owned());
+    match (q.filter.search, q.filter.groups) {
+        (None, None) => push_state_count(&mut qb, q.filter.state),
+        (None, Some(groups)) => push_group_count(&mut qb, groups, q.filter.state, q.count_cap),
+        // A search is counted first, by `count`: the count decides how the
+        // page is best found.
+        (Some(_), _) => {
+            qb.push("NULL");
         }
-        qb.push(")");
-    } else {
-        qb.push("NULL");
     }
     qb.push(
         ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
@@ -540,6 +542,35 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// Accounts in a state (or all), from the per-state counters: a subquery.
+fn push_state_count(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>) {
+    qb.push("(SELECT coalesce(sum(n), 0) FROM account_counts");
+    if let Some(state) = state {
+        qb.push(" WHERE state = ").push_bind(state.to_owned());
+    }
+    qb.push(")");
+}
+
+/// Members of any of `groups` (in a state), at most `cap`, counted in the
+/// memberships' index, which holds each member's state: a subquery.
+fn push_group_count(
+    qb: &mut QueryBuilder<Sqlite>,
+    groups: &[String],
+    state: Option<&str>,
+    cap: i64,
+) {
+    qb.push(if groups.len() == 1 {
+        "(SELECT count(*) FROM (SELECT m.account_id FROM memberships m WHERE "
+    } else {
+        "(SELECT count(*) FROM (SELECT DISTINCT m.account_id FROM memberships m WHERE "
+    });
+    push_group_condition(qb, groups);
+    if let Some(state) = state {
+        qb.push(" AND m.state = ").push_bind(state.to_owned());
+    }
+    qb.push(" LIMIT ").push_bind(cap).push("))");
+}
+
 /// How many accounts match, counting at most `cap` so a common search
 /// fragment never counts 100,000 rows. Without a search or group the count
 /// comes from the per-state counters.
@@ -548,10 +579,11 @@ pub async fn count(
     filter: &Filter<'_>,
     cap: i64,
 ) -> Result<i64, sqlx::Error> {
-    if filter.search.is_none() && filter.groups.is_none() {
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT coalesce(sum(n), 0) FROM account_counts");
-        if let Some(state) = filter.state {
-            qb.push(" WHERE state = ").push_bind(state.to_owned());
+    if filter.search.is_none() {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+        match filter.groups {
+            None => push_state_count(&mut qb, filter.state),
+            Some(groups) => push_group_count(&mut qb, groups, filter.state, cap),
         }
         return qb.build_query_scalar().fetch_one(e).await;
     }
@@ -566,20 +598,6 @@ pub async fn count(
         .bind(cap)
         .fetch_one(e)
         .await;
-    }
-    if let (Some(groups), None) = (filter.groups, filter.search) {
-        // Counted in the memberships' index, which holds each member's state.
-        let mut qb = QueryBuilder::<Sqlite>::new(if groups.len() == 1 {
-            "SELECT count(*) FROM (SELECT m.account_id FROM memberships m WHERE "
-        } else {
-            "SELECT count(*) FROM (SELECT DISTINCT m.account_id FROM memberships m WHERE "
-        });
-        push_group_condition(&mut qb, groups);
-        if let Some(state) = filter.state {
-            qb.push(" AND m.state = ").push_bind(state.to_owned());
-        }
-        qb.push(" LIMIT ").push_bind(cap).push(")");
-        return qb.build_query_scalar().fetch_one(e).await;
     }
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
     push_filters(&mut qb, filter);

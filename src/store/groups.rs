@@ -355,6 +355,9 @@ pub async fn members_among(
     group_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     sqlx::query_scalar(
         "SELECT account_id FROM memberships WHERE group_id = ? AND account_id IN (SELECT value FROM json_each(?))",
     )
@@ -364,34 +367,59 @@ pub async fn members_among(
     .await
 }
 
-pub async fn system(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
-    // By id: there is no index on kind, and the system groups' ids are fixed.
-    use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
-    sqlx::query_as("SELECT id, name, kind FROM groups WHERE id IN (?, ?, ?) ORDER BY name_key")
-        .bind(ADMINISTRATORS)
-        .bind(DEVELOPERS)
-        .bind(GUESTS)
-        .fetch_all(e)
-        .await
+/// What a product's Access control page offers to tick or add.
+pub struct AccessChoices {
+    /// The groups with access, system groups first, then by name.
+    pub granted: Vec<GroupRef>,
+    /// Every system group: always a checkbox there.
+    pub system: Vec<GroupRef>,
+    /// Custom and external groups whose name holds the text searched, not
+    /// granted the product yet, in name order: the first `limit`.
+    pub candidates: Vec<GroupRef>,
 }
 
-/// Custom and external groups (system ones are always on the Access control
-/// page) whose name holds `text`, not granted the product yet, in name order.
-pub async fn find_not_granted(
+pub async fn access_choices(
     e: impl SqliteExecutor<'_>,
     product_id: &str,
     text: &str,
     limit: i64,
-) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT g.id, g.name, g.kind FROM groups g
-         WHERE g.kind <> 'system' AND g.name_key LIKE ? ESCAPE '\\'
-           AND NOT EXISTS (SELECT 1 FROM product_groups pg WHERE pg.product_id = ? AND pg.group_id = g.id)
-         ORDER BY g.name_key LIMIT ?",
+) -> Result<AccessChoices, sqlx::Error> {
+    use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
+    // One statement, three JSON lists: one hand-off to the connection's
+    // thread instead of three. System groups by id: their ids are fixed.
+    let (granted, system, candidates): (String, String, String) = sqlx::query_as(
+        "SELECT
+           (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
+                                             ORDER BY g.kind <> 'system', g.name_key), '[]')
+            FROM product_groups pg JOIN groups g ON g.id = pg.group_id WHERE pg.product_id = ?1),
+           (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)
+                                             ORDER BY name_key), '[]')
+            FROM groups WHERE id IN (?4, ?5, ?6)),
+           (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
+            FROM (SELECT g.id, g.name, g.kind FROM groups g
+                  WHERE g.kind <> 'system' AND g.name_key LIKE ?2 ESCAPE '\\'
+                    AND NOT EXISTS (SELECT 1 FROM product_groups pg
+                                    WHERE pg.product_id = ?1 AND pg.group_id = g.id)
+                  ORDER BY g.name_key LIMIT ?3))",
     )
-    .bind(format!("%{}%", super::like_escape(&text.to_lowercase())))
     .bind(product_id)
+    .bind(format!("%{}%", super::like_escape(&text.to_lowercase())))
     .bind(limit)
-    .fetch_all(e)
-    .await
+    .bind(ADMINISTRATORS)
+    .bind(DEVELOPERS)
+    .bind(GUESTS)
+    .fetch_one(e)
+    .await?;
+    let parse = |json: &str| -> Result<Vec<GroupRef>, sqlx::Error> {
+        serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    };
+    let mut candidates = parse(&candidates)?;
+    // The LIMIT's subquery gives them in name order; nothing promises that
+    // json_group_array keeps it, so order them here.
+    candidates.sort_by_cached_key(|g| g.name.to_lowercase());
+    Ok(AccessChoices {
+        granted: parse(&granted)?,
+        system: parse(&system)?,
+        candidates,
+    })
 }

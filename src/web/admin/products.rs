@@ -335,10 +335,13 @@ pub async fn access(
 ) -> Result<HttpResponse, WebError> {
     let a = params.into_inner();
     let p = products::get(&ctx, &id).await?;
-    let granted = products::access_groups(&ctx, &id).await?;
+    let crate::store::groups::AccessChoices {
+        granted,
+        system,
+        candidates,
+    } = groups::access_choices(&ctx, &id, &a.find).await?;
     // The checkboxes: every system group and every group with access; other
     // groups are found by name and added (1,000 checkboxes help nobody).
-    let system = groups::system(&ctx).await?;
     let mut checks: Vec<GroupCheck> = system
         .iter()
         .chain(granted.iter().filter(|g| g.kind != "system"))
@@ -350,7 +353,6 @@ pub async fn access(
         })
         .collect();
     checks.dedup_by(|a, b| a.id == b.id);
-    let candidates = groups::find_not_granted(&ctx, &id, &a.find).await?;
     let q = a.q.trim().to_owned();
     let cursor = Cursor::from_params(a.after, a.before, a.id);
     let audience = visibility::audience(

@@ -374,8 +374,7 @@ async fn show_page(
     password_error: String,
 ) -> Result<HttpResponse, WebError> {
     let p = accounts::page(ctx, id).await?;
-    let viewer = visibility::viewer_of(ctx, &p.account).await?;
-    let visible = visibility::visible_products(ctx, &viewer).await?;
+    let visible = visibility::visible_products(ctx, &p.viewer).await?;
     page(
         status,
         &ShowPage {
@@ -387,7 +386,7 @@ async fn show_page(
             groups: p.groups,
             history: p.history.into_iter().map(HistoryRow::from).collect(),
             password_error,
-            sees_all: matches!(viewer, crate::domain::visibility::Viewer::Administrator),
+            sees_all: matches!(p.viewer, crate::domain::visibility::Viewer::Administrator),
             visible,
         },
     )
