@@ -136,9 +136,11 @@ pub async fn list(
                FROM groups g WHERE 1 = 1",
     );
     if let Some(s) = search {
-        qb.push(" AND g.name_key LIKE ")
-            .push_bind(format!("%{}%", super::like_escape(&s.to_lowercase())))
-            .push(" ESCAPE '\\'");
+        // instr, not LIKE: SQLite compiles a statement again whenever a
+        // LIKE pattern's binding changes (it might allow an index).
+        qb.push(" AND instr(g.name_key, ")
+            .push_bind(s.to_lowercase())
+            .push(") > 0");
     }
     if let Some((key, id)) = after {
         qb.push(" AND (g.kind <> 'system', g.name_key, g.id) > (1, ")
@@ -387,6 +389,8 @@ pub async fn access_choices(
     use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
     // One statement, three JSON lists: one hand-off to the connection's
     // thread instead of three. System groups by id: their ids are fixed.
+    // instr, not LIKE: SQLite compiles a statement again whenever a LIKE
+    // pattern's binding changes (the pattern might allow an index).
     let (granted, system, candidates): (String, String, String) = sqlx::query_as(
         "SELECT
            (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
@@ -397,13 +401,13 @@ pub async fn access_choices(
             FROM groups WHERE id IN (?4, ?5, ?6)),
            (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
             FROM (SELECT g.id, g.name, g.kind FROM groups g
-                  WHERE g.kind <> 'system' AND g.name_key LIKE ?2 ESCAPE '\\'
+                  WHERE g.kind <> 'system' AND instr(g.name_key, ?2) > 0
                     AND NOT EXISTS (SELECT 1 FROM product_groups pg
                                     WHERE pg.product_id = ?1 AND pg.group_id = g.id)
                   ORDER BY g.name_key LIMIT ?3))",
     )
     .bind(product_id)
-    .bind(format!("%{}%", super::like_escape(&text.to_lowercase())))
+    .bind(text.to_lowercase())
     .bind(limit)
     .bind(ADMINISTRATORS)
     .bind(DEVELOPERS)

@@ -66,6 +66,7 @@ impl Db {
             // throws away a connection's page cache and prepared statements.
             .idle_timeout(None)
             .max_lifetime(None)
+            .after_connect(|conn, _| Box::pin(keep_plans(conn)))
             .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
@@ -126,11 +127,30 @@ pub(crate) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-pub(crate) fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+/// SQLite compiles a statement again at its next run whenever a binding
+/// that might change its plan was bound anew (a LIMIT, a LIKE pattern, a
+/// value compared with a partial index): sqlx binds every value on every
+/// run, so such statements were compiled on every page (a sixth of the
+/// Access control page's time). With the query planner stability guarantee
+/// each prepared statement keeps its plan.
+async fn keep_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    use libsqlite3_sys as ffi;
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: the handle is locked (no other use of the connection) for the
+    // call; this option takes an int and an optional pointer for the old value.
+    let rc = unsafe {
+        ffi::sqlite3_db_config(
+            db,
+            ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc != ffi::SQLITE_OK {
+        tracing::warn!(rc, "SQLite refused the query planner stability guarantee");
+    }
+    Ok(())
 }
 
 /// Tables whose rows get readable ids made from their names.

@@ -161,9 +161,11 @@ pub async fn list(
          FROM products p WHERE 1 = 1",
     );
     if let Some(s) = search {
-        qb.push(" AND p.name_key LIKE ")
-            .push_bind(format!("%{}%", super::like_escape(&s.to_lowercase())))
-            .push(" ESCAPE '\\'");
+        // instr, not LIKE: SQLite compiles a statement again whenever a
+        // LIKE pattern's binding changes (it might allow an index).
+        qb.push(" AND instr(p.name_key, ")
+            .push_bind(s.to_lowercase())
+            .push(") > 0");
     }
     if let Some((key, id)) = after {
         qb.push(" AND (p.name_key, p.id) > (")
