@@ -98,6 +98,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         mailer: crate::email::Mailer::new(&settings)?,
         keys: Default::default(),
         client_limits: Default::default(),
+        sessions: Default::default(),
         settings,
     })
 }

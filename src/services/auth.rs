@@ -111,7 +111,7 @@ pub async fn session_account(
     sid: &str,
     epoch: i64,
 ) -> Result<Option<SessionAccount>, ServiceError> {
-    let account = store::accounts::session_account(ctx.db.pool(), account_id, sid).await?;
+    let account = ctx.sessions.account(&ctx.db, account_id, sid).await?;
     Ok(account.filter(|a| a.state == "active" && a.session_epoch == epoch))
 }
 
@@ -131,7 +131,7 @@ pub async fn check_session(
     sid: &str,
     epoch: i64,
 ) -> Result<SessionCheck, ServiceError> {
-    let account = store::accounts::session_account(ctx.db.pool(), account_id, sid).await?;
+    let account = ctx.sessions.account(&ctx.db, account_id, sid).await?;
     Ok(match account {
         Some(a) if a.state == "blocked" => SessionCheck::Blocked,
         Some(a) if a.state == "active" && a.session_epoch == epoch => SessionCheck::Good(a),

@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod products;
 pub mod profile;
 pub mod seed;
+pub mod session_memory;
 pub mod signup;
 pub mod subscriptions;
 pub mod visibility;
@@ -41,6 +42,8 @@ pub struct Ctx {
     pub keys: gateway::KeyChecks,
     /// Requests per client address for sign-up and forgotten passwords.
     pub client_limits: client_limit::ClientLimits,
+    /// Session checks, remembered until the next commit; see `session_memory`.
+    pub sessions: session_memory::SessionMemory,
 }
 
 /// Keyset paging: the store returns one row more than a page; drop it and

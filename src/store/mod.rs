@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod commits;
 pub mod email_templates;
 pub mod groups;
 pub mod invitations;
@@ -66,7 +67,7 @@ impl Db {
             // throws away a connection's page cache and prepared statements.
             .idle_timeout(None)
             .max_lifetime(None)
-            .after_connect(|conn, _| Box::pin(keep_plans(conn)))
+            .after_connect(|conn, _| Box::pin(configure_connection(conn)))
             .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
@@ -127,13 +128,15 @@ pub(crate) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// Settings sqlx has no option for, made once per connection.
+///
 /// SQLite compiles a statement again at its next run whenever a binding
 /// that might change its plan was bound anew (a LIMIT, a LIKE pattern, a
 /// value compared with a partial index): sqlx binds every value on every
 /// run, so such statements were compiled on every page (a sixth of the
 /// Access control page's time). With the query planner stability guarantee
 /// each prepared statement keeps its plan.
-async fn keep_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+async fn configure_connection(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
     use libsqlite3_sys as ffi;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
@@ -150,6 +153,8 @@ async fn keep_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error
     if rc != ffi::SQLITE_OK {
         tracing::warn!(rc, "SQLite refused the query planner stability guarantee");
     }
+    // SAFETY: as above.
+    unsafe { commits::count_on(db) };
     Ok(())
 }
 
