@@ -190,7 +190,8 @@ pub async fn session_account(
 ) -> Result<Option<SessionAccount>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!(
         "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin,
-                (SELECT json_group_array(m.group_id) FROM memberships m WHERE m.account_id = a.id) AS group_ids
+                (SELECT json_group_array(m.group_id) FROM memberships m
+                 WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_ids
          FROM accounts a
          WHERE a.id = ? AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = ?)"
     )))
@@ -314,7 +315,7 @@ pub async fn by_ids(
     let ids: Vec<&String> = ids.iter().take(500).collect();
     sqlx::query_as(
         "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
-                (SELECT count(*) FROM memberships m WHERE m.account_id = a.id) AS group_count,
+                (SELECT count(*) FROM memberships m WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_count,
                 a.sort_name, a.email_key
          FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.sort_name, a.id",
     )
@@ -478,7 +479,8 @@ pub async fn list(
     qb.push(
         ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
             'last_name', last_name, 'state', state, 'registered_at', registered_at,
-            'group_count', (SELECT count(*) FROM memberships m WHERE m.account_id = page.id),
+            'group_count', (SELECT count(*) FROM memberships m
+                             WHERE m.sort_name = page.sort_name AND m.account_id = page.id),
             'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
          SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
                 a.sort_name, a.email_key FROM ",

@@ -55,8 +55,10 @@ pub async fn of_account(
     account_id: &str,
 ) -> Result<Vec<GroupRef>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT g.id, g.name, g.kind FROM memberships m JOIN groups g ON g.id = m.group_id
-         WHERE m.account_id = ? ORDER BY g.name_key",
+        "SELECT g.id, g.name, g.kind FROM accounts a
+         JOIN memberships m ON m.sort_name = a.sort_name AND m.account_id = a.id
+         JOIN groups g ON g.id = m.group_id
+         WHERE a.id = ? ORDER BY g.name_key",
     )
     .bind(account_id)
     .fetch_all(e)
@@ -233,7 +235,7 @@ pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
 }
 
 // ---- bulk membership changes ----------------------------------------------------
-// A selection of accounts is first put in the temporary table `selected`,
+// A selection of accounts is first put in the temporary table `selected_accounts`,
 // so that adding, removing and toggling are one statement each whatever the
 // size of the selection, and the audit log can name every account in one
 // more statement.
@@ -245,24 +247,30 @@ pub enum Selection<'a> {
     Matching(super::accounts::Filter<'a>),
 }
 
-// Joins with `temp.selected` are CROSS JOINs: that makes SQLite loop over
+// Joins with `temp.selected_accounts` are CROSS JOINs: that makes SQLite loop over
 // the selection and look each account up. Left to choose, with no statistics
 // about the temporary table, it scanned all 100,000 accounts and looked each
 // up in the selection (a 1,000-account toggle took 150 ms instead of 50).
 
-/// Fills `temp.selected` with the (existing) accounts of the selection;
-/// returns how many there are.
+/// Fills `temp.selected_accounts` with the (existing) accounts of the selection;
+/// returns how many there are. Each carries what the membership and audit
+/// rows copy from its account, so the account is looked up once, not once
+/// per statement (1,000 accounts are 1,000 scattered reads).
 pub async fn select(tx: &mut Tx, selection: &Selection<'_>) -> Result<u64, sqlx::Error> {
     sqlx::query(
-        "CREATE TEMP TABLE IF NOT EXISTS selected (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
+        "CREATE TEMP TABLE IF NOT EXISTS selected_accounts (
+             id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL,
+             sort_name TEXT NOT NULL, state TEXT NOT NULL
+         ) WITHOUT ROWID",
     )
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM temp.selected")
+    sqlx::query("DELETE FROM temp.selected_accounts")
         .execute(&mut **tx)
         .await?;
     let mut qb = QueryBuilder::<Sqlite>::new(
-        "INSERT OR IGNORE INTO temp.selected (id) SELECT a.id FROM accounts a",
+        "INSERT OR IGNORE INTO temp.selected_accounts (id, email, sort_name, state)
+         SELECT a.id, a.email, a.sort_name, a.state FROM accounts a",
     );
     match selection {
         Selection::Ids(ids) => {
@@ -292,7 +300,7 @@ pub async fn toggle_selected(
         .await?;
     sqlx::query(
         "INSERT INTO temp.was_member (id) SELECT m.account_id
-         FROM temp.selected s CROSS JOIN memberships m ON m.group_id = ? AND m.account_id = s.id",
+         FROM temp.selected_accounts s CROSS JOIN memberships m ON m.group_id = ? AND m.account_id = s.id",
     )
     .bind(group_id)
     .execute(&mut **tx)
@@ -306,7 +314,7 @@ pub async fn toggle_selected(
     .rows_affected();
     let added = sqlx::query(
         "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
-         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s CROSS JOIN accounts a ON a.id = s.id
+         SELECT ?, s.id, ?, s.sort_name, s.state FROM temp.selected_accounts s
          WHERE s.id NOT IN (SELECT id FROM temp.was_member)",
     )
     .bind(group_id)
@@ -321,7 +329,7 @@ pub async fn toggle_selected(
 pub async fn add_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
-         SELECT ?, s.id, ?, a.sort_name, a.state FROM temp.selected s CROSS JOIN accounts a ON a.id = s.id",
+         SELECT ?, s.id, ?, s.sort_name, s.state FROM temp.selected_accounts s",
     )
     .bind(group_id)
     .bind(now)
@@ -332,7 +340,7 @@ pub async fn add_selected(tx: &mut Tx, group_id: &str, now: i64) -> Result<u64, 
 
 /// Removes the selected accounts from the group; returns how many were members.
 pub async fn remove_selected(tx: &mut Tx, group_id: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM memberships WHERE group_id = ? AND account_id IN (SELECT id FROM temp.selected)")
+    Ok(sqlx::query("DELETE FROM memberships WHERE group_id = ? AND account_id IN (SELECT id FROM temp.selected_accounts)")
         .bind(group_id)
         .execute(&mut **tx)
         .await?
@@ -343,7 +351,7 @@ pub async fn remove_selected(tx: &mut Tx, group_id: &str) -> Result<u64, sqlx::E
 pub async fn audit_selected(tx: &mut Tx, audit_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT OR IGNORE INTO audit_subjects (audit_id, kind, subject_id, name)
-         SELECT ?, 'account', a.id, a.email FROM temp.selected s CROSS JOIN accounts a ON a.id = s.id",
+         SELECT ?, 'account', s.id, s.email FROM temp.selected_accounts s",
     )
     .bind(audit_id)
     .execute(&mut **tx)

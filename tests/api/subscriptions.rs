@@ -487,3 +487,42 @@ async fn products_needing_no_subscription_offer_none() {
         StatusCode::CONFLICT
     );
 }
+
+#[tokio::test]
+async fn a_renamed_developer_keeps_the_groups_and_products_they_had() {
+    // Memberships are found by the account's sort name (migration 0005):
+    // renaming must carry them along, in the portal and in the console.
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dev_id, dev) = app.developer("dev@example.org").await;
+    let partners = app.group(&admin, "Partners", &[&dev_id]).await;
+    app.product(&admin, "Partner API", &[&partners], &[]).await;
+    assert_eq!(
+        product_names(&app.get_html(&dev, "/products").await),
+        ["Partner API"]
+    );
+
+    let r = app
+        .post(
+            &dev,
+            "/profile",
+            &[("first_name", "Zoë"), ("last_name", "Ångström")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "renamed");
+    assert_eq!(
+        product_names(&app.get_html(&dev, "/products").await),
+        ["Partner API"],
+        "still sees what the group grants"
+    );
+    let account = app
+        .get_html(&admin, &format!("/admin/users/{dev_id}"))
+        .await;
+    assert!(account.contains("Ångström"));
+    assert!(account.contains("Partners"), "still a member: {account}");
+    let members = app
+        .get_html(&admin, &format!("/admin/groups/{partners}/members"))
+        .await;
+    assert!(members.contains("Ångström"), "listed under the new name");
+    assert!(members.contains("1 member"));
+}

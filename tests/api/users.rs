@@ -410,3 +410,72 @@ async fn a_weak_new_password_is_refused_beside_its_field() {
         "old password still works (not an admin)"
     );
 }
+
+#[tokio::test]
+async fn a_search_matching_thousands_walks_the_name_order() {
+    // Over 1,000 matches the page is found by walking the name index and
+    // testing each account (not by sorting every match): same answers.
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    let mut tx = app.db.begin_write().await.unwrap();
+    for i in 0..2_200 {
+        // Every other account matches "son": 1,100 of them.
+        let (first, last) = if i % 2 == 0 {
+            (format!("Kim{i:04}"), "Anderson")
+        } else {
+            (format!("Kim{i:04}"), "Lee")
+        };
+        let email = format!("kim.{i}@example.org");
+        portal::store::accounts::insert(
+            &mut tx,
+            &portal::store::accounts::NewAccountRow {
+                id: &portal::domain::ids::new_id(),
+                email: &email,
+                email_key: &email,
+                first_name: &first,
+                last_name: last,
+                password_hash: None,
+                state: "active",
+                registered_at: 0,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    app.insert_account("oy@example.org", "Øystein", "Berg", "active")
+        .await;
+
+    let names = |html: &str| text_of(html, "table.list tbody td:nth-child(2) a");
+    let html = app.get_html(&c, "/admin/users?q=SON").await;
+    assert!(html.contains("More than 1000 accounts match"), "{html}");
+    let expected: Vec<String> = (0..100)
+        .step_by(2)
+        .map(|i| format!("Kim{i:04} Anderson"))
+        .collect();
+    assert_eq!(names(&html), expected, "the first 50 matches by name");
+    let next = next_link(&html);
+    let html = app.get_html(&c, &next).await;
+    assert_eq!(
+        names(&html)[0],
+        "Kim0100 Anderson",
+        "the next page follows on"
+    );
+
+    // Letters outside ASCII are matched without regard to case.
+    let html = app.get_html(&c, "/admin/users?q=%C3%98Y").await;
+    assert_eq!(names(&html), ["Øystein Berg"]);
+    let html = app.get_html(&c, "/admin/users?q=%C3%B8yst").await;
+    assert_eq!(names(&html), ["Øystein Berg"]);
+}
+
+/// The page's "Next" link.
+fn next_link(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("a[rel=next]").unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .expect("a Next link")
+        .to_owned()
+}
