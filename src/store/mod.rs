@@ -52,12 +52,16 @@ impl Db {
             // Checkpoints run in the background (`spawn_checkpointer`), not
             // inside whichever request's commit happens to cross the limit.
             .pragma("wal_autocheckpoint", "0")
-            // 2 MB of pages per connection (eight connections): the upper
+            // 2 MB of pages per connection (four connections): the upper
             // levels of every index stay cached; the operating system caches
             // the rest of the file anyway.
             .pragma("cache_size", "-2000");
+        // Four connections: two cores run at most two statements at once,
+        // and a request no longer holds one while argon2 works; each more
+        // connection is a thread, a page cache and prepared statements kept
+        // in memory (eight cost the peak resident set about 8 MB).
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(4)
             .min_connections(1)
             // sqlx pings a connection's thread before handing it out: a
             // round trip per statement that cannot fail for SQLite, which
