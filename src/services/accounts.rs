@@ -274,23 +274,32 @@ pub struct AccountPage {
     pub history: Vec<store::audit::Entry>,
     /// The account as a viewer of products (P3), from the groups above.
     pub viewer: Viewer,
+    /// What it can see, and through which groups (P5).
+    pub visible: Vec<super::visibility::VisibleProduct>,
 }
 
-/// The account page: details, groups (G6) and history (A1).
+/// The account page: details, groups (G6), history (A1) and the products
+/// it can see (P5), read on one connection (one hand-off to the pool).
 pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
-    let account = get(ctx, id).await?;
-    let groups = store::groups::of_account(ctx.db.pool(), id).await?;
-    let history = super::audit_log::history(ctx, "account", id).await?;
+    let mut conn = ctx.db.pool().acquire().await?;
+    let account = store::accounts::detail(&mut *conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let groups = store::groups::of_account(&mut *conn, id).await?;
+    let history =
+        store::audit::for_subject(&mut *conn, "account", id, super::audit_log::HISTORY).await?;
     let viewer = Viewer::account(
         account.is_admin,
         &account.state,
         groups.iter().map(|g| g.id.clone()).collect(),
     );
+    let visible = super::visibility::visible_products_in(&mut conn, &viewer).await?;
     Ok(AccountPage {
         account,
         groups,
         history,
         viewer,
+        visible,
     })
 }
 
@@ -317,6 +326,9 @@ pub struct UsersQuery {
     /// Only members of any of these groups.
     pub groups: Option<Vec<String>>,
     pub cursor: Option<Cursor>,
+    /// Count each account's groups (the Users tab shows them; lists that
+    /// do not are spared 50 look-ups).
+    pub group_counts: bool,
 }
 
 impl UsersQuery {
@@ -344,14 +356,15 @@ pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> 
     let mut filter = q.filter();
     // A search is counted first: how many match decides how SQLite is best
     // asked for the page. Otherwise the page brings its count.
+    let mut conn = ctx.db.pool().acquire().await?;
     let mut counted = None;
     if filter.search.is_some() {
-        let n = store::accounts::count(ctx.db.pool(), &filter, COUNT_CAP + 1).await?;
+        let n = store::accounts::count(&mut *conn, &filter, COUNT_CAP + 1).await?;
         filter.many_matches = n > MANY_MATCHES;
         counted = Some(n);
     }
     let (mut rows, page_total) = store::accounts::list(
-        ctx.db.pool(),
+        &mut *conn,
         &ListQuery {
             sort: q.sort,
             descending: q.descending,
@@ -359,6 +372,7 @@ pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> 
             cursor: q.cursor.as_ref(),
             limit: PAGE_SIZE,
             count_cap: COUNT_CAP + 1,
+            group_counts: q.group_counts,
         },
     )
     .await?;

@@ -280,11 +280,14 @@ pub async fn export(
     }))
 }
 
+/// How many of an entity's newest changes its page's History section shows.
+pub const HISTORY: i64 = 20;
+
 /// The newest changes to one entity, for its page's History section.
 pub async fn history(
     ctx: &crate::services::Ctx,
     kind: &str,
     id: &str,
 ) -> Result<Vec<crate::store::audit::Entry>, crate::services::ServiceError> {
-    Ok(crate::store::audit::for_subject(ctx.db.pool(), kind, id, 20).await?)
+    Ok(crate::store::audit::for_subject(ctx.db.pool(), kind, id, HISTORY).await?)
 }

@@ -76,8 +76,17 @@ pub async fn visible_products(
     ctx: &Ctx,
     viewer: &Viewer,
 ) -> Result<Vec<VisibleProduct>, ServiceError> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    visible_products_in(&mut conn, viewer).await
+}
+
+/// The same, read on `conn` (with a page's other reads).
+pub(crate) async fn visible_products_in(
+    conn: &mut SqliteConnection,
+    viewer: &Viewer,
+) -> Result<Vec<VisibleProduct>, ServiceError> {
     let Some(groups) = viewer.effective_groups() else {
-        let all = store::products::all_names(ctx.db.pool()).await?;
+        let all = store::products::all_names(&mut *conn).await?;
         return Ok(all
             .into_iter()
             .map(|(id, name, description, state)| VisibleProduct {
@@ -92,7 +101,7 @@ pub async fn visible_products(
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let grants = store::products::grants_to(ctx.db.pool(), Some(&groups)).await?;
+    let grants = store::products::grants_to(&mut *conn, Some(&groups)).await?;
     let mut out: Vec<VisibleProduct> = Vec::new();
     // Rows come grouped by product; collect each product's granting groups,
     // then let the rule decide.

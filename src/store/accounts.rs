@@ -400,6 +400,8 @@ pub struct ListQuery<'a> {
     /// A list limited by groups (and not searched) counts its accounts up to
     /// this many in the same statement.
     pub count_cap: i64,
+    /// Count each listed account's groups (`group_count`; 0 otherwise).
+    pub group_counts: bool,
 }
 
 /// `m.group_id` is one of `groups`: an equality for one group, so SQLite
@@ -478,10 +480,15 @@ pub async fn list(
     }
     qb.push(
         ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
-            'last_name', last_name, 'state', state, 'registered_at', registered_at,
-            'group_count', (SELECT count(*) FROM memberships m
-                             WHERE m.sort_name = page.sort_name AND m.account_id = page.id),
-            'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
+            'last_name', last_name, 'state', state, 'registered_at', registered_at, 'group_count', ",
+    );
+    qb.push(if q.group_counts {
+        "(SELECT count(*) FROM memberships m WHERE m.sort_name = page.sort_name AND m.account_id = page.id)"
+    } else {
+        "0"
+    });
+    qb.push(
+        ", 'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
          SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
                 a.sort_name, a.email_key FROM ",
     );
@@ -494,7 +501,13 @@ pub async fn list(
         // A group's members in name order: walk the memberships' own index
         // (they carry the sort name and state) and look up only the page.
         (Some(groups), None, SortKey::Name) => {
-            qb.push("(SELECT DISTINCT m.sort_name, m.account_id FROM memberships m WHERE ");
+            // One group holds an account once: DISTINCT (a temporary index
+            // of every row walked) only when several groups may repeat it.
+            qb.push(if groups.len() == 1 {
+                "(SELECT m.sort_name, m.account_id FROM memberships m WHERE "
+            } else {
+                "(SELECT DISTINCT m.sort_name, m.account_id FROM memberships m WHERE "
+            });
             push_group_condition(&mut qb, groups);
             if let Some(state) = q.filter.state {
                 qb.push(" AND m.state = ").push_bind(state.to_owned());

@@ -155,6 +155,7 @@ pub(super) async fn find_accounts(
             search: Some(text.trim().to_owned()),
             groups: None,
             cursor: None,
+            group_counts: false,
         },
     )
     .await?;
@@ -382,6 +383,7 @@ pub async fn members(
                 search: (!q.is_empty()).then(|| q.clone()),
                 groups: (!everyone).then(|| vec![g.id.clone()]),
                 cursor,
+                group_counts: false,
             },
         )
         .await?;

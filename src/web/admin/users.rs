@@ -11,7 +11,7 @@ use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::{AccountState, Password};
 use crate::services::auth::Realm;
-use crate::services::{Ctx, ServiceError, accounts, groups, visibility};
+use crate::services::{Ctx, ServiceError, accounts, groups};
 use crate::store::accounts::{AccountSummary, Cursor, SortKey};
 use crate::store::audit::Entry;
 use crate::store::groups::GroupRef;
@@ -179,6 +179,7 @@ pub async fn list(
             search: (!q.is_empty()).then(|| q.clone()),
             groups: None,
             cursor: cursor.clone(),
+            group_counts: true,
         },
     )
     .await?;
@@ -374,7 +375,6 @@ async fn show_page(
     password_error: String,
 ) -> Result<HttpResponse, WebError> {
     let p = accounts::page(ctx, id).await?;
-    let visible = visibility::visible_products(ctx, &p.viewer).await?;
     page(
         status,
         &ShowPage {
@@ -387,7 +387,7 @@ async fn show_page(
             history: p.history.into_iter().map(HistoryRow::from).collect(),
             password_error,
             sees_all: matches!(p.viewer, crate::domain::visibility::Viewer::Administrator),
-            visible,
+            visible: p.visible,
         },
     )
 }
