@@ -353,10 +353,18 @@ pub struct UsersPage {
 }
 
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    list_in(&mut conn, q).await
+}
+
+/// The same, read on `conn` (with a page's other reads).
+pub(crate) async fn list_in(
+    conn: &mut sqlx::SqliteConnection,
+    q: &UsersQuery,
+) -> Result<UsersPage, ServiceError> {
     let mut filter = q.filter();
     // A search is counted first: how many match decides how SQLite is best
     // asked for the page. Otherwise the page brings its count.
-    let mut conn = ctx.db.pool().acquire().await?;
     let mut counted = None;
     if filter.search.is_some() {
         let n = store::accounts::count(&mut *conn, &filter, COUNT_CAP + 1).await?;

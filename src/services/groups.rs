@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
-use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::services::{Actor, Ctx, ServiceError, accounts, audit};
+use crate::store::accounts::{Cursor, SortKey};
 use crate::store::{self, Tx, audit::Subject, groups::*};
 
 #[derive(Serialize)]
@@ -350,6 +351,37 @@ pub async fn count_matching(
 /// external, Administrators) or are everybody (Developers) or nobody (Guests).
 pub fn members_are_everyone(id: &str) -> bool {
     id == DEVELOPERS
+}
+
+/// A group's Members page: the group, and a page of its members (`None`
+/// for Guests, which holds nobody), read on one connection.
+pub async fn members_page(
+    ctx: &Ctx,
+    id: &str,
+    search: Option<String>,
+    cursor: Option<Cursor>,
+) -> Result<(GroupRow, Option<accounts::UsersPage>), ServiceError> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    let group = store::groups::get(&mut *conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if group.id == crate::domain::group::GUESTS {
+        return Ok((group, None));
+    }
+    let page = accounts::list_in(
+        &mut conn,
+        &accounts::UsersQuery {
+            sort: SortKey::Name,
+            descending: false,
+            state: None,
+            search,
+            groups: (!members_are_everyone(&group.id)).then(|| vec![group.id.clone()]),
+            cursor,
+            group_counts: false,
+        },
+    )
+    .await?;
+    Ok((group, Some(page)))
 }
 
 /// Which of these accounts are members of the group.

@@ -365,40 +365,29 @@ pub async fn members(
     params: web::Query<MembersParams>,
 ) -> Result<HttpResponse, WebError> {
     let p = params.into_inner();
-    let g = groups::get(&ctx, &id).await?;
-    let everyone = groups::members_are_everyone(&g.id);
-    let nobody = g.id == crate::domain::group::GUESTS;
     let q = p.q.trim().to_owned();
     let cursor = Cursor::from_params(p.after, p.before, p.id);
+    let (g, result) =
+        groups::members_page(&ctx, &id, (!q.is_empty()).then(|| q.clone()), cursor).await?;
+    let everyone = groups::members_are_everyone(&g.id);
+    let nobody = result.is_none();
     let base = format!("/admin/groups/{}/members", g.id);
-    let (rows, count_label, next_url, prev_url) = if nobody {
-        (Vec::new(), String::new(), None, None)
-    } else {
-        let result = accounts::list(
-            &ctx,
-            &accounts::UsersQuery {
-                sort: SortKey::Name,
-                descending: false,
-                state: None,
-                search: (!q.is_empty()).then(|| q.clone()),
-                groups: (!everyone).then(|| vec![g.id.clone()]),
-                cursor,
-                group_counts: false,
-            },
-        )
-        .await?;
-        let label = match (result.total, result.total_capped) {
-            (_, true) => format!("More than {} members", accounts::COUNT_CAP),
-            (1, _) => "1 member".to_owned(),
-            (n, _) => format!("{n} members"),
-        };
-        let url = |c: &Cursor| list_url_for(&base, &q, "", SortKey::Name, false, Some(c));
-        (
-            result.rows.into_iter().map(Row::from).collect(),
-            label,
-            result.next.as_ref().map(url),
-            result.prev.as_ref().map(url),
-        )
+    let (rows, count_label, next_url, prev_url) = match result {
+        None => (Vec::new(), String::new(), None, None),
+        Some(result) => {
+            let label = match (result.total, result.total_capped) {
+                (_, true) => format!("More than {} members", accounts::COUNT_CAP),
+                (1, _) => "1 member".to_owned(),
+                (n, _) => format!("{n} members"),
+            };
+            let url = |c: &Cursor| list_url_for(&base, &q, "", SortKey::Name, false, Some(c));
+            (
+                result.rows.into_iter().map(Row::from).collect(),
+                label,
+                result.next.as_ref().map(url),
+                result.prev.as_ref().map(url),
+            )
+        }
     };
     let custom = g.kind == "custom";
     let found = if custom {
