@@ -75,6 +75,19 @@ impl Db {
             .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
+        // S-18, and the count of commits (`commits`) that lets the session
+        // check be remembered: SQLite reports commits through the
+        // write-ahead log's hook only. A file system where the log cannot
+        // be used leaves another journal mode; refuse to start on it.
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            anyhow::bail!(
+                "SQLite could not use its write-ahead log for {url} (journal mode {mode}); \
+                 Portal needs it (a local file system, not a network share)"
+            );
+        }
         sqlx::migrate!("./migrations").run(&pool).await?;
         subscriptions::backfill_key_hashes(&pool).await?;
         let db = Self { pool };
