@@ -137,5 +137,11 @@ pub fn flash(session: &Session, kind: &str, message: impl Into<String>) {
 }
 
 pub fn take_flash(session: &Session) -> Option<Flash> {
+    // `remove` marks the session changed even when there is nothing to
+    // remove, and a changed session is encrypted into a new cookie on the
+    // response: every page view did that.
+    if !session.contains_key(FLASH) {
+        return None;
+    }
     session.remove_as::<Flash>(FLASH).and_then(Result::ok)
 }

@@ -173,3 +173,21 @@ async fn create_admin_command_adds_an_administrator() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get(&c, "/admin/users").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn reading_pages_does_not_rewrite_the_session_cookie() {
+    // The cookie is rewritten when the session changes (a message shown, a
+    // sign-in, a minute of activity), not on every page: encrypting it costs,
+    // and a response without Set-Cookie can be compared and cached.
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    app.get(&c, "/admin/users").await;
+    for path in ["/admin/users", "/admin/groups", "/admin/products"] {
+        let r = app.get(&c, path).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "{path} rewrote the session cookie"
+        );
+    }
+}
