@@ -394,17 +394,13 @@ pub async fn members_among(
 }
 
 /// A product with what its Access control page offers: its groups, the
-/// system groups, and the first 20 other groups whose name contains `find`
-/// (read on one connection).
+/// system groups, and the first 20 other groups whose name contains `find`.
 pub async fn access_choices(
     ctx: &Ctx,
     product_id: &str,
     find: &str,
-) -> Result<(store::products::ProductRow, store::groups::AccessChoices), ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let product = store::products::get(&mut *conn, product_id)
+) -> Result<store::groups::AccessChoices, ServiceError> {
+    store::groups::access_choices(ctx.db.pool(), product_id, find.trim(), 20)
         .await?
-        .ok_or(ServiceError::NotFound)?;
-    let choices = store::groups::access_choices(&mut *conn, product_id, find.trim(), 20).await?;
-    Ok((product, choices))
+        .ok_or(ServiceError::NotFound)
 }

@@ -377,8 +377,9 @@ pub async fn members_among(
     .await
 }
 
-/// What a product's Access control page offers to tick or add.
+/// A product and what its Access control page offers to tick or add.
 pub struct AccessChoices {
+    pub product: super::products::ProductRow,
     /// The groups with access, system groups first, then by name.
     pub granted: Vec<GroupRef>,
     /// Every system group: always a checkbox there.
@@ -388,50 +389,65 @@ pub struct AccessChoices {
     pub candidates: Vec<GroupRef>,
 }
 
+#[derive(FromRow)]
+struct AccessRow {
+    #[sqlx(flatten)]
+    product: super::products::ProductRow,
+    granted: String,
+    system: String,
+    candidates: String,
+}
+
+/// `None` when there is no such product.
 pub async fn access_choices(
     e: impl SqliteExecutor<'_>,
     product_id: &str,
     text: &str,
     limit: i64,
-) -> Result<AccessChoices, sqlx::Error> {
+) -> Result<Option<AccessChoices>, sqlx::Error> {
     use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
-    // One statement, three JSON lists: one hand-off to the connection's
-    // thread instead of three. System groups by id: their ids are fixed.
-    // instr, not LIKE: SQLite compiles a statement again whenever a LIKE
-    // pattern's binding changes (the pattern might allow an index).
-    let (granted, system, candidates): (String, String, String) = sqlx::query_as(
-        "SELECT
+    // One statement: the product and three JSON lists, one hand-off to the
+    // connection's thread instead of four. System groups by id: their ids
+    // are fixed. instr, not LIKE: SQLite compiles a statement again whenever
+    // a LIKE pattern's binding changes (the pattern might allow an index).
+    let row: Option<AccessRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns},
            (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
                                              ORDER BY g.kind <> 'system', g.name_key), '[]')
-            FROM product_groups pg JOIN groups g ON g.id = pg.group_id WHERE pg.product_id = ?1),
-           (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)
-                                             ORDER BY name_key), '[]')
-            FROM groups WHERE id IN (?4, ?5, ?6)),
-           (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
+            FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+            WHERE pg.product_id = ?1) AS granted,
+           (SELECT coalesce(json_group_array(json_object('id', s.id, 'name', s.name, 'kind', s.kind)
+                                             ORDER BY s.name_key), '[]')
+            FROM groups s WHERE s.id IN (?4, ?5, ?6)) AS system,
+           (SELECT coalesce(json_group_array(json_object('id', c.id, 'name', c.name, 'kind', c.kind)), '[]')
             FROM (SELECT g.id, g.name, g.kind FROM groups g
                   WHERE g.kind <> 'system' AND instr(g.name_key, ?2) > 0
                     AND NOT EXISTS (SELECT 1 FROM product_groups pg
                                     WHERE pg.product_id = ?1 AND pg.group_id = g.id)
-                  ORDER BY g.name_key LIMIT ?3))",
-    )
+                  ORDER BY g.name_key LIMIT ?3) c) AS candidates
+         FROM products WHERE id = ?1",
+        columns = super::products::COLUMNS
+    )))
     .bind(product_id)
     .bind(text.to_lowercase())
     .bind(limit)
     .bind(ADMINISTRATORS)
     .bind(DEVELOPERS)
     .bind(GUESTS)
-    .fetch_one(e)
+    .fetch_optional(e)
     .await?;
+    let Some(row) = row else { return Ok(None) };
     let parse = |json: &str| -> Result<Vec<GroupRef>, sqlx::Error> {
         serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
     };
-    let mut candidates = parse(&candidates)?;
+    let mut candidates = parse(&row.candidates)?;
     // The LIMIT's subquery gives them in name order; nothing promises that
     // json_group_array keeps it, so order them here.
     candidates.sort_by_cached_key(|g| g.name.to_lowercase());
-    Ok(AccessChoices {
-        granted: parse(&granted)?,
-        system: parse(&system)?,
+    Ok(Some(AccessChoices {
+        product: row.product,
+        granted: parse(&row.granted)?,
+        system: parse(&row.system)?,
         candidates,
-    })
+    }))
 }

@@ -44,7 +44,9 @@ pub struct GrantRow {
     pub group_name: String,
 }
 
-const COLUMNS: &str = "id, name, description, terms, subscription_required, approval_required,
+/// The columns of a `ProductRow`.
+pub(crate) const COLUMNS: &str =
+    "id, name, description, terms, subscription_required, approval_required,
     subscriptions_limit, state, created_at, version";
 
 pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<ProductRow>, sqlx::Error> {

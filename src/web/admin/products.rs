@@ -334,14 +334,12 @@ pub async fn access(
     params: web::Query<AccessParams>,
 ) -> Result<HttpResponse, WebError> {
     let a = params.into_inner();
-    let (
-        p,
-        crate::store::groups::AccessChoices {
-            granted,
-            system,
-            candidates,
-        },
-    ) = groups::access_choices(&ctx, &id, &a.find).await?;
+    let crate::store::groups::AccessChoices {
+        product: p,
+        granted,
+        system,
+        candidates,
+    } = groups::access_choices(&ctx, &id, &a.find).await?;
     // The checkboxes: every system group and every group with access; other
     // groups are found by name and added (1,000 checkboxes help nobody).
     let mut checks: Vec<GroupCheck> = system
