@@ -687,11 +687,7 @@ async fn the_email_log_pages_newest_first() {
     let rows = text_of(&html, "tbody tr");
     assert_eq!(rows.len(), 50);
     assert!(rows[0].contains("page54@example.org"), "{}", rows[0]);
-    let next = scraper::Html::parse_document(&html)
-        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
-        .next()
-        .and_then(|a| a.value().attr("href").map(str::to_owned))
-        .expect("a link to older messages");
+    let next = link_rel(&html, "next").expect("a link to older messages");
     let older = app.get_html(&c, &next).await;
     let rows = text_of(&older, "tbody tr");
     assert_eq!(rows.len(), 5);

@@ -377,6 +377,16 @@ pub fn text_of(html: &str, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// Where the page's link with `rel="…"` goes (a pager's "next" or "prev").
+pub fn link_rel(html: &str, rel: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("a[rel={rel}]")).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .map(str::to_owned)
+}
+
 /// The visible message of the page (flash or alert).
 pub fn flash(html: &str) -> String {
     text_of(html, ".flash").join(" ")

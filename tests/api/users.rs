@@ -160,20 +160,8 @@ async fn pages_of_fifty_walk_forwards_and_back() {
         .await;
     }
     let names = |html: &str| text_of(html, "table.list tbody td:nth-child(2) a");
-    let next = |html: &str| {
-        let doc = scraper::Html::parse_document(html);
-        let sel = scraper::Selector::parse("a[rel=next]").unwrap();
-        doc.select(&sel)
-            .next()
-            .map(|a| a.value().attr("href").unwrap().replace("&amp;", "&"))
-    };
-    let prev = |html: &str| {
-        let doc = scraper::Html::parse_document(html);
-        let sel = scraper::Selector::parse("a[rel=prev]").unwrap();
-        doc.select(&sel)
-            .next()
-            .map(|a| a.value().attr("href").unwrap().replace("&amp;", "&"))
-    };
+    let next = |html: &str| link_rel(html, "next");
+    let prev = |html: &str| link_rel(html, "prev");
     let p1 = app.get_html(&c, "/admin/users").await;
     assert!(p1.contains("121 accounts"));
     assert_eq!(names(&p1).len(), 50);
@@ -454,7 +442,7 @@ async fn a_search_matching_thousands_walks_the_name_order() {
         .map(|i| format!("Kim{i:04} Anderson"))
         .collect();
     assert_eq!(names(&html), expected, "the first 50 matches by name");
-    let next = next_link(&html);
+    let next = link_rel(&html, "next").expect("a Next link");
     let html = app.get_html(&c, &next).await;
     assert_eq!(
         names(&html)[0],
@@ -467,15 +455,4 @@ async fn a_search_matching_thousands_walks_the_name_order() {
     assert_eq!(names(&html), ["Øystein Berg"]);
     let html = app.get_html(&c, "/admin/users?q=%C3%B8yst").await;
     assert_eq!(names(&html), ["Øystein Berg"]);
-}
-
-/// The page's "Next" link.
-fn next_link(html: &str) -> String {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse("a[rel=next]").unwrap();
-    doc.select(&sel)
-        .next()
-        .and_then(|a| a.value().attr("href"))
-        .expect("a Next link")
-        .to_owned()
 }
