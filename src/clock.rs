@@ -1,10 +1,31 @@
 //! Time as the database stores it: unix seconds, UTC.
+//!
+//! Every use case asks the application's [`Clock`] rather than the system,
+//! so tests move time forward instead of sleeping through timeouts and
+//! link lifetimes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+/// The system's time, plus however far a test has moved it on. Clones share
+/// the offset.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    ahead: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        OffsetDateTime::now_utc().unix_timestamp() + self.ahead.load(Ordering::Relaxed)
+    }
+
+    /// Moves this clock and all its clones `secs` seconds forward.
+    pub fn advance(&self, secs: i64) {
+        self.ahead.fetch_add(secs, Ordering::Relaxed);
+    }
 }
 
 /// `2026-11-22 04:21 UTC`, as every page shows a time.

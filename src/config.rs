@@ -23,6 +23,8 @@ pub struct Settings {
     pub timeouts: Timeouts,
     /// S-6: how long links sent by email stay good.
     pub links: crate::domain::link::LinkLifetimes,
+    /// S-23: proxies whose `X-Forwarded-For` / `Forwarded` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Debug)]
@@ -40,6 +42,8 @@ pub struct Timeouts {
     pub mail_retry_base: Duration,
     /// E3 how often the email worker looks at the outbox when nobody wakes it.
     pub mail_poll: Duration,
+    /// S-19 how long a message keeps being retried before it is marked failed.
+    pub mail_give_up: Duration,
 }
 
 impl Default for Timeouts {
@@ -51,6 +55,7 @@ impl Default for Timeouts {
             mail_send: Duration::from_secs(15),
             mail_retry_base: Duration::from_secs(5),
             mail_poll: Duration::from_secs(5),
+            mail_give_up: Duration::from_secs(48 * 60 * 60),
         }
     }
 }
@@ -81,6 +86,13 @@ impl Settings {
             timeouts.session_absolute =
                 Duration::from_secs(s.parse().context("SESSION_LIFETIME_SECS")?);
         }
+        if let Some(s) = var("MAIL_GIVE_UP_AFTER_SECS") {
+            timeouts.mail_give_up =
+                Duration::from_secs(s.parse().context("MAIL_GIVE_UP_AFTER_SECS")?);
+        }
+        let trusted_proxies =
+            crate::web::client::parse_trusted(&var("TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
         Ok(Self {
             database_url,
             bind,
@@ -93,6 +105,7 @@ impl Settings {
             data_dir,
             timeouts,
             links: Default::default(),
+            trusted_proxies,
         })
     }
 

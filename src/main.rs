@@ -66,9 +66,11 @@ async fn run() -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let bind = settings.bind;
+    let mut bind = settings.bind;
     let base = settings.base_url.clone();
     let app = Application::build(settings).await?;
+    // With port 0 the system chose one: say which.
+    bind.set_port(app.port());
     tracing::info!(%bind, "Portal is listening");
     println!("Portal is running at {base}/admin (listening on {bind}). Stop it with Ctrl+C.");
     app.run_until_stopped().await?;

@@ -22,6 +22,7 @@ pub struct Application {
     port: u16,
     server: Server,
     mailer: crate::email::Mailer,
+    clock: crate::clock::Clock,
 }
 
 impl Application {
@@ -42,6 +43,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let key = session_key(&ctx).await?;
         let mailer = ctx.mailer.clone();
+        let clock = ctx.db.clock().clone();
         mailer.spawn(ctx.db.clone());
         ctx.db.spawn_checkpointer();
         let https = ctx.settings.is_https();
@@ -72,6 +74,7 @@ impl Application {
             port,
             server,
             mailer,
+            clock,
         })
     }
 
@@ -84,6 +87,11 @@ impl Application {
         self.mailer.clone()
     }
 
+    /// The clock every use case reads (tests move it forward).
+    pub fn clock(&self) -> crate::clock::Clock {
+        self.clock.clone()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
@@ -92,10 +100,17 @@ impl Application {
 /// Opens the database and the password hasher: what the commands need too.
 pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
     let db = Db::open(&settings.database_url, settings.timeouts.db_acquire).await?;
+    let mailer = crate::email::Mailer::new(&settings)?;
+    let woken = mailer.clone();
+    db.after_commit().set(move |effects| {
+        if effects.mail_queued {
+            woken.wake();
+        }
+    });
     Ok(Ctx {
         db,
         hasher: services::passwords::Hasher::new()?,
-        mailer: crate::email::Mailer::new(&settings)?,
+        mailer,
         keys: Default::default(),
         client_limits: Default::default(),
         sessions: Default::default(),

@@ -8,7 +8,7 @@
 //!   with back-off and records each message's state.
 //!
 //! Use cases queue messages through `services::mail::queue`, inside their
-//! own transaction, then call `ctx.mailer.wake()` once it has committed.
+//! own transaction; its commit wakes the worker (`store::Tx`).
 
 pub mod defaults;
 pub mod render;

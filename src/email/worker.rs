@@ -10,7 +10,6 @@ use tokio::sync::Notify;
 
 use super::settings::MailSettings;
 use super::transport::{SendError, Transport, domain_of};
-use crate::clock;
 use crate::config::Settings;
 use crate::store::{Db, outbox};
 
@@ -66,7 +65,7 @@ impl Mailer {
             let wait = match self.run_once(&db).await {
                 Ok(_) => match outbox::next_due_at(db.pool()).await {
                     Ok(Some(at)) => {
-                        let secs = (at - clock::now()).max(0) as u64;
+                        let secs = (at - db.clock().now()).max(0) as u64;
                         Duration::from_secs(secs).min(poll)
                     }
                     Ok(None) => poll,
@@ -98,13 +97,13 @@ impl Mailer {
         let t = &self.inner.settings.timeouts;
         // Only what is due at the start: a message that fails now comes
         // back in a later run, never in this one.
-        let start = clock::now();
+        let start = db.clock().now();
         let lease = (t.mail_send.as_secs() as i64) + 60;
         let sender = MailSettings::load(db.pool(), &self.inner.settings).await?;
         let mut delivered = 0;
         loop {
             let mut tx = db.begin_write().await?;
-            let claimed = outbox::claim_next(&mut tx, start, clock::now() + lease).await?;
+            let claimed = outbox::claim_next(&mut tx, start, db.clock().now() + lease).await?;
             tx.commit().await?;
             let Some(m) = claimed else { break };
             let outcome =
@@ -137,7 +136,7 @@ async fn record(
     // lease: try a few times before giving up.
     let mut tries = 0;
     loop {
-        let now = clock::now();
+        let now = db.clock().now();
         let written = async {
             let mut tx = db.begin_write().await?;
             let done = match outcome {

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::group::ADMINISTRATORS;
@@ -71,9 +70,6 @@ pub async fn create(
         .await?;
     }
     tx.commit().await?;
-    if notify {
-        ctx.mailer.wake();
-    }
     tracing::info!(account = %created.id, actor = %actor.label, notify, "account created");
     Ok(created.id)
 }
@@ -119,6 +115,7 @@ pub(crate) async fn insert_account(
         return Err(taken());
     }
     let id = ids::new_id();
+    let now = tx.now();
     let row = NewAccountRow {
         id: &id,
         email: new.email.as_str(),
@@ -127,7 +124,7 @@ pub(crate) async fn insert_account(
         last_name: new.last_name.as_str(),
         password_hash: Some(hash),
         state: state.as_str(),
-        registered_at: clock::now(),
+        registered_at: now,
     };
     match store::accounts::insert(tx, &row).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(taken()),
@@ -200,7 +197,6 @@ async fn change_state(
     )
     .await?;
     tx.commit().await?;
-    ctx.keys.changed();
     tracing::info!(account = %id, actor = %actor.label, state = to.as_str(), "account state changed");
     Ok(after)
 }
@@ -222,7 +218,6 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail,
     )
     .await?;
     tx.commit().await?;
-    ctx.keys.changed();
     tracing::info!(account = %id, actor = %actor.label, "account deleted");
     Ok(before)
 }
@@ -429,7 +424,8 @@ pub(crate) async fn add_to_administrators(
     actor: &Actor,
     account: &AccountDetail,
 ) -> Result<(), ServiceError> {
-    store::groups::add_member(tx, ADMINISTRATORS, &account.id, clock::now()).await?;
+    let now = tx.now();
+    store::groups::add_member(tx, ADMINISTRATORS, &account.id, now).await?;
     audit::record(
         tx,
         actor,

@@ -1,3 +1,5 @@
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use crate::store::{self, Tx, audit::Subject};
@@ -22,12 +24,40 @@ impl Channel {
     }
 }
 
-/// Who made a change.
+/// Where a request came from, before it is known who made it: a
+/// self-service use case learns the account from a link or a form.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub channel: Channel,
+    pub client: Option<IpAddr>,
+}
+
+impl Origin {
+    pub fn portal(client: Option<IpAddr>) -> Self {
+        Self {
+            channel: Channel::Portal,
+            client,
+        }
+    }
+
+    /// The account `id` (shown as `label`) acting from here.
+    pub fn actor(&self, id: &str, label: &str) -> Actor {
+        Actor {
+            id: Some(id.to_owned()),
+            label: label.to_owned(),
+            channel: self.channel,
+            client: self.client,
+        }
+    }
+}
+
+/// Who made a change, and from where (S-23).
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub id: Option<String>,
     pub label: String,
     pub channel: Channel,
+    pub client: Option<IpAddr>,
 }
 
 impl Actor {
@@ -36,24 +66,21 @@ impl Actor {
             id: None,
             label: "System".into(),
             channel: Channel::System,
+            client: None,
         }
     }
 
     /// A developer (or an administrator) acting on the developer portal.
-    pub fn portal(id: &str, email: &str) -> Self {
-        Self {
-            id: Some(id.to_owned()),
-            label: email.to_owned(),
-            channel: Channel::Portal,
-        }
+    pub fn portal(id: &str, email: &str, client: Option<IpAddr>) -> Self {
+        Origin::portal(client).actor(id, email)
     }
 
-    pub fn console(id: &str, email: &str) -> Self {
-        Self {
-            id: Some(id.to_owned()),
-            label: email.to_owned(),
+    pub fn console(id: &str, email: &str, client: Option<IpAddr>) -> Self {
+        Origin {
             channel: Channel::Console,
+            client,
         }
+        .actor(id, email)
     }
 }
 
@@ -67,12 +94,14 @@ pub async fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<i64, sqlx::Error> {
+    let now = tx.now();
     store::audit::record(
         tx,
         &store::audit::NewEntry {
-            at: crate::clock::now(),
+            at: now,
             actor_id: actor.id.as_deref(),
             actor_label: &actor.label,
+            client_addr: actor.client.map(|c| c.to_string()),
             channel: actor.channel.as_str(),
             action,
             summary,

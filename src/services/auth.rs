@@ -1,8 +1,8 @@
 //! Signing in (S-3, S-4) and checking a session against the account (S-10).
 
-use crate::clock;
 use crate::domain::Email;
 use crate::domain::account::signin_delay_secs;
+use crate::services::remembered::Remembered;
 use crate::services::{Ctx, ServiceError};
 use crate::store::{self, accounts::SessionAccount};
 
@@ -11,6 +11,32 @@ use crate::store::{self, accounts::SessionAccount};
 pub enum Realm {
     Console,
     Portal,
+}
+
+/// The session check's memory (`remembered`), by (account id, session id):
+/// about 300 bytes a session, so near 3 MB when full.
+pub struct SessionChecks(Remembered<(String, String), Option<SessionAccount>>);
+
+impl Default for SessionChecks {
+    fn default() -> Self {
+        Self(Remembered::new(10_000))
+    }
+}
+
+/// The account of session `sid` of `account_id`, unless that session was
+/// signed out or the account is gone; remembered until the next commit.
+async fn session_row(
+    ctx: &Ctx,
+    account_id: &str,
+    sid: &str,
+) -> Result<Option<SessionAccount>, sqlx::Error> {
+    ctx.sessions
+        .0
+        .get_or_read(
+            (account_id.to_owned(), sid.to_owned()),
+            store::accounts::session_account(ctx.db.pool(), account_id, sid),
+        )
+        .await
 }
 
 pub struct SignedIn {
@@ -45,7 +71,7 @@ pub async fn sign_in(
     password: &str,
 ) -> Result<SignedIn, SignInError> {
     let key = Email::key_of(email);
-    let now = clock::now();
+    let now = ctx.now();
 
     // Claim the attempt before checking the password: each attempt first
     // counts as a failure, in one write transaction, so parallel guesses
@@ -111,7 +137,7 @@ pub async fn session_account(
     sid: &str,
     epoch: i64,
 ) -> Result<Option<SessionAccount>, ServiceError> {
-    let account = ctx.sessions.account(&ctx.db, account_id, sid).await?;
+    let account = session_row(ctx, account_id, sid).await?;
     Ok(account.filter(|a| a.state == "active" && a.session_epoch == epoch))
 }
 
@@ -131,7 +157,7 @@ pub async fn check_session(
     sid: &str,
     epoch: i64,
 ) -> Result<SessionCheck, ServiceError> {
-    let account = ctx.sessions.account(&ctx.db, account_id, sid).await?;
+    let account = session_row(ctx, account_id, sid).await?;
     Ok(match account {
         Some(a) if a.state == "blocked" => SessionCheck::Blocked,
         Some(a) if a.state == "active" && a.session_epoch == epoch => SessionCheck::Good(a),
@@ -143,7 +169,8 @@ pub async fn check_session(
 pub async fn sign_out(ctx: &Ctx, sid: &str, signed_in_at: i64) -> Result<(), ServiceError> {
     let expires_at = signed_in_at + ctx.settings.timeouts.session_absolute.as_secs() as i64;
     let mut tx = ctx.db.begin_write().await?;
-    store::accounts::revoke_session(&mut tx, sid, expires_at, clock::now()).await?;
+    let now = tx.now();
+    store::accounts::revoke_session(&mut tx, sid, expires_at, now).await?;
     tx.commit().await?;
     Ok(())
 }

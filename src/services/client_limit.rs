@@ -3,35 +3,42 @@
 //! single address on the network cannot make the portal send without end.
 //! Per-account limits are S-8's (`links::EMAILS_PER_WINDOW`); this is the
 //! per-client one, kept in memory (it protects this process's mail queue).
+//! The client is the address S-23 determines (behind a trusted proxy, the
+//! one it reports).
+//!
+//! Memory is bounded (S-23): at most [`CAPACITY`] clients are remembered,
+//! about 64 bytes each with the map's overhead, so under 4 MiB. When the
+//! map is full, windows that have ended are dropped; if every remembered
+//! client is still inside its window, the oldest windows go first. A flood
+//! from more distinct addresses than that can only make the portal forget
+//! the longest-known clients early.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use crate::clock;
-
 /// Requests one client address may make per window.
 pub const REQUESTS_PER_WINDOW: u32 = 20;
 pub const WINDOW_SECS: i64 = 15 * 60;
-/// Distinct clients remembered at most; past this the oldest windows go.
-const CAPACITY: usize = 10_000;
+/// Distinct clients remembered at most.
+pub const CAPACITY: usize = 50_000;
 
 #[derive(Default)]
 pub struct ClientLimits {
+    /// Client → (start of its window, requests in it).
     windows: Mutex<HashMap<IpAddr, (i64, u32)>>,
 }
 
 impl ClientLimits {
-    /// Counts one request from `client`; `Err(seconds)` says how long until
-    /// it may ask again.
-    pub fn allow(&self, client: Option<IpAddr>) -> Result<(), i64> {
+    /// Counts one request from `client` at `now`; `Err(seconds)` says how
+    /// long until it may ask again.
+    pub fn allow(&self, client: Option<IpAddr>, now: i64) -> Result<(), i64> {
         let Some(client) = client else {
             return Ok(());
         };
-        let now = clock::now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= CAPACITY {
-            windows.retain(|_, (start, _)| now - *start < WINDOW_SECS);
+        if windows.len() >= CAPACITY && !windows.contains_key(&client) {
+            make_room(&mut windows, now);
         }
         let entry = windows.entry(client).or_insert((now, 0));
         if now - entry.0 >= WINDOW_SECS {
@@ -43,10 +50,44 @@ impl ClientLimits {
         entry.1 += 1;
         Ok(())
     }
+
+    /// Clients remembered now.
+    pub fn len(&self) -> usize {
+        self.windows.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Drops ended windows; if that frees less than a tenth of the map, also
+/// the oldest windows until a tenth is free (so a flood pays this O(n)
+/// sweep once per several thousand new clients, not on each).
+fn make_room(windows: &mut HashMap<IpAddr, (i64, u32)>, now: i64) {
+    windows.retain(|_, (start, _)| now - *start < WINDOW_SECS);
+    let target = CAPACITY - CAPACITY / 10;
+    if windows.len() > target {
+        let mut starts: Vec<i64> = windows.values().map(|(start, _)| *start).collect();
+        let excess = windows.len() - target;
+        let (_, cut, _) = starts.select_nth_unstable(excess - 1);
+        let cut = *cut;
+        let mut to_drop = excess;
+        windows.retain(|_, (start, _)| {
+            if to_drop > 0 && *start <= cut {
+                to_drop -= 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
 
     #[test]
@@ -55,13 +96,39 @@ mod tests {
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         for _ in 0..REQUESTS_PER_WINDOW {
-            assert!(limits.allow(Some(a)).is_ok());
+            assert!(limits.allow(Some(a), 1_000).is_ok());
         }
-        let wait = limits.allow(Some(a)).unwrap_err();
+        let wait = limits.allow(Some(a), 1_000).unwrap_err();
         assert!(wait > 0 && wait <= WINDOW_SECS);
         assert!(
-            limits.allow(Some(b)).is_ok(),
+            limits.allow(Some(b), 1_000).is_ok(),
             "other clients are not affected"
         );
+        assert!(
+            limits.allow(Some(a), 1_000 + WINDOW_SECS).is_ok(),
+            "a new window begins"
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_a_flood_of_addresses() {
+        let limits = ClientLimits::default();
+        let held: IpAddr = "198.51.100.1".parse().unwrap();
+        for _ in 0..REQUESTS_PER_WINDOW {
+            limits.allow(Some(held), 0).unwrap();
+        }
+        // Three times the capacity of distinct addresses, all inside one
+        // window (nothing expires on its own).
+        for n in 0..(3 * CAPACITY as u32) {
+            let ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
+            limits.allow(Some(ip), 1 + i64::from(n) / 1_000).unwrap();
+            assert!(limits.len() <= CAPACITY);
+        }
+        // The newest clients are still counted.
+        let newest = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + 3 * CAPACITY as u32 - 1));
+        for _ in 1..REQUESTS_PER_WINDOW {
+            limits.allow(Some(newest), 200).unwrap();
+        }
+        assert!(limits.allow(Some(newest), 200).is_err());
     }
 }

@@ -5,7 +5,6 @@
 use serde::Serialize;
 use sqlx::SqliteExecutor;
 
-use crate::clock;
 use crate::domain::email_template::{EmailTemplate, TemplateText};
 use crate::domain::names::display_name;
 use crate::domain::{Email, FieldErrors};
@@ -138,14 +137,9 @@ pub async fn save(
     if before.subject == text.subject && before.body == text.body {
         return Ok(());
     }
-    store::email_templates::upsert(
-        &mut tx,
-        template.as_str(),
-        &text.subject,
-        &text.body,
-        clock::now(),
-    )
-    .await?;
+    let now = tx.now();
+    store::email_templates::upsert(&mut tx, template.as_str(), &text.subject, &text.body, now)
+        .await?;
     audit::record(
         &mut tx,
         actor,

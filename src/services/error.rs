@@ -31,7 +31,7 @@ impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::PoolTimedOut => Self::Unavailable,
-            sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
+            sqlx::Error::Database(ref db) if crate::store::is_busy(db.as_ref()) => {
                 Self::Unavailable
             }
             other => Self::Unexpected(other.into()),

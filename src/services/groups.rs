@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
 use crate::services::{Actor, Ctx, ServiceError, accounts, audit};
 use crate::store::accounts::{Cursor, SortKey};
@@ -100,7 +99,7 @@ pub async fn create(
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, s, "").await?;
     let id = store::free_id(&mut tx, store::Named::Groups, &slug(s.name.as_str())).await?;
-    let now = clock::now();
+    let now = tx.now();
     store::groups::insert(&mut tx, &id, s.name.as_str(), s.description.as_deref(), now).await?;
     let group = load(&mut tx, &id).await?;
     audit::record(
@@ -209,7 +208,8 @@ async fn add_selection(
     selection: &Selection<'_>,
 ) -> Result<u64, ServiceError> {
     store::groups::select(tx, selection).await?;
-    let added = store::groups::add_selected(tx, &group.id, clock::now()).await?;
+    let now = tx.now();
+    let added = store::groups::add_selected(tx, &group.id, now).await?;
     let audit_id = audit::record(
         tx,
         actor,
@@ -286,7 +286,8 @@ pub async fn toggle(
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
     store::groups::select(&mut tx, selection).await?;
-    let (added, removed) = store::groups::toggle_selected(&mut tx, id, clock::now()).await?;
+    let now = tx.now();
+    let (added, removed) = store::groups::toggle_selected(&mut tx, id, now).await?;
     let audit_id = audit::record(
         &mut tx,
         actor,

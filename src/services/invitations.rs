@@ -2,13 +2,12 @@
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::link::LinkPurpose;
 use crate::domain::{AccountState, Email, FieldErrors, Password, PersonName, ids};
 use crate::services::links::{self, LinkProblem};
 use crate::services::mail::{self, Recipient};
-use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::services::{Actor, Ctx, Origin, ServiceError, audit};
 use crate::store::{self, Tx, audit::Subject, invitations::*};
 
 /// The Invite user form, parsed.
@@ -109,7 +108,7 @@ pub async fn invite(ctx: &Ctx, actor: &Actor, new: &NewInvitation) -> Result<Str
         ));
     }
     let id = ids::new_id();
-    let now = clock::now();
+    let now = tx.now();
     store::invitations::insert(
         &mut tx,
         &store::invitations::NewInvitation {
@@ -141,7 +140,6 @@ pub async fn invite(ctx: &Ctx, actor: &Actor, new: &NewInvitation) -> Result<Str
     )
     .await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     Ok(id)
 }
 
@@ -152,7 +150,7 @@ pub struct Pending {
 }
 
 pub async fn pending(ctx: &Ctx) -> Result<Vec<Pending>, ServiceError> {
-    let now = clock::now();
+    let now = ctx.now();
     Ok(store::invitations::open(ctx.db.pool(), 500)
         .await?
         .into_iter()
@@ -172,7 +170,7 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow,
             "This invitation is no longer open.".into(),
         ));
     }
-    let now = clock::now();
+    let now = tx.now();
     let recent = store::tokens::issued_since(
         &mut *tx,
         None,
@@ -201,7 +199,6 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow,
     )
     .await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     Ok(inv)
 }
 
@@ -214,7 +211,8 @@ pub async fn cancel(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow,
         ));
     }
     store::invitations::set_state(&mut tx, id, "cancelled").await?;
-    store::tokens::void_for_invitation(&mut tx, id, clock::now()).await?;
+    let now = tx.now();
+    store::tokens::void_for_invitation(&mut tx, id, now).await?;
     let after = load(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -273,7 +271,12 @@ pub struct Accepted {
 
 /// U4 accept: the account becomes active with its password, joins
 /// Developers (implicitly) and the invitation's groups. The caller signs it in.
-pub async fn accept(ctx: &Ctx, secret: &str, password: &Password) -> Result<Accepted, AcceptError> {
+pub async fn accept(
+    ctx: &Ctx,
+    origin: Origin,
+    secret: &str,
+    password: &Password,
+) -> Result<Accepted, AcceptError> {
     let hash = ctx
         .hasher
         .hash(password)
@@ -297,7 +300,7 @@ pub async fn accept(ctx: &Ctx, secret: &str, password: &Password) -> Result<Acce
         )));
     }
     let id = ids::new_id();
-    let now = clock::now();
+    let now = tx.now();
     store::accounts::insert(
         &mut tx,
         &store::accounts::NewAccountRow {
@@ -316,11 +319,7 @@ pub async fn accept(ctx: &Ctx, secret: &str, password: &Password) -> Result<Acce
         store::groups::add_member(&mut tx, &g, &id, now).await?;
     }
     store::invitations::set_state(&mut tx, &inv_id, "accepted").await?;
-    let actor = Actor {
-        id: Some(id.clone()),
-        label: inv.email.clone(),
-        channel: audit::Channel::Portal,
-    };
+    let actor = origin.actor(&id, &inv.email);
     audit::record(
         &mut tx,
         &actor,

@@ -1,6 +1,5 @@
 //! Issuing and checking single-use links (SECURITY S-5 to S-8).
 
-use crate::clock;
 use crate::domain::link::{LinkPurpose, LinkSecret, hash_of, looks_like_secret};
 use crate::services::{Ctx, ServiceError};
 use crate::store::{self, Tx, tokens::TokenRow};
@@ -29,7 +28,7 @@ pub(crate) async fn issue(
     invitation_id: Option<&str>,
 ) -> Result<(String, i64), ServiceError> {
     let s = LinkSecret::new();
-    let now = clock::now();
+    let now = tx.now();
     let expires_at = now + ctx.settings.links.of(purpose);
     store::tokens::insert(
         tx,
@@ -61,7 +60,7 @@ pub async fn check(
         return Ok(Err(LinkProblem::Unknown));
     }
     let row = store::tokens::find(ctx.db.pool(), &hash_of(secret)).await?;
-    Ok(classify(row, purposes, clock::now()))
+    Ok(classify(row, purposes, ctx.now()))
 }
 
 pub(crate) fn classify(
@@ -98,7 +97,7 @@ pub(crate) async fn spend(
         return Ok(Err(LinkProblem::Unknown));
     }
     let hash = hash_of(secret);
-    let now = clock::now();
+    let now = tx.now();
     let row = store::tokens::find(&mut **tx, &hash).await?;
     let row = match classify(row, purposes, now) {
         Ok(r) => r,

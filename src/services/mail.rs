@@ -1,8 +1,8 @@
 //! Queuing email (SPEC E3) and the Email log.
 //!
 //! A use case that sends mail calls [`queue`] inside its own transaction, so
-//! the message exists if and only if the change does, and calls
-//! `ctx.mailer.wake()` after the commit so the worker delivers at once:
+//! the message exists if and only if the change does; the commit wakes the
+//! worker (`store::Tx`), which delivers at once:
 //!
 //! ```ignore
 //! let mut tx = ctx.db.begin_write().await?;
@@ -12,7 +12,6 @@
 //!     &[("first_name", &first), ("last_name", &last), ("link", &link), ("expires", "48 hours")],
 //! ).await?;
 //! tx.commit().await?;
-//! ctx.mailer.wake();
 //! ```
 //!
 //! Placeholders: callers pass `first_name`, `last_name`, `link` and, for the
@@ -21,7 +20,6 @@
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::domain::Email;
 use crate::domain::email_template::EmailTemplate;
 use crate::email::render::{one_line, render};
@@ -42,7 +40,7 @@ pub struct Recipient<'a> {
 /// Renders `template` with `vars` (placeholder name → raw value, e.g.
 /// `("first_name", "Ann")`, `("link", "https://…")`); adds `portal_name` and
 /// `email` itself; writes the message to the outbox inside `tx`. Returns
-/// the outbox id. Call `ctx.mailer.wake()` after `tx` commits.
+/// the outbox id; the worker is woken when `tx` commits.
 pub async fn queue(
     tx: &mut Tx,
     ctx: &Ctx,
@@ -71,7 +69,6 @@ pub async fn queue(
             subject: &rendered.subject,
             text_body: &rendered.text,
             html_body: &rendered.html,
-            now: clock::now(),
         },
     )
     .await?;
@@ -134,7 +131,8 @@ pub async fn retry(ctx: &Ctx, actor: &Actor, id: i64) -> Result<outbox::LogRow, 
     let before = store::outbox::get(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if !outbox::retry_failed(&mut tx, id, clock::now()).await? {
+    let now = tx.now();
+    if !outbox::retry_failed(&mut tx, id, now).await? {
         return Err(ServiceError::Conflict(format!(
             "Email #{id} is {}, not failed: there is nothing to retry.",
             before.state
@@ -171,7 +169,6 @@ pub async fn retry(ctx: &Ctx, actor: &Actor, id: i64) -> Result<outbox::LogRow, 
     )
     .await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     tracing::info!(outbox_id = id, actor = %actor.label, "email retry requested");
     Ok(before)
 }

@@ -19,13 +19,13 @@ pub mod password_reset;
 pub mod passwords;
 pub mod products;
 pub mod profile;
+pub mod remembered;
 pub mod seed;
-pub mod session_memory;
 pub mod signup;
 pub mod subscriptions;
 pub mod visibility;
 
-pub use audit::Actor;
+pub use audit::{Actor, Origin};
 pub use error::ServiceError;
 
 use crate::config::Settings;
@@ -36,14 +36,21 @@ pub struct Ctx {
     pub db: Db,
     pub hasher: passwords::Hasher,
     pub settings: Settings,
-    /// Outgoing email: `mailer.wake()` after a transaction that queued mail commits.
+    /// Outgoing email (woken by every commit that queued a message).
     pub mailer: crate::email::Mailer,
     /// The gateway key check's memory; see `gateway`.
     pub keys: gateway::KeyChecks,
     /// Requests per client address for sign-up and forgotten passwords.
     pub client_limits: client_limit::ClientLimits,
-    /// Session checks, remembered until the next commit; see `session_memory`.
-    pub sessions: session_memory::SessionMemory,
+    /// Session checks, remembered until the next commit; see `auth`.
+    pub sessions: auth::SessionChecks,
+}
+
+impl Ctx {
+    /// Now, by the application's clock (tests move it forward).
+    pub fn now(&self) -> i64 {
+        self.db.clock().now()
+    }
 }
 
 /// Keyset paging: the store returns one row more than a page; drop it and

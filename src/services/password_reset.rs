@@ -1,12 +1,11 @@
 //! Password reset links (SPEC U7 by email, U10; SECURITY S-5 to S-7).
 
-use crate::clock;
 use crate::domain::Password;
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::link::LinkPurpose;
 use crate::services::links::{self, LinkProblem};
 use crate::services::mail::{self, Recipient};
-use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::services::{Actor, Ctx, Origin, ServiceError, audit};
 use crate::store::{self, Tx, accounts::AccountDetail, audit::Subject};
 
 pub const RESET_PATH: &str = "/reset-password";
@@ -27,7 +26,8 @@ pub(crate) async fn send_link(
     account: &AccountDetail,
     purpose: LinkPurpose,
 ) -> Result<(), ServiceError> {
-    store::tokens::void_for_account(tx, &account.id, &LinkPurpose::RESETS, clock::now()).await?;
+    let now = tx.now();
+    store::tokens::void_for_account(tx, &account.id, &LinkPurpose::RESETS, now).await?;
     let (secret, _) = links::issue(tx, ctx, purpose, Some(&account.id), None).await?;
     let link = links::url(ctx, RESET_PATH, &secret);
     mail::queue(
@@ -71,7 +71,6 @@ pub async fn send_by_admin(
     )
     .await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     Ok(account)
 }
 
@@ -119,6 +118,7 @@ impl From<sqlx::Error> for ResetError {
 /// ends and every other reset link dies (U10, S-5). Does not sign in (S-7).
 pub async fn complete(
     ctx: &Ctx,
+    origin: Origin,
     secret: &str,
     password: &Password,
 ) -> Result<AccountDetail, ResetError> {
@@ -145,12 +145,9 @@ pub async fn complete(
         .await?
         .ok_or(ResetError::Link(LinkProblem::Unknown))?;
     store::accounts::set_password_hash(&mut tx, &id, &hash).await?;
-    store::tokens::void_for_account(&mut tx, &id, &LinkPurpose::RESETS, clock::now()).await?;
-    let actor = Actor {
-        id: Some(id.clone()),
-        label: account.email.clone(),
-        channel: audit::Channel::Portal,
-    };
+    let now = tx.now();
+    store::tokens::void_for_account(&mut tx, &id, &LinkPurpose::RESETS, now).await?;
+    let actor = origin.actor(&id, &account.email);
     audit::record(
         &mut tx,
         &actor,

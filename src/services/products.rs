@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::domain::group::slug;
 use crate::domain::product::ProductSettings;
 use crate::services::{Actor, Ctx, ServiceError, audit};
@@ -86,7 +85,8 @@ pub async fn create(ctx: &Ctx, actor: &Actor, p: &ProductSettings) -> Result<Str
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, p, "").await?;
     let id = store::free_id(&mut tx, store::Named::Products, &slug(&p.name)).await?;
-    store::products::insert(&mut tx, &id, p, clock::now()).await?;
+    let now = tx.now();
+    store::products::insert(&mut tx, &id, p, now).await?;
     let created = load(&mut tx, &id).await?;
     audit::record(
         &mut tx,
@@ -124,8 +124,6 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    // The settings form can unpublish the product: its keys stop at once.
-    ctx.keys.changed();
     Ok(after)
 }
 
@@ -164,7 +162,6 @@ pub async fn set_published(
     )
     .await?;
     tx.commit().await?;
-    ctx.keys.changed();
     Ok(after)
 }
 
@@ -187,7 +184,6 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, Se
     )
     .await?;
     tx.commit().await?;
-    ctx.keys.changed();
     Ok(product)
 }
 

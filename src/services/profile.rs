@@ -2,11 +2,10 @@
 //! password (S-2: a change asks for the current one; U10: it ends every
 //! other session).
 
-use crate::clock;
 use crate::domain::link::LinkPurpose;
 use crate::domain::{FieldErrors, Password, PersonName};
 use crate::services::accounts::{self, Snapshot};
-use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::services::{Ctx, Origin, ServiceError, audit};
 use crate::store::{self, accounts::AccountDetail};
 
 pub async fn get(ctx: &Ctx, account_id: &str) -> Result<AccountDetail, ServiceError> {
@@ -18,6 +17,7 @@ pub async fn get(ctx: &Ctx, account_id: &str) -> Result<AccountDetail, ServiceEr
 /// Edits first and last name; errors are keyed `first_name` and `last_name`.
 pub async fn update_names(
     ctx: &Ctx,
+    origin: Origin,
     account_id: &str,
     first: &str,
     last: &str,
@@ -34,7 +34,7 @@ pub async fn update_names(
     let after = accounts::load(&mut tx, account_id).await?;
     audit::record(
         &mut tx,
-        &Actor::portal(&after.id, &after.email),
+        &origin.actor(&after.id, &after.email),
         "account.profile_updated",
         &format!("{} changed their name", after.email),
         &[accounts::subject(&after)],
@@ -51,6 +51,7 @@ pub async fn update_names(
 /// its own session. Errors are keyed `current_password` and `password`.
 pub async fn change_password(
     ctx: &Ctx,
+    origin: Origin,
     account_id: &str,
     current: &str,
     new: &str,
@@ -78,11 +79,11 @@ pub async fn change_password(
     let epoch = store::accounts::set_password_hash(&mut tx, account_id, &hash)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    store::tokens::void_for_account(&mut tx, account_id, &LinkPurpose::RESETS, clock::now())
-        .await?;
+    let now = tx.now();
+    store::tokens::void_for_account(&mut tx, account_id, &LinkPurpose::RESETS, now).await?;
     audit::record(
         &mut tx,
-        &Actor::portal(&account.id, &account.email),
+        &origin.actor(&account.id, &account.email),
         "account.password_changed",
         &format!("{} changed their password", account.email),
         &[accounts::subject(&account)],

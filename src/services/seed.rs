@@ -59,7 +59,7 @@ impl Default for SeedOptions {
             subscriptions: 100_000,
             seed: 1,
             force: false,
-            now: crate::clock::now(),
+            now: crate::clock::Clock::default().now(),
         }
     }
 }

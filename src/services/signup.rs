@@ -3,14 +3,13 @@
 //! answering the same whatever the address (S-4) and sending at most
 //! `links::EMAILS_PER_WINDOW` emails per account per window (S-8).
 
-use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::link::LinkPurpose;
 use crate::domain::{AccountState, Email};
 use crate::services::accounts::{self, Snapshot};
 use crate::services::links::{self, EMAILS_PER_WINDOW, LinkProblem, WINDOW_SECS};
-use crate::services::{Actor, Ctx, ServiceError, audit, mail, password_reset};
+use crate::services::{Ctx, Origin, ServiceError, audit, mail, password_reset};
 use crate::store::{self, Tx, accounts::AccountDetail};
 
 pub const CONFIRM_PATH: &str = "/confirm";
@@ -23,7 +22,7 @@ const LIMITED: [EmailTemplate; 2] = [
 
 /// S-8: whether another limited email may go to this account now.
 async fn may_email(tx: &mut Tx, account_id: &str) -> Result<bool, ServiceError> {
-    let since = clock::now() - WINDOW_SECS;
+    let since = tx.now() - WINDOW_SECS;
     Ok(mail::recent_count(&mut **tx, account_id, &LIMITED, since).await? < EMAILS_PER_WINDOW)
 }
 
@@ -31,14 +30,13 @@ async fn may_email(tx: &mut Tx, account_id: &str) -> Result<bool, ServiceError> 
 /// already has an account the visitor sees the same answer, and the
 /// owner gets an email instead: a new confirmation link if it is still
 /// pending, a password-reset link if it is active, nothing if blocked.
-pub async fn sign_up(ctx: &Ctx, new: NewAccount) -> Result<(), ServiceError> {
+pub async fn sign_up(ctx: &Ctx, origin: Origin, new: NewAccount) -> Result<(), ServiceError> {
     // Hashed whether or not the address is taken, so both answers take as long.
     let hash = ctx.hasher.hash(&new.password).await?;
     let mut tx = ctx.db.begin_write().await?;
     if let Some(existing) = store::accounts::detail_by_email(&mut *tx, &new.email.key()).await? {
         remind_owner(&mut tx, ctx, &existing).await?;
         tx.commit().await?;
-        ctx.mailer.wake();
         return Ok(());
     }
     let id = match accounts::insert_account(&mut tx, &new, &hash, AccountState::Pending).await {
@@ -54,7 +52,7 @@ pub async fn sign_up(ctx: &Ctx, new: NewAccount) -> Result<(), ServiceError> {
     send_confirmation(&mut tx, ctx, &account).await?;
     audit::record(
         &mut tx,
-        &Actor::portal(&account.id, &account.email),
+        &origin.actor(&account.id, &account.email),
         "account.signed_up",
         &format!("{} signed up on the developer portal", account.email),
         &[accounts::subject(&account)],
@@ -63,7 +61,6 @@ pub async fn sign_up(ctx: &Ctx, new: NewAccount) -> Result<(), ServiceError> {
     )
     .await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     tracing::info!(account = %id, "signed up, awaiting confirmation");
     Ok(())
 }
@@ -90,7 +87,8 @@ async fn send_confirmation(
     account: &AccountDetail,
 ) -> Result<(), ServiceError> {
     let purpose = LinkPurpose::SignupConfirmation;
-    store::tokens::void_for_account(tx, &account.id, &[purpose.as_str()], clock::now()).await?;
+    let now = tx.now();
+    store::tokens::void_for_account(tx, &account.id, &[purpose.as_str()], now).await?;
     let (secret, _) = links::issue(tx, ctx, purpose, Some(&account.id), None).await?;
     let link = links::url(ctx, CONFIRM_PATH, &secret);
     let expires = crate::domain::link::in_words(ctx.settings.links.of(purpose));
@@ -131,7 +129,6 @@ pub async fn resend_confirmation(ctx: &Ctx, email: &str) -> Result<(), ServiceEr
     }
     send_confirmation(&mut tx, ctx, &account).await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     Ok(())
 }
 
@@ -153,7 +150,6 @@ pub async fn forgot_password(ctx: &Ctx, email: &str) -> Result<(), ServiceError>
     }
     password_reset::send_link(&mut tx, ctx, &account, LinkPurpose::SelfReset).await?;
     tx.commit().await?;
-    ctx.mailer.wake();
     tracing::info!(account = %account.id, "self-service reset link sent");
     Ok(())
 }
@@ -179,6 +175,7 @@ pub async fn for_link(
 /// account stays blocked.
 pub async fn confirm(
     ctx: &Ctx,
+    origin: Origin,
     secret: &str,
 ) -> Result<Result<AccountDetail, LinkProblem>, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
@@ -197,7 +194,7 @@ pub async fn confirm(
         let after = accounts::load(&mut tx, &id).await?;
         audit::record(
             &mut tx,
-            &Actor::portal(&after.id, &after.email),
+            &origin.actor(&after.id, &after.email),
             "account.confirmed",
             &format!("{} confirmed their email address", after.email),
             &[accounts::subject(&after)],
@@ -206,7 +203,6 @@ pub async fn confirm(
         )
         .await?;
         tx.commit().await?;
-        ctx.keys.changed();
         tracing::info!(account = %id, "sign-up confirmed");
         return Ok(Ok(after));
     }

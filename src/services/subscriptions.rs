@@ -1,16 +1,15 @@
 //! Subscriptions (SPEC P4, S1, S2): subscribing on the portal, the owner's
-//! view of their keys, and the administrators' decisions. Every change
-//! tells the gateway key check (`ctx.keys.changed()`) once it has committed.
+//! view of their keys, and the administrators' decisions. The gateway key
+//! check forgets its answers at every commit (`remembered`).
 
 use serde::Serialize;
 
-use crate::clock;
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::ids;
 use crate::domain::subscription::{
     KeySlot, SubscriptionAction, SubscriptionState, display_name, new_key,
 };
-use crate::services::{Actor, Ctx, ServiceError, audit, mail, visibility};
+use crate::services::{Actor, Ctx, Origin, ServiceError, audit, mail, visibility};
 use crate::store::{
     self, Tx,
     audit::Subject,
@@ -82,6 +81,7 @@ impl Caller<'_> {
 /// it together.
 pub async fn subscribe(
     ctx: &Ctx,
+    origin: Origin,
     account_id: &str,
     product_id: &str,
     name: &str,
@@ -129,6 +129,7 @@ pub async fn subscribe(
         SubscriptionState::Active
     };
     let id = ids::new_id();
+    let now = tx.now();
     store::subscriptions::insert(
         &mut tx,
         &NewSubscription {
@@ -139,12 +140,12 @@ pub async fn subscribe(
             primary_key: &new_key(),
             secondary_key: &new_key(),
             state: state.as_str(),
-            now: clock::now(),
+            now,
         },
     )
     .await?;
     let created = load(&mut tx, &id).await?;
-    let actor = Actor::portal(&account.id, &account.email);
+    let actor = origin.actor(&account.id, &account.email);
     let verb = if state == SubscriptionState::Submitted {
         "asked to subscribe"
     } else {
@@ -161,7 +162,6 @@ pub async fn subscribe(
     )
     .await?;
     tx.commit().await?;
-    ctx.keys.changed();
     tracing::info!(subscription = %id, account = %account.id, product = %product.id, state = state.as_str(), "subscribed");
     Ok(created)
 }
@@ -223,7 +223,8 @@ pub async fn regenerate(
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
     caller.may_touch(&before)?;
-    store::subscriptions::set_key(&mut tx, id, slot, &new_key(), clock::now()).await?;
+    let now = tx.now();
+    store::subscriptions::set_key(&mut tx, id, slot, &new_key(), now).await?;
     let after = load(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -242,7 +243,6 @@ pub async fn regenerate(
     )
     .await?;
     tx.commit().await?;
-    ctx.keys.changed();
     tracing::info!(subscription = %id, actor = %actor.label, slot = slot.label(), "key regenerated");
     Ok(after)
 }
@@ -273,9 +273,8 @@ pub async fn act(
             from.label().to_lowercase()
         )));
     };
-    if !store::subscriptions::set_state(&mut tx, id, from.as_str(), to.as_str(), clock::now())
-        .await?
-    {
+    let now = tx.now();
+    if !store::subscriptions::set_state(&mut tx, id, from.as_str(), to.as_str(), now).await? {
         return Err(ServiceError::Conflict(
             "The subscription changed meanwhile. Look again and retry.".into(),
         ));
@@ -315,10 +314,6 @@ pub async fn act(
         notify(&mut tx, ctx, template, &after).await?;
     }
     tx.commit().await?;
-    ctx.keys.changed();
-    if template.is_some() {
-        ctx.mailer.wake();
-    }
     tracing::info!(subscription = %id, actor = %actor.label, to = to.as_str(), "subscription state changed");
     Ok(after)
 }

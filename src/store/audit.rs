@@ -13,6 +13,7 @@ pub struct NewEntry<'a> {
     pub at: i64,
     pub actor_id: Option<&'a str>,
     pub actor_label: &'a str,
+    pub client_addr: Option<String>,
     pub channel: &'static str,
     pub action: &'static str,
     pub summary: &'a str,
@@ -36,12 +37,14 @@ pub struct Entry {
 /// Writes an entry and its subjects; returns the entry's id.
 pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_log (at, actor_id, actor_label, channel, action, summary, before_json, after_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO audit_log (at, actor_id, actor_label, client_addr, channel, action, summary,
+                                before_json, after_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(e.at)
     .bind(e.actor_id)
     .bind(e.actor_label)
+    .bind(e.client_addr.as_deref())
     .bind(e.channel)
     .bind(e.action)
     .bind(e.summary)

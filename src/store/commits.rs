@@ -36,8 +36,100 @@ unsafe extern "C" fn after_commit(
 /// # Safety
 /// `db` must be an open connection not in use by another thread.
 pub(super) unsafe fn count_on(db: *mut ffi::sqlite3) {
-    // SAFETY: as the caller promises; the hook takes no data.
+    // SAFETY: as the caller promises; the hook never reads its data pointer,
+    // which only marks the registration as ours (see `ensure_counted`).
     unsafe {
-        ffi::sqlite3_wal_hook(db, Some(after_commit), std::ptr::null_mut());
+        ffi::sqlite3_wal_hook(db, Some(after_commit), ours());
+    }
+}
+
+/// The data pointer our registration carries: SQLite's automatic
+/// checkpoints register their own hook with the checkpoint size there.
+fn ours() -> *mut c_void {
+    std::ptr::addr_of!(COMMITS) as *mut c_void
+}
+
+/// Refuses to go on unless the hook is still ours on a connection of
+/// `pool` and a commit there moves the count. Something that replaced the
+/// hook after it was set (SQLite's automatic checkpoints use the same hook:
+/// a `wal_autocheckpoint` set after the connection was configured) would
+/// leave the count still, and a remembered session check would then
+/// outlive a block or a sign-out with nothing to notice it.
+pub async fn ensure_counted(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
+    let refuse = || {
+        anyhow::anyhow!(
+            "SQLite does not report commits through Portal's write-ahead-log hook; \
+             Portal relies on it to forget remembered session checks and will not start"
+        )
+    };
+    let mut conn = pool.acquire().await?;
+    {
+        let mut handle = conn.lock_handle().await?;
+        let db = handle.as_raw_handle().as_ptr();
+        // SAFETY: the handle is locked for the call; registering again
+        // returns the data pointer of the hook that was there.
+        let previous = unsafe { ffi::sqlite3_wal_hook(db, Some(after_commit), ours()) };
+        if previous != ours() {
+            return Err(refuse());
+        }
+    }
+    let before = count();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('commit_probe', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    // A value never written before: a commit that changes nothing writes
+    // no frames, and SQLite calls no hook for it.
+    .bind(crate::domain::ids::new_secret())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("COMMIT").execute(&mut *conn).await?;
+    if count() == before {
+        return Err(refuse());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    /// A pool whose connections never got the hook (as if it had been
+    /// replaced) is refused; the same file with the hook passes.
+    #[tokio::test]
+    async fn a_pool_without_the_hook_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("probe.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let plain = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .execute(&plain)
+            .await
+            .unwrap();
+        let err = super::ensure_counted(&plain).await.unwrap_err();
+        assert!(err.to_string().contains("will not start"), "{err}");
+        plain.close().await;
+
+        let hooked = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    let mut handle = conn.lock_handle().await?;
+                    // SAFETY: the handle is locked for the call.
+                    unsafe { super::count_on(handle.as_raw_handle().as_ptr()) };
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .unwrap();
+        super::ensure_counted(&hooked).await.unwrap();
     }
 }

@@ -14,18 +14,23 @@ pub mod settings;
 mod sqlite_memory;
 pub mod subscriptions;
 pub mod tokens;
+mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 
-pub type Tx = Transaction<'static, Sqlite>;
+pub use tx::{AfterCommit, Effects, Tx};
+
+use crate::clock::Clock;
 
 #[derive(Clone)]
 pub struct Db {
     pool: SqlitePool,
+    clock: Clock,
+    after_commit: std::sync::Arc<AfterCommit>,
 }
 
 impl Db {
@@ -60,6 +65,12 @@ impl Db {
         // and a request no longer holds one while argon2 works; each more
         // connection is a thread, a page cache and prepared statements kept
         // in memory (eight cost the peak resident set about 8 MB).
+        // One connection first, alone: it creates the file, switches it to
+        // the write-ahead log and applies the migrations. Several pool
+        // connections opening a brand-new file at once raced to switch its
+        // journal mode, and the loser failed the start with "database is
+        // locked" (seen on a loaded machine, twice in fifteen first starts).
+        prepare_file(&options, url).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -75,22 +86,13 @@ impl Db {
             .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
-        // S-18, and the count of commits (`commits`) that lets the session
-        // check be remembered: SQLite reports commits through the
-        // write-ahead log's hook only. A file system where the log cannot
-        // be used leaves another journal mode; refuse to start on it.
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&pool)
-            .await?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            anyhow::bail!(
-                "SQLite could not use its write-ahead log for {url} (journal mode {mode}); \
-                 Portal needs it (a local file system, not a network share)"
-            );
-        }
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        commits::ensure_counted(&pool).await?;
         subscriptions::backfill_key_hashes(&pool).await?;
-        let db = Self { pool };
+        let db = Self {
+            pool,
+            clock: Clock::default(),
+            after_commit: Default::default(),
+        };
         // A large write-ahead log left by a bulk load (or a crash) slows every
         // read until it is folded back; start from a clean main file.
         db.checkpoint().await?;
@@ -145,11 +147,60 @@ impl Db {
         &self.pool
     }
 
+    /// The same database read and written on `clock`'s time.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// What runs after each commit that asks for it (see `Tx`); set once.
+    pub fn after_commit(&self) -> &AfterCommit {
+        &self.after_commit
+    }
+
     /// A write transaction, begun IMMEDIATE so that it takes the write lock
     /// up front: a deferred one that upgrades fails at once with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
     }
+}
+
+/// Creates (if needed) and migrates the file on a single connection, and
+/// makes sure SQLite can use its write-ahead log there (S-18; the count of
+/// commits in `commits` relies on the log's hook). A file system where the
+/// log cannot be used leaves another journal mode: refuse to start on it.
+async fn prepare_file(options: &SqliteConnectOptions, url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect_with(options).await?;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!(
+            "SQLite could not use its write-ahead log for {url} (journal mode {mode}); \
+             Portal needs it (a local file system, not a network share)"
+        );
+    }
+    sqlx::migrate!("./migrations").run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// True when the database could not take the lock in time (S-18): SQLite's
+/// SQLITE_BUSY or SQLITE_LOCKED, whatever their extended code (517 is
+/// BUSY_SNAPSHOT, 773 BUSY_TIMEOUT …), read from the result code rather
+/// than the message.
+pub fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    const SQLITE_LOCKED: i64 = 6;
+    e.code()
+        .and_then(|c| c.parse::<i64>().ok())
+        .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
 /// Escapes a user's search text for an FTS5 MATCH as one quoted phrase.
@@ -210,4 +261,50 @@ pub async fn free_id(tx: &mut Tx, table: Named, base: &str) -> Result<String, sq
         n += 1;
     }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::Connection;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+
+    /// A real lock conflict is recognised by its result code, and the
+    /// service layer turns it into "busy, try again" (S-18), not a 500.
+    #[tokio::test]
+    async fn a_lock_conflict_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("busy.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::ZERO);
+        let mut holder = SqliteConnection::connect_with(&options).await.unwrap();
+        let mut other = SqliteConnection::connect_with(&options).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let err = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut other)
+            .await
+            .unwrap_err();
+        let sqlx::Error::Database(db) = &err else {
+            panic!("not a database error: {err}")
+        };
+        assert!(super::is_busy(db.as_ref()), "{db}");
+        assert!(matches!(
+            crate::services::ServiceError::from(err),
+            crate::services::ServiceError::Unavailable
+        ));
+        let not_busy = sqlx::query("SELECT * FROM no_such_table")
+            .execute(&mut other)
+            .await
+            .unwrap_err();
+        let sqlx::Error::Database(db) = &not_busy else {
+            panic!("not a database error: {not_busy}")
+        };
+        assert!(!super::is_busy(db.as_ref()), "{db}");
+    }
 }

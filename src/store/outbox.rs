@@ -27,11 +27,13 @@ pub struct NewMessage<'a> {
     pub subject: &'a str,
     pub text_body: &'a str,
     pub html_body: &'a str,
-    pub now: i64,
 }
 
-/// Writes a message due at once; returns its id.
+/// Writes a message due at once; returns its id. The email worker is woken
+/// once the transaction commits.
 pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<i64, sqlx::Error> {
+    let now = tx.now();
+    tx.mail_queued();
     sqlx::query_scalar(
         "INSERT INTO outbox (template, to_address, to_name, account_id, subject, text_body,
                              html_body, state, attempts, next_attempt_at, created_at)
@@ -44,8 +46,8 @@ pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<i64, sqlx::Error>
     .bind(m.subject)
     .bind(m.text_body)
     .bind(m.html_body)
-    .bind(m.now)
-    .bind(m.now)
+    .bind(now)
+    .bind(now)
     .fetch_one(&mut **tx)
     .await
 }
@@ -149,6 +151,7 @@ pub async fn mark_failed(
 /// Makes a failed message due again (the console's Retry); false when it is
 /// not (or no longer) failed.
 pub async fn retry_failed(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    tx.mail_queued();
     let r = sqlx::query(
         "UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE id = ? AND state = 'failed'",
     )

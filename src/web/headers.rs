@@ -1,6 +1,7 @@
 //! Every response gets a request id and the security headers of S-16; every
 //! request is logged without secrets (S-17).
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -8,13 +9,27 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 
+/// What is known of the request being served, for error pages, logs and
+/// the audit log.
+#[derive(Clone)]
+struct Current {
+    id: String,
+    client: Option<IpAddr>,
+}
+
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static CURRENT: Current;
 }
 
 /// The id of the request being served, for error pages and logs.
 pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+    CURRENT.try_with(|c| c.id.clone()).unwrap_or_default()
+}
+
+/// The client of the request being served (S-23: behind a trusted proxy,
+/// the address it reports).
+pub fn current_client() -> Option<IpAddr> {
+    CURRENT.try_with(|c| c.client).ok().flatten()
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -26,13 +41,24 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = crate::domain::ids::new_id();
-    let https = req
+    let ctx = req
         .app_data::<actix_web::web::Data<crate::services::Ctx>>()
-        .is_some_and(|c| c.settings.is_https());
+        .cloned();
+    let https = ctx.as_ref().is_some_and(|c| c.settings.is_https());
+    let client = super::client::address(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        ctx.as_ref()
+            .map_or(&[], |c| &c.settings.trusted_proxies[..]),
+    );
     let method = req.method().clone();
     let path = redact(req.path());
     let is_static = req.path().starts_with("/static/");
-    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let current = Current {
+        id: id.clone(),
+        client,
+    };
+    let mut res = CURRENT.scope(current, next.call(req)).await?;
     let h = res.headers_mut();
     let has_referrer_policy = h.contains_key(header::REFERRER_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
@@ -61,6 +87,7 @@ pub async fn security_headers(
     }
     tracing::info!(
         request_id = %id,
+        client = %client.map(|c| c.to_string()).unwrap_or_default(),
         method = %method,
         path = %path,
         status = res.status().as_u16(),

@@ -3,6 +3,7 @@
 //! input, call one service function, and render or redirect.
 
 pub mod admin;
+pub mod client;
 pub mod csrf;
 pub mod errors;
 pub mod forms;

@@ -49,9 +49,10 @@ async fn insert_entry(
     record(
         &mut tx,
         &NewEntry {
-            at: portal::clock::now(),
+            at: app.clock.now(),
             actor_id: None,
             actor_label: actor,
+            client_addr: None,
             channel: "system",
             action,
             summary,
@@ -591,9 +592,10 @@ async fn csv_export_holds_every_entry_across_batches() {
         record(
             &mut tx,
             &NewEntry {
-                at: portal::clock::now(),
+                at: app.clock.now(),
                 actor_id: None,
                 actor_label: "System",
+                client_addr: None,
                 channel: "system",
                 action: "account.note_set",
                 summary: &format!("Note {i}"),

@@ -1,54 +1,29 @@
 //! S-18: an acknowledged write survives `kill -9` of the server.
 
-use std::net::TcpListener;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tokio::process::{Child, Command};
 
 use crate::helpers::*;
+use crate::process::PortalProcess;
 
-async fn start(db: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .env("DATABASE_URL", db)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    for _ in 0..100 {
-        if reqwest::get(&url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("portal did not start");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+async fn start(db: &str) -> PortalProcess {
+    PortalProcess::start(&[
+        ("DATABASE_URL", db),
+        ("ADMIN_EMAIL", ADMIN_EMAIL),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ])
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
 async fn an_acknowledged_write_survives_kill_9() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = format!("sqlite://{}", dir.path().join("portal.db").display());
-    let port = free_port();
-    let mut server = start(&db, port).await;
+    let server = start(&db).await;
     // The test helpers only need the address to speak HTTP.
-    let address = format!("http://127.0.0.1:{port}");
+    let address = server.address.clone();
     let c = browser();
     let get_token = |html: &str| input_value(html, "input[name=csrf_token]").unwrap();
     let html = c
@@ -91,13 +66,11 @@ async fn an_acknowledged_write_survives_kill_9() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "acknowledged");
-    server.start_kill().unwrap(); // SIGKILL on Unix
-    server.wait().await.unwrap();
+    server.kill().await;
 
-    let port = free_port();
-    let _server = start(&db, port).await;
+    let server = start(&db).await;
     let c = browser();
-    let address = format!("http://127.0.0.1:{port}");
+    let address = server.address.clone();
     let html = c
         .get(format!("{address}/admin/sign-in"))
         .send()

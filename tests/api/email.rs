@@ -378,9 +378,7 @@ async fn an_outage_is_retried_and_the_message_arrives_exactly_once() {
     server.restart().await;
     // Once it is due again, a run delivers it.
     let due = outbox(&app).await[0].next_attempt_at;
-    while portal::clock::now() < due {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.clock.advance((due - app.clock.now()).max(0));
     app.mailer.run_once(&app.db).await.unwrap();
     server.wait_for(1, WAIT).await;
     wait_state(&app, id, "sent").await;
@@ -388,7 +386,7 @@ async fn an_outage_is_retried_and_the_message_arrives_exactly_once() {
     // Nothing more goes out: not from another run, not from the worker.
     assert_eq!(app.mailer.run_once(&app.db).await.unwrap(), 0);
     app.mailer.wake();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.outbox_settled().await;
     assert_eq!(server.received().len(), 1);
 }
 
@@ -517,16 +515,14 @@ async fn two_workers_never_send_a_message_twice() {
         .map(|r| r.next_attempt_at)
         .max()
         .unwrap();
-    while portal::clock::now() < due {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.clock.advance((due - app.clock.now()).max(0));
     // A second "process" beside the app's own worker.
     let other = portal::email::Mailer::new(&app.settings).unwrap();
     let (a, b) = tokio::join!(app.mailer.run_once(&app.db), other.run_once(&app.db));
     a.unwrap();
     b.unwrap();
     server.wait_for(emails.len(), WAIT).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    app.outbox_settled().await;
     let mut to: Vec<String> = server
         .received()
         .into_iter()
@@ -642,7 +638,7 @@ async fn recent_count_counts_per_account_and_template() {
                 .unwrap()
         }
     };
-    let hour_ago = portal::clock::now() - 3600;
+    let hour_ago = app.clock.now() - 3600;
     assert_eq!(count(&[EmailTemplate::AccountCreated], hour_ago).await, 1);
     assert_eq!(
         count(
@@ -653,7 +649,7 @@ async fn recent_count_counts_per_account_and_template() {
         0
     );
     assert_eq!(
-        count(&[EmailTemplate::AccountCreated], portal::clock::now() + 60).await,
+        count(&[EmailTemplate::AccountCreated], app.clock.now() + 60).await,
         0
     );
 }
@@ -662,8 +658,17 @@ async fn recent_count_counts_per_account_and_template() {
 async fn the_email_log_pages_newest_first() {
     let app = spawn_app().await;
     let c = app.admin().await;
-    // 55 messages straight into the outbox (faster than 55 sign-ups).
-    let mut tx = app.db.begin_write().await.unwrap();
+    // 55 messages straight into the outbox (faster than 55 sign-ups),
+    // written an hour ahead so that none is due yet.
+    let ahead = portal::clock::Clock::default();
+    ahead.advance(3600);
+    let mut tx = app
+        .db
+        .clone()
+        .with_clock(ahead)
+        .begin_write()
+        .await
+        .unwrap();
     for n in 0..55 {
         let to = format!("page{n}@example.org");
         portal::store::outbox::insert(
@@ -676,7 +681,6 @@ async fn the_email_log_pages_newest_first() {
                 subject: "s",
                 text_body: "t",
                 html_body: "h",
-                now: portal::clock::now() + 3600, // not due yet
             },
         )
         .await

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The mailer whose worker the app runs: tests wake it or run it a step.
     pub mailer: portal::email::Mailer,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: portal::clock::Clock,
     _dir: TempDir,
 }
 
@@ -54,19 +56,23 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         data_dir: dir.path().to_owned(),
         timeouts: Timeouts::default(),
         links: Default::default(),
+        trusted_proxies: vec![],
     };
     configure(&mut settings);
     let app = Application::build_with_listener(settings.clone(), listener)
         .await
         .expect("app builds");
     let mailer = app.mailer();
+    let clock = app.clock();
     tokio::spawn(app.run_until_stopped());
     let db = Db::open(&settings.database_url, settings.timeouts.db_acquire)
         .await
-        .unwrap();
+        .unwrap()
+        .with_clock(clock.clone());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
+        clock,
         settings,
         mailer,
         _dir: dir,
@@ -164,7 +170,7 @@ impl TestApp {
                 last_name: last,
                 password_hash: Some(test_hash()),
                 state,
-                registered_at: portal::clock::now(),
+                registered_at: self.clock.now(),
             },
         )
         .await
@@ -191,6 +197,26 @@ impl TestApp {
         let r = self.sign_in(&c, email, USER_PASSWORD).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         (id, c)
+    }
+
+    /// Waits until the outbox holds nothing more to send: every message
+    /// sent or failed (a message being sent is still queued until its
+    /// result is recorded), so the test SMTP server has had all of them.
+    pub async fn outbox_settled(&self) {
+        let pool = self.db.pool().clone();
+        wait_until("the outbox to settle", || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM outbox WHERE state IN ('queued', 'retrying')",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                    == 0
+            }
+        })
+        .await;
     }
 
     /// The n-th message (1-based) to arrive at `server`, and the path of its
@@ -401,4 +427,20 @@ pub fn set_cookie(r: &Response) -> String {
         .find(|v| v.starts_with("portal=") || v.starts_with("__Host-portal="))
         .map(|v| v.split(';').next().unwrap().to_owned())
         .expect("a session cookie")
+}
+
+/// Polls `condition` until it holds; panics naming `what` after 15 s.
+pub async fn wait_until<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !condition().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 15 s for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

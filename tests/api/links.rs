@@ -152,8 +152,7 @@ async fn resend_voids_the_old_link_and_cancel_voids_all() {
         .await;
     let html = app.get_html(&admin, "/admin/users/pending").await;
     assert!(flash(&html).contains("Wait a little"), "{}", flash(&html));
-    server.wait_for(3, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.outbox_settled().await;
     assert_eq!(server.received().len(), 3);
 
     let r = app

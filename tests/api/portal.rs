@@ -162,9 +162,7 @@ async fn resend_confirmation_voids_the_old_link_and_is_limited() {
         app.post(&c, "/sign-up/resend", &[("email", "ada@example.org")])
             .await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    app.mailer.wake();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.outbox_settled().await;
     assert_eq!(server.received().len(), 3, "at most 3 per window");
 }
 
@@ -209,7 +207,7 @@ async fn forgot_password_same_answer_and_a_working_link() {
         .portal_sign_in(&c, "dev@example.org", new_password)
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.outbox_settled().await;
     assert_eq!(server.received().len(), 1, "nothing for unknown or blocked");
 }
 

@@ -183,10 +183,17 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
 
 #[tokio::test]
 async fn an_idle_console_session_ends() {
-    let app = spawn_with(|s| s.timeouts.console_idle = Duration::from_secs(1)).await;
+    let app = spawn_with(|s| s.timeouts.console_idle = Duration::from_secs(600)).await;
     let c = app.admin().await;
+    app.clock.advance(599);
     assert_eq!(app.get(&c, "/admin/users").await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.clock.advance(598);
+    assert_eq!(
+        app.get(&c, "/admin/users").await.status(),
+        StatusCode::OK,
+        "each request restarts the idle time"
+    );
+    app.clock.advance(601);
     let r = app.get(&c, "/admin/users").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/admin/sign-in?ended=1");
@@ -196,13 +203,14 @@ async fn an_idle_console_session_ends() {
 
 #[tokio::test]
 async fn a_console_session_ends_after_its_absolute_lifetime_even_when_busy() {
-    let app = spawn_with(|s| s.timeouts.session_absolute = Duration::from_secs(2)).await;
+    let app = spawn_with(|s| s.timeouts.session_absolute = Duration::from_secs(3600)).await;
     let c = app.admin().await;
     for _ in 0..3 {
         assert_eq!(app.get(&c, "/admin/users").await.status(), StatusCode::OK);
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        app.clock.advance(1199);
     }
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(app.get(&c, "/admin/users").await.status(), StatusCode::OK);
+    app.clock.advance(3);
     assert_eq!(
         app.get(&c, "/admin/users").await.status(),
         StatusCode::SEE_OTHER
@@ -231,7 +239,7 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     assert!(
-        lock().await.1 <= portal::clock::now(),
+        lock().await.1 <= app.clock.now(),
         "four failures cost no wait"
     );
     let wrong = app
@@ -241,7 +249,7 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
     let (failures, until) = lock().await;
     assert_eq!(failures, 5);
     assert!(
-        until > portal::clock::now() - 1,
+        until > app.clock.now() - 1,
         "the fifth failure makes the next attempt wait"
     );
 
@@ -249,7 +257,7 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
     // refusal reads exactly like a wrong password. (The wait is stretched
     // here so a slow machine cannot outlast it.)
     sqlx::query("UPDATE accounts SET locked_until = ? WHERE email_key = ?")
-        .bind(portal::clock::now() + 60)
+        .bind(app.clock.now() + 60)
         .bind(ADMIN_EMAIL)
         .execute(app.db.pool())
         .await
@@ -268,7 +276,7 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
     );
 
     sqlx::query("UPDATE accounts SET locked_until = ? WHERE email_key = ?")
-        .bind(portal::clock::now() - 1)
+        .bind(app.clock.now() - 1)
         .bind(ADMIN_EMAIL)
         .execute(app.db.pool())
         .await

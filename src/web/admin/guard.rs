@@ -6,7 +6,6 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::clock;
 use crate::services::auth::{self, Realm};
 use crate::services::{Actor, Ctx};
 use crate::web::errors::{WebError, see_other};
@@ -23,7 +22,7 @@ pub struct CurrentAdmin {
 
 impl CurrentAdmin {
     pub fn actor(&self) -> Actor {
-        Actor::console(&self.id, &self.email)
+        Actor::console(&self.id, &self.email, crate::web::headers::current_client())
     }
 
     pub fn display_name(&self) -> String {
@@ -64,7 +63,7 @@ pub async fn require_admin(
     let Some(user) = session::user(&session, Realm::Console) else {
         return refuse(req, to_sign_in(false));
     };
-    let now = clock::now();
+    let now = ctx.now();
     let t = &ctx.settings.timeouts;
     if now - user.since >= t.session_absolute.as_secs() as i64
         || now - user.seen > t.console_idle.as_secs() as i64

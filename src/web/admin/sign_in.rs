@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::clock;
 use crate::services::Ctx;
 use crate::services::auth::{self, Realm, SignInError};
 use crate::web::csrf::Form;
@@ -59,7 +58,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     match auth::sign_in(&ctx, Realm::Console, &f.email, &f.password).await {
         Ok(signed_in) => {
-            session::begin(&session, Realm::Console, &signed_in, clock::now());
+            session::begin(&session, Realm::Console, &signed_in, ctx.now());
             Ok(see_other("/admin/users"))
         }
         Err(SignInError::Service(e)) => Err(e.into()),

@@ -4,12 +4,11 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, require, visitor};
-use crate::clock;
+use super::{Chrome, origin, require, visitor};
 use crate::domain::account::NewAccount;
 use crate::services::auth::{self, Realm, SignInError};
 use crate::services::{Ctx, ServiceError, profile, signup};
@@ -73,7 +72,7 @@ pub async fn sign_in(
         .await
     {
         Ok(signed_in) => {
-            session::begin(&session, Realm::Portal, &signed_in, clock::now());
+            session::begin(&session, Realm::Portal, &signed_in, ctx.now());
             return Ok(see_other(&next));
         }
         Err(SignInError::Service(e)) => return Err(e.into()),
@@ -139,16 +138,10 @@ struct TooMany {
 }
 
 /// The per-client limit: `Some(response)` when this client must wait.
-fn held_back(
-    ctx: &Ctx,
-    session: &Session,
-    req: &HttpRequest,
-) -> Option<Result<HttpResponse, WebError>> {
-    let wait = ctx
-        .client_limits
-        .allow(req.peer_addr().map(|a| a.ip()))
-        .err()?;
-    tracing::warn!("self-service request refused: client over its limit");
+fn held_back(ctx: &Ctx, session: &Session) -> Option<Result<HttpResponse, WebError>> {
+    let client = crate::web::headers::current_client();
+    let wait = ctx.client_limits.allow(client, ctx.now()).err()?;
+    tracing::warn!(client = ?client, "self-service request refused: client over its limit");
     Some(page(
         StatusCode::TOO_MANY_REQUESTS,
         &TooMany {
@@ -198,7 +191,6 @@ pub struct SignUpForm {
 pub async fn sign_up(
     ctx: web::Data<Ctx>,
     session: Session,
-    req: HttpRequest,
     Form(f): Form<SignUpForm>,
 ) -> Result<HttpResponse, WebError> {
     let parsed = NewAccount::parse(&f.email, &f.password, &f.first_name, &f.last_name);
@@ -225,11 +217,11 @@ pub async fn sign_up(
             );
         }
     };
-    if let Some(r) = held_back(&ctx, &session, &req) {
+    if let Some(r) = held_back(&ctx, &session) {
         return r;
     }
     let email = new.email.as_str().to_owned();
-    signup::sign_up(&ctx, new).await?;
+    signup::sign_up(&ctx, origin(), new).await?;
     ok(&CheckEmail {
         chrome: Chrome::new(&session, None, "sign-up"),
         title: "Check your email",
@@ -310,7 +302,6 @@ impl EmailRequest {
         self,
         ctx: &Ctx,
         session: &Session,
-        req: &HttpRequest,
         email: String,
     ) -> Result<HttpResponse, WebError> {
         if let Err(m) = crate::domain::Email::parse(&email) {
@@ -319,7 +310,7 @@ impl EmailRequest {
                 &self.form(session, email, m),
             );
         }
-        if let Some(r) = held_back(ctx, session, req) {
+        if let Some(r) = held_back(ctx, session) {
             return r;
         }
         self.perform(ctx, &email).await?;
@@ -348,22 +339,20 @@ pub async fn forgot_form(session: Session) -> Result<HttpResponse, WebError> {
 pub async fn resend(
     ctx: web::Data<Ctx>,
     session: Session,
-    req: HttpRequest,
     Form(f): Form<EmailOnly>,
 ) -> Result<HttpResponse, WebError> {
     EmailRequest::ResendConfirmation
-        .submit(&ctx, &session, &req, f.email)
+        .submit(&ctx, &session, f.email)
         .await
 }
 
 pub async fn forgot(
     ctx: web::Data<Ctx>,
     session: Session,
-    req: HttpRequest,
     Form(f): Form<EmailOnly>,
 ) -> Result<HttpResponse, WebError> {
     EmailRequest::ForgotPassword
-        .submit(&ctx, &session, &req, f.email)
+        .submit(&ctx, &session, f.email)
         .await
 }
 
@@ -405,7 +394,7 @@ pub async fn update_profile(
     Form(f): Form<NamesForm>,
 ) -> Result<HttpResponse, WebError> {
     let who = require(visitor(&ctx, &session).await?, "/profile")?;
-    match profile::update_names(&ctx, &who.id, &f.first_name, &f.last_name).await {
+    match profile::update_names(&ctx, origin(), &who.id, &f.first_name, &f.last_name).await {
         Ok(_) => {
             session::flash(&session, "success", "Your profile is saved.");
             Ok(see_other("/profile"))
@@ -440,8 +429,15 @@ pub async fn change_password(
     Form(f): Form<PasswordChange>,
 ) -> Result<HttpResponse, WebError> {
     let who = require(visitor(&ctx, &session).await?, "/profile")?;
-    match profile::change_password(&ctx, &who.id, &f.current_password, &f.password, &f.confirm)
-        .await
+    match profile::change_password(
+        &ctx,
+        origin(),
+        &who.id,
+        &f.current_password,
+        &f.password,
+        &f.confirm,
+    )
+    .await
     {
         Ok(epoch) => {
             session::set_epoch(&session, Realm::Portal, epoch);

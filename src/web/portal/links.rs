@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::clock;
+use super::origin;
 use crate::domain::Password;
 use crate::services::auth::{Realm, SignedIn};
 use crate::services::invitations::{self, AcceptError};
@@ -139,7 +139,7 @@ pub async fn accept(
             .map(no_referrer);
         }
     };
-    match invitations::accept(&ctx, &token, &password).await {
+    match invitations::accept(&ctx, origin(), &token, &password).await {
         Ok(a) => {
             session::begin(
                 &session,
@@ -148,7 +148,7 @@ pub async fn accept(
                     account_id: a.account_id,
                     session_epoch: a.session_epoch,
                 },
-                clock::now(),
+                ctx.now(),
             );
             session::flash(
                 &session,
@@ -229,7 +229,7 @@ pub async fn reset(
             .map(no_referrer);
         }
     };
-    match password_reset::complete(&ctx, &token, &password).await {
+    match password_reset::complete(&ctx, origin(), &token, &password).await {
         Ok(a) => page(StatusCode::OK, &ResetDone { email: a.email }).map(no_referrer),
         Err(ResetError::Link(p)) => problem(p),
         Err(ResetError::Service(e)) => Err(e.into()),
@@ -275,7 +275,7 @@ pub async fn confirm(
     token: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    match signup::confirm(&ctx, &token).await? {
+    match signup::confirm(&ctx, origin(), &token).await? {
         Ok(a) => {
             session::flash(
                 &session,

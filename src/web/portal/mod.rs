@@ -10,10 +10,9 @@ mod subscriptions;
 use actix_session::Session;
 use actix_web::web;
 
-use crate::clock;
 use crate::domain::visibility::Viewer;
 use crate::services::auth::{self, Realm, SessionCheck};
-use crate::services::{Actor, Ctx, visibility};
+use crate::services::{Actor, Ctx, Origin, visibility};
 use crate::store::accounts::SessionAccount;
 use crate::web::errors::WebError;
 use crate::web::session::{self, Flash};
@@ -67,7 +66,7 @@ pub async fn visitor(ctx: &Ctx, session: &Session) -> Result<Option<SessionAccou
         return Ok(None);
     };
     let limit = ctx.settings.timeouts.session_absolute.as_secs() as i64;
-    if clock::now() - user.since >= limit {
+    if ctx.now() - user.since >= limit {
         session::end_with_flash(
             session,
             Realm::Portal,
@@ -105,7 +104,12 @@ pub fn viewer_of(who: Option<&SessionAccount>) -> Viewer {
 }
 
 pub fn actor(a: &SessionAccount) -> Actor {
-    Actor::portal(&a.id, &a.email)
+    origin().actor(&a.id, &a.email)
+}
+
+/// This request, as the portal's self-service use cases record it.
+pub fn origin() -> Origin {
+    Origin::portal(crate::web::headers::current_client())
 }
 
 /// What every portal page's frame shows: the navigation for who is looking,

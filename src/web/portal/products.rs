@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Chrome, require, viewer_of, visitor};
+use super::{Chrome, origin, require, viewer_of, visitor};
 use crate::domain::visibility::Viewer;
 use crate::services::visibility::{self, VisibleProduct};
 use crate::services::{Ctx, ServiceError, subscriptions};
@@ -112,7 +112,7 @@ pub async fn subscribe(
         visitor(&ctx, &session).await?,
         &format!("/products/{}", id.as_str()),
     )?;
-    match subscriptions::subscribe(&ctx, &who.id, &id, &f.name).await {
+    match subscriptions::subscribe(&ctx, origin(), &who.id, &id, &f.name).await {
         Ok(s) => {
             let message = if s.state == "submitted" {
                 format!(

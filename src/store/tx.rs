@@ -1,0 +1,100 @@
+//! A write transaction, and what must happen once it has committed.
+//!
+//! A use case changes data, writes its audit record and queues any email in
+//! one transaction. What must follow the commit (waking the email worker)
+//! is registered on the transaction by the store function that causes it
+//! and run by [`Tx::commit`]: no use case calls it by hand, so none can
+//! forget it. Remembered answers (the session check, the key check) need no
+//! registration: they are forgotten by every commit (`store::commits`).
+//!
+//! The transaction also carries the time it began, read once from the
+//! application's clock, so every row it writes agrees on "now".
+
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, OnceLock};
+
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+/// What a committed transaction asks to happen afterwards.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Effects {
+    /// A message was written to the outbox: wake the email worker.
+    pub mail_queued: bool,
+}
+
+/// Who runs the effects: set once at start (tools that send no mail, such
+/// as `seed`, leave it unset).
+#[derive(Default)]
+pub struct AfterCommit {
+    run: OnceLock<Box<dyn Fn(Effects) + Send + Sync>>,
+}
+
+impl AfterCommit {
+    pub fn set(&self, run: impl Fn(Effects) + Send + Sync + 'static) {
+        let _ = self.run.set(Box::new(run));
+    }
+
+    fn run(&self, effects: Effects) {
+        if effects != Effects::default()
+            && let Some(run) = self.run.get()
+        {
+            run(effects);
+        }
+    }
+}
+
+pub struct Tx {
+    inner: Transaction<'static, Sqlite>,
+    now: i64,
+    effects: Effects,
+    after: Arc<AfterCommit>,
+}
+
+impl Tx {
+    pub(super) fn new(
+        inner: Transaction<'static, Sqlite>,
+        now: i64,
+        after: Arc<AfterCommit>,
+    ) -> Self {
+        Self {
+            inner,
+            now,
+            effects: Effects::default(),
+            after,
+        }
+    }
+
+    /// When this transaction began (unix seconds, from the application's clock).
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub(crate) fn mail_queued(&mut self) {
+        self.effects.mail_queued = true;
+    }
+
+    /// Commits, then runs what the transaction's changes asked for.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        self.after.run(self.effects);
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.inner
+    }
+}
