@@ -18,5 +18,6 @@ mod security;
 mod sign_in;
 mod smtp_server;
 mod subscriptions;
+mod sweep;
 mod users;
 mod validation;
