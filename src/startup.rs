@@ -62,11 +62,12 @@ impl Application {
                 .build();
             App::new()
                 .app_data(ctx.clone())
-                .app_data(aweb::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(web::csrf::refuse_cross_site))
                 .wrap(sessions)
+                .wrap(from_fn(web::limits::refuse_oversized))
                 .wrap(from_fn(web::headers::security_headers))
                 .configure(web::routes)
+                .default_service(aweb::to(web::not_found))
         })
         .listen(listener)?
         .run();

@@ -89,7 +89,8 @@ async fn ensure_name_free(
     Ok(())
 }
 
-/// G3: a custom group, optionally with its first members.
+/// G3: a custom group, optionally with its first members: one change, one
+/// audit record (its subjects name the first members too).
 pub async fn create(
     ctx: &Ctx,
     actor: &Actor,
@@ -102,21 +103,37 @@ pub async fn create(
     let now = tx.now();
     store::groups::insert(&mut tx, &id, s.name.as_str(), s.description.as_deref(), now).await?;
     let group = load(&mut tx, &id).await?;
-    audit::record(
+    let added = if members.is_empty() {
+        0
+    } else {
+        store::groups::select(&mut tx, &Selection::Ids(members)).await?;
+        store::groups::add_selected(&mut tx, &id, now).await?
+    };
+    #[derive(Serialize)]
+    struct Created<'a> {
+        name: &'a str,
+        description: Option<&'a str>,
+        members: u64,
+    }
+    let audit_id = audit::record(
         &mut tx,
         actor,
         "group.created",
-        &format!("Created group {}", group.name),
+        &match added {
+            0 => format!("Created group {}", group.name),
+            n => format!("Created group {} with {n} member(s)", group.name),
+        },
         &[subject(&group)],
         audit::NONE,
-        Some(&Snapshot {
+        Some(&Created {
             name: &group.name,
             description: group.description.as_deref(),
+            members: added,
         }),
     )
     .await?;
-    if !members.is_empty() {
-        add_selection(&mut tx, actor, &group, &Selection::Ids(members)).await?;
+    if added > 0 {
+        store::groups::audit_selected(&mut tx, audit_id).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -201,27 +218,32 @@ struct Counts {
     removed: u64,
 }
 
-async fn add_selection(
+/// Writes the audit record of a membership change that changed something
+/// (a request that changed nothing leaves no record), its subjects being
+/// the group and the selected accounts.
+async fn record_members_changed(
     tx: &mut Tx,
     actor: &Actor,
     group: &GroupRow,
-    selection: &Selection<'_>,
-) -> Result<u64, ServiceError> {
-    store::groups::select(tx, selection).await?;
-    let now = tx.now();
-    let added = store::groups::add_selected(tx, &group.id, now).await?;
+    action: &'static str,
+    summary: String,
+    counts: Counts,
+) -> Result<(), ServiceError> {
+    if counts.added == 0 && counts.removed == 0 {
+        return Ok(());
+    }
     let audit_id = audit::record(
         tx,
         actor,
-        "group.members_added",
-        &format!("Added {added} member(s) to {}", group.name),
+        action,
+        &summary,
         &[subject(group)],
         audit::NONE,
-        Some(&Counts { added, removed: 0 }),
+        Some(&counts),
     )
     .await?;
     store::groups::audit_selected(tx, audit_id).await?;
-    Ok(added)
+    Ok(())
 }
 
 /// G4: add accounts to a custom group; accounts already in it stay as they are.
@@ -234,7 +256,18 @@ pub async fn add_members(
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
-    let added = add_selection(&mut tx, actor, &group, &Selection::Ids(accounts)).await?;
+    store::groups::select(&mut tx, &Selection::Ids(accounts)).await?;
+    let now = tx.now();
+    let added = store::groups::add_selected(&mut tx, id, now).await?;
+    record_members_changed(
+        &mut tx,
+        actor,
+        &group,
+        "group.members_added",
+        format!("Added {added} member(s) to {}", group.name),
+        Counts { added, removed: 0 },
+    )
+    .await?;
     tx.commit().await?;
     Ok(added)
 }
@@ -251,17 +284,15 @@ pub async fn remove_members(
     ensure_custom(&group)?;
     store::groups::select(&mut tx, &Selection::Ids(accounts)).await?;
     let removed = store::groups::remove_selected(&mut tx, id).await?;
-    let audit_id = audit::record(
+    record_members_changed(
         &mut tx,
         actor,
+        &group,
         "group.members_removed",
-        &format!("Removed {removed} member(s) from {}", group.name),
-        &[subject(&group)],
-        audit::NONE,
-        Some(&Counts { added: 0, removed }),
+        format!("Removed {removed} member(s) from {}", group.name),
+        Counts { added: 0, removed },
     )
     .await?;
-    store::groups::audit_selected(&mut tx, audit_id).await?;
     tx.commit().await?;
     Ok(removed)
 }
@@ -288,20 +319,18 @@ pub async fn toggle(
     store::groups::select(&mut tx, selection).await?;
     let now = tx.now();
     let (added, removed) = store::groups::toggle_selected(&mut tx, id, now).await?;
-    let audit_id = audit::record(
+    record_members_changed(
         &mut tx,
         actor,
+        &group,
         "group.members_toggled",
-        &format!(
+        format!(
             "Add to group {}: added {added}, removed {removed}",
             group.name
         ),
-        &[subject(&group)],
-        audit::NONE,
-        Some(&Counts { added, removed }),
+        Counts { added, removed },
     )
     .await?;
-    store::groups::audit_selected(&mut tx, audit_id).await?;
     tx.commit().await?;
     tracing::info!(
         group = %id, added, removed, actor = %actor.label,

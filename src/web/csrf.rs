@@ -33,9 +33,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let body = web::Bytes::from_request(&req, payload);
+        let payload = payload.take();
         Box::pin(async move {
-            let body = body.await.map_err(|_| WebError::BadRequest)?;
+            let body = read_limited(payload, super::limits::FORM_LIMIT).await?;
             let sent: TokenField =
                 serde_urlencoded::from_bytes(&body).map_err(|_| WebError::BadRequest)?;
             let expected = session::expected_csrf(&req.get_session());
@@ -49,6 +49,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                 .map_err(|_| WebError::BadRequest)
         })
     }
+}
+
+/// The body, read up to `limit` bytes: past that, 413 at once, without
+/// reading (or keeping) the rest (S-24).
+async fn read_limited(mut payload: Payload, limit: usize) -> Result<web::Bytes, WebError> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| WebError::BadRequest)?;
+        if body.len() + chunk.len() > limit {
+            return Err(WebError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn tokens_match(expected: Option<&str>, sent: &str) -> bool {

@@ -3,6 +3,7 @@
 //! reaches here becomes a plain page, and an unexpected error shows only a
 //! request id (S-17).
 
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
@@ -29,8 +30,20 @@ pub enum WebError {
     /// to this path.
     #[error("sign-in needed")]
     SignIn(String),
+    /// S-24: a form body over the limit.
+    #[error("body too large")]
+    TooLarge,
+    #[error("URL too long")]
+    UrlTooLong,
+    #[error("headers too large")]
+    HeadersTooLarge,
     #[error("unexpected: {0}")]
     Unexpected(anyhow::Error),
+    /// A middleware failed once the request had left our hands (the
+    /// session middleware when its cookie cannot be written): the page
+    /// is built outside the request, so it carries the request's id.
+    #[error("failed: {cause}")]
+    Failed { request_id: String, cause: String },
 }
 
 impl From<ServiceError> for WebError {
@@ -61,7 +74,7 @@ impl From<askama::Error> for WebError {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
+struct ErrorTemplate<'a> {
     title: &'a str,
     message: &'a str,
     request_id: String,
@@ -74,18 +87,34 @@ impl ResponseError for WebError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Csrf | Self::CrossSite | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UrlTooLong => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::SignIn(_) => StatusCode::SEE_OTHER,
-            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected(_) | Self::Failed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Failed { request_id, .. } => {
+                let mut page = self.page(request_id);
+                super::headers::harden(page.headers_mut(), request_id);
+                page
+            }
+            _ => self.page(&super::headers::current_request_id()),
+        }
+    }
+}
+
+impl WebError {
+    /// The error as a page naming request `request_id`.
+    fn page(&self, request_id: &str) -> HttpResponse {
         if let Self::SignIn(back) = self {
             let query = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
             return see_other(&format!("/sign-in?{query}"));
         }
-        let request_id = super::headers::current_request_id();
         let (title, message): (&str, &str) = match self {
             Self::BadRequest => (
                 "Bad request",
@@ -100,6 +129,18 @@ impl ResponseError for WebError {
                 "This form has expired or did not come from this site. Go back, reload the page and try again.",
             ),
             Self::CrossSite => ("Refused", "Requests from other sites are refused."),
+            Self::TooLarge => (
+                "Too large",
+                "This form sent more than the portal accepts (64 KiB). Nothing was changed.",
+            ),
+            Self::UrlTooLong => (
+                "Too long",
+                "This address is longer than the portal accepts.",
+            ),
+            Self::HeadersTooLarge => (
+                "Too large",
+                "This request's headers are larger than the portal accepts.",
+            ),
             Self::Forbidden(m) => ("Not allowed", m.as_str()),
             Self::Conflict(m) => ("Not done", m.as_str()),
             Self::SignIn(_) => ("Sign in", "Sign in to see this page."),
@@ -114,11 +155,18 @@ impl ResponseError for WebError {
                     "Something went wrong on our side and nothing was changed. The problem has been logged.",
                 )
             }
+            Self::Failed { cause, .. } => {
+                tracing::error!(request_id = %request_id, error = %cause, "unexpected error outside a handler");
+                (
+                    "Something went wrong",
+                    "Something went wrong on our side. The problem has been logged.",
+                )
+            }
         };
-        let body = ErrorPage {
+        let body = ErrorTemplate {
             title,
             message,
-            request_id,
+            request_id: request_id.to_owned(),
         }
         .render()
         .unwrap_or_else(|_| title.to_owned());
@@ -127,8 +175,40 @@ impl ResponseError for WebError {
         if matches!(self, Self::Unavailable) {
             resp.insert_header((header::RETRY_AFTER, "5"));
         }
-        resp.body(body)
+        if matches!(self, Self::TooLarge) {
+            // The rest of the body is never kept: actix drops what the
+            // client goes on sending for at most its client-disconnect
+            // timeout (1 s), so the answer is not lost to a reset, then
+            // closes the connection instead of keeping it alive.
+            resp.force_close();
+        }
+        let mut resp = resp.body(body);
+        resp.extensions_mut().insert(ErrorPage);
+        resp
     }
+}
+
+/// Marks a response as one of our error pages (already logged).
+struct ErrorPage;
+
+/// Every 5xx reaches the person as our error page with its request id, and
+/// the log at error level, whatever raised it: a handler's unexpected
+/// error already is; a middleware's failure or a framework's own 5xx is
+/// made so here.
+pub fn page_for_server_error(res: ServiceResponse, request_id: &str) -> ServiceResponse {
+    if !res.status().is_server_error() || res.response().extensions().contains::<ErrorPage>() {
+        return res;
+    }
+    let cause = res
+        .response()
+        .error()
+        .map_or_else(|| format!("status {}", res.status()), ToString::to_string);
+    let page = WebError::Failed {
+        request_id: request_id.to_owned(),
+        cause,
+    }
+    .page(request_id);
+    res.into_response(page)
 }
 
 /// Renders a page with a status (200 for pages, 422 for a form with errors).
@@ -140,12 +220,6 @@ pub fn page(status: StatusCode, tpl: &impl Template) -> Result<HttpResponse, Web
 
 pub fn ok(tpl: &impl Template) -> Result<HttpResponse, WebError> {
     page(StatusCode::OK, tpl)
-}
-
-/// A `next` parameter, kept only when it is a path on this site (no open
-/// redirect to another one).
-pub fn local_path(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
 }
 
 /// Post/redirect/get.

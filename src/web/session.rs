@@ -126,14 +126,35 @@ pub struct Flash {
 }
 
 /// A message for the next page (post/redirect/get).
+///
+/// Messages often name what the request named ("There is no group named
+/// …"), and the session lives in a cookie: an unbounded message made a
+/// cookie no browser accepts, and the response an empty 500. Every value
+/// the session holds is bounded; this one is cut at [`FLASH_MAX_CHARS`].
 pub fn flash(session: &Session, kind: &str, message: impl Into<String>) {
     let _ = session.insert(
         FLASH,
         Flash {
             kind: kind.into(),
-            message: message.into(),
+            message: shorten(message.into(), FLASH_MAX_CHARS),
         },
     );
+}
+
+/// The longest message kept for the next page, in characters.
+pub const FLASH_MAX_CHARS: usize = 300;
+
+/// `s`, cut to `max` characters with an ellipsis when longer.
+pub fn shorten(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some((cut, _)) => {
+            let mut short = s[..cut].to_owned();
+            short.pop();
+            short.push('…');
+            short
+        }
+    }
 }
 
 pub fn take_flash(session: &Session) -> Option<Flash> {

@@ -9,6 +9,7 @@ mod first_start;
 mod gateway;
 mod groups;
 mod helpers;
+mod limits;
 mod links;
 mod nginx;
 mod portal;

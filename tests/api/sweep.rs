@@ -1506,7 +1506,7 @@ struct Sweep<'a> {
 }
 
 fn now() -> i64 {
-    portal::clock::now()
+    portal::clock::Clock::default().now()
 }
 
 fn client_at(octet: u8) -> Client {

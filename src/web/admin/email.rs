@@ -468,13 +468,7 @@ pub async fn retry(
     id: web::Path<i64>,
     Form(f): Form<RetryForm>,
 ) -> Result<HttpResponse, WebError> {
-    // Only ever back to an Email log page.
-    let back = if f.back.starts_with("/admin/email/log") && !f.back.starts_with("/admin/email/log/")
-    {
-        f.back
-    } else {
-        "/admin/email/log".to_owned()
-    };
+    let back = crate::web::paths::back_to(&f.back, "/admin/email/log").to_owned();
     match mail::retry(&ctx, &admin.actor(), *id).await {
         Ok(m) => session::flash(
             &session,

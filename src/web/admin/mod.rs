@@ -134,13 +134,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/email/settings", web::post().to(email::save_settings))
                     .route("/email/log", web::get().to(email::log))
                     .route("/email/log/{id}/retry", web::post().to(email::retry))
-                    .default_service(web::to(not_found)),
+                    .default_service(web::to(super::not_found)),
             ),
     );
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, super::errors::WebError> {
-    Err(super::errors::WebError::NotFound)
 }
 
 /// What every console page's frame shows: tabs, who is signed in, the

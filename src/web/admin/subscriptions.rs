@@ -175,11 +175,9 @@ pub struct ActForm {
 /// Where to go after an action: back where the button was, if that is a
 /// console page.
 fn back_to(back: &str, id: &str) -> String {
-    if back.starts_with("/admin/") && !back.starts_with("//") {
-        back.to_owned()
-    } else {
-        format!("/admin/subscriptions/{id}")
-    }
+    crate::web::paths::local_path(Some(back))
+        .filter(|b| b.starts_with("/admin/"))
+        .map_or_else(|| format!("/admin/subscriptions/{id}"), str::to_owned)
 }
 
 pub async fn act(

@@ -585,12 +585,7 @@ pub async fn toggle(
     admin: CurrentAdmin,
     Form(f): Form<ToggleForm>,
 ) -> Result<HttpResponse, WebError> {
-    // Only ever back to a Users-tab page.
-    let back = if f.back.starts_with("/admin/users") && !f.back.starts_with("/admin/users/") {
-        f.back.clone()
-    } else {
-        "/admin/users".to_owned()
-    };
+    let back = crate::web::paths::back_to(&f.back, "/admin/users").to_owned();
     if f.group.is_empty() {
         session::flash(
             &session,

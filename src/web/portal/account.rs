@@ -13,8 +13,9 @@ use crate::domain::account::NewAccount;
 use crate::services::auth::{self, Realm, SignInError};
 use crate::services::{Ctx, ServiceError, profile, signup};
 use crate::web::csrf::Form;
-use crate::web::errors::{WebError, local_path, ok, page, see_other};
+use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::Errors;
+use crate::web::paths::local_path;
 use crate::web::session;
 
 // ---- sign in and out -------------------------------------------------------------

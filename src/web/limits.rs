@@ -1,0 +1,66 @@
+//! Request limits (S-24): how large a URL, the headers and a form may be.
+//!
+//! actix itself closes a connection whose request head (request line and
+//! headers) passes 128 KiB, and refuses more than 96 headers; the tighter
+//! bounds here answer with a page. A form body over [`FORM_LIMIT`] is
+//! refused with 413 before it is read whole: at once when its
+//! `Content-Length` says so, or as soon as a body sent without one
+//! (chunked) passes the limit while it is read (`csrf::Form`).
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+
+use super::errors::WebError;
+
+/// The largest form body, in bytes.
+pub const FORM_LIMIT: usize = 64 * 1024;
+/// The longest request target (path and query), in bytes.
+pub const URL_LIMIT: usize = 8 * 1024;
+/// The most bytes all header names and values may take together.
+pub const HEADERS_LIMIT: usize = 32 * 1024;
+
+pub async fn refuse_oversized(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let refusal = if req.uri().to_string().len() > URL_LIMIT {
+        Some(WebError::UrlTooLong)
+    } else if req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum::<usize>()
+        > HEADERS_LIMIT
+    {
+        Some(WebError::HeadersTooLarge)
+    } else if carries_body(req.method()) && declared_length(&req).is_some_and(|n| n > FORM_LIMIT) {
+        Some(WebError::TooLarge)
+    } else {
+        None
+    };
+    match refusal {
+        Some(e) => {
+            tracing::warn!(path = %super::headers::redact(req.path()), refused = %e, "request refused: too large");
+            let (req, _) = req.into_parts();
+            let resp = actix_web::ResponseError::error_response(&e);
+            Ok(ServiceResponse::new(req, resp).map_into_right_body())
+        }
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
+fn carries_body(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn declared_length(req: &ServiceRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}

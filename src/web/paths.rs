@@ -1,0 +1,70 @@
+//! Where a form may send the browser afterwards. `back` and `next` come
+//! from the request, so they are kept only when they name a page of this
+//! site that the form expects (no open redirect), and only when they can
+//! stand in a `Location` header as they are (no control characters, no
+//! spaces, nothing outside visible ASCII): a value that cannot was a 500
+//! after the change had been made.
+
+/// A path on this site, or nothing.
+pub fn local_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && header_safe(n)
+    })
+}
+
+/// `sent`, if it is `page` itself or `page` with a query (a list page
+/// with its search and paging), else `page`.
+pub fn back_to<'a>(sent: &'a str, page: &'a str) -> &'a str {
+    let same_page = sent
+        .strip_prefix(page)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'));
+    if same_page && header_safe(sent) {
+        sent
+    } else {
+        page
+    }
+}
+
+fn header_safe(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_sites_paths() {
+        assert_eq!(local_path(Some("/products?x=1")), Some("/products?x=1"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "/a\r\nSet-Cookie: x",
+            "/a\0",
+            "/a b",
+            "/é",
+        ] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn back_only_to_the_expected_page() {
+        assert_eq!(
+            back_to("/admin/users?q=ann", "/admin/users"),
+            "/admin/users?q=ann"
+        );
+        assert_eq!(back_to("/admin/users", "/admin/users"), "/admin/users");
+        assert_eq!(
+            back_to("/admin/users/x/delete", "/admin/users"),
+            "/admin/users"
+        );
+        assert_eq!(back_to("/admin/usersx", "/admin/users"), "/admin/users");
+        assert_eq!(back_to("/admin/users?q=\n", "/admin/users"), "/admin/users");
+        assert_eq!(
+            back_to("https://evil.example", "/admin/users"),
+            "/admin/users"
+        );
+    }
+}
