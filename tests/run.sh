@@ -53,6 +53,10 @@ else
   (cd tests/browser && npm ci --no-audit --no-fund)
 fi
 
+section "Format and lints (cargo fmt --check, cargo clippy -D warnings)"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+
 section "Rust tests (cargo test --all-targets)"
 export NGINX_BIN
 cargo test --all-targets

@@ -279,6 +279,7 @@ mod tests {
             html_body: "<p>Hi</p>".into(),
             attempts: 1,
             created_at: 1000,
+            queued_at: 1000,
         };
         let sender = MailSettings {
             from_name: "Acme".into(),

@@ -116,7 +116,7 @@ impl Mailer {
                         t.mail_send.as_secs_f64()
                     ))),
                 };
-            if record(db, &m, &outcome, t.mail_retry_base).await? {
+            if record(db, &m, &outcome, t.mail_retry_base, t.mail_give_up).await? {
                 delivered += usize::from(outcome.is_ok());
             }
         }
@@ -130,6 +130,7 @@ async fn record(
     m: &outbox::Message,
     outcome: &Result<(), SendError>,
     retry_base: Duration,
+    give_up: Duration,
 ) -> anyhow::Result<bool> {
     let domain = domain_of(&m.to_address);
     // A result that cannot be written would mean a second send after the
@@ -137,6 +138,14 @@ async fn record(
     let mut tries = 0;
     loop {
         let now = db.clock().now();
+        // S-19: a message still failing this long after it was queued is
+        // given up, with its last error, until an administrator retries it.
+        let outcome = &match outcome {
+            Err(SendError::Transient(e)) if now - m.queued_at >= give_up.as_secs() as i64 => Err(
+                SendError::Permanent(format!("gave up after {}: {e}", in_words(give_up))),
+            ),
+            other => other.clone(),
+        };
         let written = async {
             let mut tx = db.begin_write().await?;
             let done = match outcome {
@@ -184,6 +193,17 @@ async fn record(
             }
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+/// "48 hours", "90 seconds": how long, for a person.
+fn in_words(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        3600 => "1 hour".to_owned(),
+        _ if s >= 3600 && s.is_multiple_of(3600) => format!("{} hours", s / 3600),
+        _ if s >= 60 && s.is_multiple_of(60) => format!("{} minutes", s / 60),
+        _ => format!("{s} seconds"),
     }
 }
 

@@ -65,6 +65,8 @@ pub struct Message {
     /// This attempt's number (the claim's fencing token).
     pub attempts: i64,
     pub created_at: i64,
+    /// When it was queued, or queued again by Retry (S-19 gives up from here).
+    pub queued_at: i64,
 }
 
 /// Claims the next message due at `now`: counts the attempt and holds it
@@ -80,7 +82,7 @@ pub async fn claim_next(
                      WHERE state IN ('queued', 'retrying') AND next_attempt_at <= ?
                      ORDER BY next_attempt_at, id LIMIT 1)
          RETURNING id, template, to_address, to_name, subject, text_body, html_body,
-                   attempts, created_at",
+                   attempts, created_at, coalesce(queued_at, created_at) AS queued_at",
     )
     .bind(lease_until)
     .bind(now)
@@ -153,8 +155,10 @@ pub async fn mark_failed(
 pub async fn retry_failed(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::Error> {
     tx.mail_queued();
     let r = sqlx::query(
-        "UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE id = ? AND state = 'failed'",
+        "UPDATE outbox SET state = 'queued', next_attempt_at = ?, queued_at = ?
+         WHERE id = ? AND state = 'failed'",
     )
+    .bind(now)
     .bind(now)
     .bind(id)
     .execute(&mut **tx)

@@ -423,6 +423,61 @@ async fn a_mail_server_that_never_answers_does_not_slow_the_request() {
     assert!(server.received().is_empty());
 }
 
+/// S-19: transient failures are retried until the give-up period has
+/// passed since the message was queued; then it is failed with its last
+/// error, and Retry queues it again with a fresh period.
+#[tokio::test]
+async fn a_message_failing_for_too_long_is_given_up_and_can_be_retried() {
+    let mut server = SmtpServer::start(Mode::Normal).await;
+    let url = server.url();
+    let app = spawn_with(move |s| {
+        s.smtp_url = Some(url);
+        s.timeouts.mail_retry_base = Duration::from_secs(1);
+        s.timeouts.mail_send = Duration::from_secs(3);
+        s.timeouts.mail_give_up = Duration::from_secs(3600);
+        // The clock moves hours on: the console session must outlive that.
+        s.timeouts.console_idle = Duration::from_secs(86_400);
+    })
+    .await;
+    server.stop();
+    let c = app.admin().await;
+    add_user(&app, &c, "ada@example.org", "Ada", "Lovelace", true).await;
+    let id = only_message_id(&app).await;
+    wait_state(&app, id, "retrying").await;
+
+    // Half the period on: still retried.
+    app.clock.advance(1800);
+    app.mailer.run_once(&app.db).await.unwrap();
+    let row = wait_state(&app, id, "retrying").await;
+    assert!(row.attempts >= 2, "{row:?}");
+
+    // Past it: given up, with the last error.
+    app.clock.advance(1801);
+    app.mailer.run_once(&app.db).await.unwrap();
+    let row = wait_state(&app, id, "failed").await;
+    let error = row.last_error.unwrap_or_default();
+    assert!(error.starts_with("gave up after 1 hour"), "{error}");
+    let (text, state) = log_row(&app, &c, id).await;
+    assert_eq!(state, "failed");
+    assert!(text.contains("Retry"), "{text}");
+    app.clock.advance(7200);
+    app.mailer.run_once(&app.db).await.unwrap();
+    assert_eq!(
+        outbox(&app).await[0].state,
+        "failed",
+        "not tried again by itself"
+    );
+
+    // Retry: a fresh period, and the message arrives once the server is back.
+    server.restart().await;
+    let r = app
+        .post(&c, &format!("/admin/email/log/{id}/retry"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    server.wait_for(1, WAIT).await;
+    wait_state(&app, id, "sent").await;
+}
+
 #[tokio::test]
 async fn a_permanent_refusal_is_failed_and_retry_makes_it_due_again() {
     let server = SmtpServer::start(Mode::Reject).await;

@@ -15,6 +15,7 @@ mod nginx;
 mod portal;
 mod process;
 mod products;
+mod proxy;
 mod security;
 mod sign_in;
 mod smtp_server;

@@ -99,18 +99,26 @@ impl Nginx {
     /// `HOST:PORT`), and waits until it accepts connections. Panics with
     /// nginx's own error output if it does not start within 10 s.
     pub async fn start(portal_address: &str, upstream_address: &str) -> Nginx {
+        let block =
+            readme_server_block(README_SECTION, &[README_LISTEN, README_PORTAL, README_API])
+                .replace(README_PORTAL, &host_port(portal_address))
+                .replace(README_API, &host_port(upstream_address));
+        Self::start_block(&block).await
+    }
+
+    /// Starts nginx with the server `block`, whose `listen 80;` it replaces
+    /// with a free port of 127.0.0.1.
+    pub async fn start_block(block: &str) -> Nginx {
         let bin = nginx_bin();
-        let block = readme_server_block();
-        let portal = host_port(portal_address);
-        let upstream = host_port(upstream_address);
-        // A free port is found by binding port 0 and letting it go, so another
-        // process may take it before nginx binds it: then start again.
+        // nginx must bind its port itself: a port found free by binding
+        // port 0 and letting it go may be taken before nginx binds it, and
+        // then nginx starts again on another.
         let mut attempts = 0;
         loop {
             attempts += 1;
             let dir = tempfile::Builder::new().prefix("nginx-").tempdir().unwrap();
             let port = free_port();
-            let conf = config(dir.path(), &block, port, &portal, &upstream);
+            let conf = config(dir.path(), block, port);
             std::fs::write(dir.path().join("nginx.conf"), &conf).unwrap();
             let child = Command::new(&bin)
                 .arg("-p")
@@ -203,24 +211,25 @@ fn nginx_bin() -> PathBuf {
     })
 }
 
-/// The `nginx` code block of README's gateway section.
-fn readme_server_block() -> String {
+/// The `nginx` code block of README's section `section`, which must hold
+/// each of `needles` exactly once (the harness replaces them).
+pub fn readme_server_block(section: &str, needles: &[&str]) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let section = readme
-        .split_once(README_SECTION)
-        .unwrap_or_else(|| panic!("README.md has no section {README_SECTION:?}"))
+    let rest = readme
+        .split_once(section)
+        .unwrap_or_else(|| panic!("README.md has no section {section:?}"))
         .1;
-    let block = section
+    let block = rest
         .split_once("```nginx\n")
         .and_then(|(_, rest)| rest.split_once("\n```"))
-        .unwrap_or_else(|| panic!("README.md's {README_SECTION:?} has no ```nginx block"))
+        .unwrap_or_else(|| panic!("README.md's {section:?} has no ```nginx block"))
         .0;
-    for needle in [README_LISTEN, README_PORTAL, README_API] {
+    for needle in needles {
         assert_eq!(
             block.matches(needle).count(),
             1,
-            "README.md's nginx block must contain {needle:?} exactly once (the harness replaces it)"
+            "README.md's nginx block in {section:?} must contain {needle:?} exactly once (the harness replaces it)"
         );
     }
     block.to_owned()
@@ -229,11 +238,8 @@ fn readme_server_block() -> String {
 /// A whole nginx.conf: everything in `dir`, README's block as the only
 /// server, and one process (`master_process off`: no workers to drop
 /// privileges to or to leave behind when the test kills it).
-fn config(dir: &Path, block: &str, port: u16, portal: &str, upstream: &str) -> String {
-    let block = block
-        .replace(README_LISTEN, &format!("listen 127.0.0.1:{port};"))
-        .replace(README_PORTAL, portal)
-        .replace(README_API, upstream);
+fn config(dir: &Path, block: &str, port: u16) -> String {
+    let block = block.replace(README_LISTEN, &format!("listen 127.0.0.1:{port};"));
     // Started as root, nginx would otherwise look up (and chown its temp
     // folders to) the user `nobody`; as anyone else `user` is ignored.
     let started_as_root = dir.metadata().unwrap().uid() == 0;
@@ -264,7 +270,7 @@ http {{
     )
 }
 
-fn host_port(address: &str) -> String {
+pub fn host_port(address: &str) -> String {
     let rest = address.strip_prefix("http://").unwrap_or(address);
     assert!(
         !rest.contains("://"),
