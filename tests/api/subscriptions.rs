@@ -361,11 +361,11 @@ async fn approval_flow_with_emails() {
         app.check_key(&subs[0].2).await.status(),
         StatusCode::FORBIDDEN
     );
-    assert!(
-        app.get_html(&dev, "/subscriptions")
-            .await
-            .contains("Waiting for approval")
-    );
+    let mine = app.get_html(&dev, "/subscriptions").await;
+    assert!(mine.contains("Waiting for approval"));
+    // The state is an inline badge in the colour its state has everywhere.
+    let badges = text_of(&mine, "dd > span.state.state-sub-submitted");
+    assert!(!badges.is_empty() && badges.iter().all(|b| b == "Waiting for approval"));
 
     // The console lists them per product and per account.
     let html = app
