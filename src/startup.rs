@@ -65,7 +65,7 @@ impl Application {
                 .wrap(from_fn(web::csrf::refuse_cross_site))
                 .wrap(sessions)
                 .wrap(from_fn(web::limits::refuse_oversized))
-                .wrap(from_fn(web::headers::security_headers))
+                .wrap(from_fn(web::request::handle))
                 .configure(web::routes)
                 .default_service(aweb::to(web::not_found))
         })

@@ -41,6 +41,7 @@ pub(crate) fn subject(a: &AccountDetail) -> Subject<'_> {
 /// U3: an active account, a member of Developers (implicitly) at once.
 /// With `notify`, the *account created* email (E1) is queued in the same
 /// transaction.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     ctx: &Ctx,
     actor: &Actor,
@@ -157,11 +158,13 @@ async fn ensure_not_last_admin(
 }
 
 /// U5: a blocked account cannot sign in and its sessions end (S-10).
+#[tracing::instrument(skip_all)]
 pub async fn block(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
     change_state(ctx, actor, id, AccountState::Blocked).await
 }
 
 /// U5: restores sign-in (sessions ended by the block stay ended).
+#[tracing::instrument(skip_all)]
 pub async fn activate(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
     change_state(ctx, actor, id, AccountState::Active).await
 }
@@ -202,6 +205,7 @@ async fn change_state(
 }
 
 /// U6: removes the account with its memberships and subscriptions.
+#[tracing::instrument(skip_all)]
 pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
@@ -225,6 +229,7 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail,
 /// U7 (direct): sets a new password and ends every session of the account
 /// (U10). Returns the account's new session epoch, so the caller can keep
 /// its own session when it changed its own password.
+#[tracing::instrument(skip_all)]
 pub async fn set_password(
     ctx: &Ctx,
     actor: &Actor,
@@ -257,6 +262,7 @@ pub fn related_words(a: &AccountDetail) -> [&str; 3] {
     [&a.email, &a.first_name, &a.last_name]
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<AccountDetail, ServiceError> {
     store::accounts::detail(ctx.db.pool(), id)
         .await?
@@ -275,6 +281,7 @@ pub struct AccountPage {
 
 /// The account page: details, groups (G6), history (A1) and the products
 /// it can see (P5), read on one connection (one hand-off to the pool).
+#[tracing::instrument(skip_all)]
 pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
     let account = store::accounts::detail(&mut *conn, id)
@@ -298,6 +305,7 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, ServiceError> {
     Ok(store::accounts::by_ids(ctx.db.pool(), ids).await?)
 }
@@ -347,6 +355,7 @@ pub struct UsersPage {
     pub total_capped: bool,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
     list_in(&mut conn, q).await

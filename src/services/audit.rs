@@ -85,6 +85,7 @@ impl Actor {
 }
 
 /// Writes one audit record inside the change's transaction.
+#[tracing::instrument(skip_all)]
 pub async fn record<B: Serialize, A: Serialize>(
     tx: &mut Tx,
     actor: &Actor,

@@ -179,6 +179,7 @@ async fn read(
 }
 
 /// One page of the full log, newest first (A1).
+#[tracing::instrument(skip_all)]
 pub async fn page(
     ctx: &Ctx,
     filter: &Filter,
@@ -227,6 +228,7 @@ pub async fn page(
 /// The entries of an export in batches, newest first, at most
 /// [`EXPORT_CAP`] in all. The first batch is read before this returns, so a
 /// failure to read shows as an error page rather than a cut-off file.
+#[tracing::instrument(skip_all)]
 pub async fn export(
     ctx: Arc<Ctx>,
     filter: Filter,
@@ -284,6 +286,7 @@ pub async fn export(
 pub const HISTORY: i64 = 20;
 
 /// The newest changes to one entity, for its page's History section.
+#[tracing::instrument(skip_all)]
 pub async fn history(
     ctx: &crate::services::Ctx,
     kind: &str,

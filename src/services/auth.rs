@@ -64,6 +64,7 @@ impl<E: Into<ServiceError>> From<E> for SignInError {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(
     ctx: &Ctx,
     realm: Realm,
@@ -166,6 +167,7 @@ pub async fn check_session(
 }
 
 /// Signing out ends this session for good, even if its cookie was copied.
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(ctx: &Ctx, sid: &str, signed_in_at: i64) -> Result<(), ServiceError> {
     let expires_at = signed_in_at + ctx.settings.timeouts.session_absolute.as_secs() as i64;
     let mut tx = ctx.db.begin_write().await?;

@@ -15,6 +15,7 @@ pub struct NewAdmin {
 
 /// Creates the first administrator when there is none: from `ADMIN_EMAIL`
 /// and `ADMIN_PASSWORD`, else `admin@localhost` with a random password.
+#[tracing::instrument(skip_all)]
 pub async fn ensure_first_admin(ctx: &Ctx) -> Result<Option<NewAdmin>, ServiceError> {
     if store::accounts::count_admins(ctx.db.pool()).await? > 0 {
         return Ok(None);
@@ -32,6 +33,7 @@ pub async fn ensure_first_admin(ctx: &Ctx) -> Result<Option<NewAdmin>, ServiceEr
 
 /// Adds an administrator: a new active account, or an existing one made a
 /// member of Administrators. A missing password is generated.
+#[tracing::instrument(skip_all)]
 pub async fn create_admin(
     ctx: &Ctx,
     email: &str,

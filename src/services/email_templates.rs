@@ -50,6 +50,7 @@ impl TemplateView {
 }
 
 /// The subject and body in use for `template`: the edited one, else the default.
+#[tracing::instrument(skip_all)]
 pub async fn effective(
     e: impl SqliteExecutor<'_>,
     template: EmailTemplate,
@@ -58,6 +59,7 @@ pub async fn effective(
     Ok(TemplateView::of(template, stored))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(ctx: &Ctx) -> Result<Vec<TemplateView>, ServiceError> {
     let mut stored = store::email_templates::all(ctx.db.pool()).await?;
     Ok(EmailTemplate::ALL
@@ -72,6 +74,7 @@ pub async fn list(ctx: &Ctx) -> Result<Vec<TemplateView>, ServiceError> {
         .collect())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, template: EmailTemplate) -> Result<TemplateView, ServiceError> {
     effective(ctx.db.pool(), template).await
 }
@@ -99,6 +102,7 @@ pub fn sample_values(ctx: &Ctx, template: EmailTemplate) -> Vec<(&'static str, S
 }
 
 /// Renders `text` with sample values, as the recipient would see it.
+#[tracing::instrument(skip_all)]
 pub async fn preview(
     ctx: &Ctx,
     template: EmailTemplate,
@@ -126,6 +130,7 @@ fn subject_of(template: EmailTemplate) -> Subject<'static> {
 }
 
 /// E1: saves an edited subject and body.
+#[tracing::instrument(skip_all)]
 pub async fn save(
     ctx: &Ctx,
     actor: &Actor,
@@ -162,6 +167,7 @@ pub async fn save(
 }
 
 /// E1: back to the default text; false when it was the default already.
+#[tracing::instrument(skip_all)]
 pub async fn restore(
     ctx: &Ctx,
     actor: &Actor,
@@ -196,6 +202,7 @@ pub async fn restore(
 
 // ---- sender and portal name (E2) ------------------------------------------------
 
+#[tracing::instrument(skip_all)]
 pub async fn mail_settings(ctx: &Ctx) -> Result<MailSettings, ServiceError> {
     Ok(MailSettings::load(ctx.db.pool(), &ctx.settings).await?)
 }
@@ -223,6 +230,7 @@ pub fn parse_mail_settings(
 }
 
 /// E2: saves the sender name and address and the portal's name.
+#[tracing::instrument(skip_all)]
 pub async fn save_mail_settings(
     ctx: &Ctx,
     actor: &Actor,

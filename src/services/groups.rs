@@ -43,6 +43,7 @@ fn ensure_custom(g: &GroupRow) -> Result<(), ServiceError> {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<GroupRow, ServiceError> {
     store::groups::get(ctx.db.pool(), id)
         .await?
@@ -59,6 +60,7 @@ pub struct GroupsPage {
     pub all_accounts: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     ctx: &Ctx,
     search: Option<&str>,
@@ -91,6 +93,7 @@ async fn ensure_name_free(
 
 /// G3: a custom group, optionally with its first members: one change, one
 /// audit record (its subjects name the first members too).
+#[tracing::instrument(skip_all)]
 pub async fn create(
     ctx: &Ctx,
     actor: &Actor,
@@ -140,6 +143,7 @@ pub async fn create(
 }
 
 /// G3: edit name and description of a custom group.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     ctx: &Ctx,
     actor: &Actor,
@@ -177,6 +181,7 @@ pub struct Dependants {
     pub grants: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn dependants(ctx: &Ctx, id: &str) -> Result<Dependants, ServiceError> {
     let (memberships, grants) = store::groups::dependants(ctx.db.pool(), id).await?;
     Ok(Dependants {
@@ -186,6 +191,7 @@ pub async fn dependants(ctx: &Ctx, id: &str) -> Result<Dependants, ServiceError>
 }
 
 /// G3: delete a custom group with its memberships and product access.
+#[tracing::instrument(skip_all)]
 pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<GroupRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
@@ -247,6 +253,7 @@ async fn record_members_changed(
 }
 
 /// G4: add accounts to a custom group; accounts already in it stay as they are.
+#[tracing::instrument(skip_all)]
 pub async fn add_members(
     ctx: &Ctx,
     actor: &Actor,
@@ -273,6 +280,7 @@ pub async fn add_members(
 }
 
 /// G4: remove accounts from a custom group.
+#[tracing::instrument(skip_all)]
 pub async fn remove_members(
     ctx: &Ctx,
     actor: &Actor,
@@ -306,6 +314,7 @@ pub struct Toggled {
 /// G5 "Add to group": each selected account that is a member leaves the
 /// group, each that is not joins it; one transaction, a few statements
 /// whatever the number of accounts.
+#[tracing::instrument(skip_all)]
 pub async fn toggle(
     ctx: &Ctx,
     actor: &Actor,
@@ -350,11 +359,13 @@ pub async fn toggle(
 pub const MENU_LIMIT: i64 = 100;
 
 /// The Add to group menu, or `None` when there are too many groups for one.
+#[tracing::instrument(skip_all)]
 pub async fn custom_menu(ctx: &Ctx) -> Result<Option<Vec<GroupRef>>, ServiceError> {
     Ok(store::groups::custom_up_to(ctx.db.pool(), MENU_LIMIT).await?)
 }
 
 /// A group by id, or else by its name as typed.
+#[tracing::instrument(skip_all)]
 pub async fn find(ctx: &Ctx, id_or_name: &str) -> Result<GroupRow, ServiceError> {
     if let Some(g) = store::groups::get(ctx.db.pool(), id_or_name).await? {
         return Ok(g);
@@ -364,12 +375,14 @@ pub async fn find(ctx: &Ctx, id_or_name: &str) -> Result<GroupRow, ServiceError>
         .ok_or(ServiceError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn all(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
     Ok(store::groups::all(ctx.db.pool()).await?)
 }
 
 /// How many accounts "every account matching" would touch, counted exactly
 /// for the confirmation page.
+#[tracing::instrument(skip_all)]
 pub async fn count_matching(
     ctx: &Ctx,
     filter: &store::accounts::Filter<'_>,
@@ -385,6 +398,7 @@ pub fn members_are_everyone(id: &str) -> bool {
 
 /// A group's Members page: the group, and a page of its members (`None`
 /// for Guests, which holds nobody), read on one connection.
+#[tracing::instrument(skip_all)]
 pub async fn members_page(
     ctx: &Ctx,
     id: &str,
@@ -415,6 +429,7 @@ pub async fn members_page(
 }
 
 /// Which of these accounts are members of the group.
+#[tracing::instrument(skip_all)]
 pub async fn members_among(
     ctx: &Ctx,
     group_id: &str,
@@ -425,6 +440,7 @@ pub async fn members_among(
 
 /// A product with what its Access control page offers: its groups, the
 /// system groups, and the first 20 other groups whose name contains `find`.
+#[tracing::instrument(skip_all)]
 pub async fn access_choices(
     ctx: &Ctx,
     product_id: &str,

@@ -92,6 +92,7 @@ async fn send(tx: &mut Tx, ctx: &Ctx, inv: &InvitationRow) -> Result<i64, Servic
 }
 
 /// U4: records the invitation and queues its email in one transaction.
+#[tracing::instrument(skip_all)]
 pub async fn invite(ctx: &Ctx, actor: &Actor, new: &NewInvitation) -> Result<String, ServiceError> {
     let key = new.email.key();
     let mut tx = ctx.db.begin_write().await?;
@@ -149,6 +150,7 @@ pub struct Pending {
     pub expired: bool,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn pending(ctx: &Ctx) -> Result<Vec<Pending>, ServiceError> {
     let now = ctx.now();
     Ok(store::invitations::open(ctx.db.pool(), 500)
@@ -162,6 +164,7 @@ pub async fn pending(ctx: &Ctx) -> Result<Vec<Pending>, ServiceError> {
 }
 
 /// Resend: a new link (the old one stops working) and a new expiry.
+#[tracing::instrument(skip_all)]
 pub async fn resend(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let inv = load(&mut tx, id).await?;
@@ -202,6 +205,7 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow,
     Ok(inv)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn cancel(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let inv = load(&mut tx, id).await?;
@@ -229,6 +233,7 @@ pub async fn cancel(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow,
 }
 
 /// What the accept page shows before anything is spent.
+#[tracing::instrument(skip_all)]
 pub async fn for_link(
     ctx: &Ctx,
     secret: &str,
@@ -271,6 +276,7 @@ pub struct Accepted {
 
 /// U4 accept: the account becomes active with its password, joins
 /// Developers (implicitly) and the invitation's groups. The caller signs it in.
+#[tracing::instrument(skip_all)]
 pub async fn accept(
     ctx: &Ctx,
     origin: Origin,

@@ -51,6 +51,7 @@ pub fn url(ctx: &Ctx, path: &str, secret: &str) -> String {
 }
 
 /// Looks a link up without spending it (the GET that shows the form).
+#[tracing::instrument(skip_all)]
 pub async fn check(
     ctx: &Ctx,
     secret: &str,

@@ -41,6 +41,7 @@ pub struct Recipient<'a> {
 /// `("first_name", "Ann")`, `("link", "https://…")`); adds `portal_name` and
 /// `email` itself; writes the message to the outbox inside `tx`. Returns
 /// the outbox id; the worker is woken when `tx` commits.
+#[tracing::instrument(skip_all)]
 pub async fn queue(
     tx: &mut Tx,
     ctx: &Ctx,
@@ -83,6 +84,7 @@ pub async fn queue(
 
 /// S-8: how many messages of these templates were queued for this account
 /// since `since` (unix seconds).
+#[tracing::instrument(skip_all)]
 pub async fn recent_count(
     e: impl sqlx::SqliteExecutor<'_>,
     account_id: &str,
@@ -104,6 +106,7 @@ pub struct LogPage {
 }
 
 /// Newest first, optionally only one state (`queued`, `retrying`, `sent`, `failed`).
+#[tracing::instrument(skip_all)]
 pub async fn log(
     ctx: &Ctx,
     state: Option<&str>,
@@ -126,6 +129,7 @@ struct RetrySnapshot<'a> {
 }
 
 /// The console's Retry: a failed message becomes due again at once.
+#[tracing::instrument(skip_all)]
 pub async fn retry(ctx: &Ctx, actor: &Actor, id: i64) -> Result<outbox::LogRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = store::outbox::get(&mut *tx, id)

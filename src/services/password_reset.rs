@@ -50,6 +50,7 @@ pub(crate) async fn send_link(
 }
 
 /// U7 (console): emails the account a single-use reset link (12 h).
+#[tracing::instrument(skip_all)]
 pub async fn send_by_admin(
     ctx: &Ctx,
     actor: &Actor,
@@ -75,6 +76,7 @@ pub async fn send_by_admin(
 }
 
 /// The account a reset link is for, without spending it (GET shows a form).
+#[tracing::instrument(skip_all)]
 pub async fn for_link(
     ctx: &Ctx,
     secret: &str,
@@ -116,6 +118,7 @@ impl From<sqlx::Error> for ResetError {
 
 /// Spends the link and sets the password: every session of the account
 /// ends and every other reset link dies (U10, S-5). Does not sign in (S-7).
+#[tracing::instrument(skip_all)]
 pub async fn complete(
     ctx: &Ctx,
     origin: Origin,

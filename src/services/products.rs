@@ -42,6 +42,7 @@ async fn load(tx: &mut Tx, id: &str) -> Result<ProductRow, ServiceError> {
         .ok_or(ServiceError::NotFound)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<ProductRow, ServiceError> {
     store::products::get(ctx.db.pool(), id)
         .await?
@@ -55,6 +56,7 @@ pub struct ProductsPage {
     pub next: Option<(String, String)>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     ctx: &Ctx,
     search: Option<&str>,
@@ -81,6 +83,7 @@ async fn ensure_name_free(
 
 /// P1: a new product. It is visible to nobody but administrators until
 /// groups are given access (P2).
+#[tracing::instrument(skip_all)]
 pub async fn create(ctx: &Ctx, actor: &Actor, p: &ProductSettings) -> Result<String, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, p, "").await?;
@@ -102,6 +105,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, p: &ProductSettings) -> Result<Str
     Ok(id)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update(
     ctx: &Ctx,
     actor: &Actor,
@@ -128,6 +132,7 @@ pub async fn update(
 }
 
 /// Publish or unpublish (P1).
+#[tracing::instrument(skip_all)]
 pub async fn set_published(
     ctx: &Ctx,
     actor: &Actor,
@@ -165,10 +170,12 @@ pub async fn set_published(
     Ok(after)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn subscription_count(ctx: &Ctx, id: &str) -> Result<i64, ServiceError> {
     Ok(store::products::subscription_count(ctx.db.pool(), id).await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let product = load(&mut tx, id).await?;
@@ -187,6 +194,7 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, Se
     Ok(product)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn access_groups(ctx: &Ctx, id: &str) -> Result<Vec<GroupRef>, ServiceError> {
     Ok(store::products::access_groups(ctx.db.pool(), id).await?)
 }
@@ -240,6 +248,7 @@ async fn audit_access(
 }
 
 /// P2 Save: the product is visible to exactly these groups.
+#[tracing::instrument(skip_all)]
 pub async fn set_access(
     ctx: &Ctx,
     actor: &Actor,
@@ -262,6 +271,7 @@ pub async fn set_access(
 }
 
 /// P2 Add group / Remove: one group gains or loses sight of the product.
+#[tracing::instrument(skip_all)]
 pub async fn change_access(
     ctx: &Ctx,
     actor: &Actor,

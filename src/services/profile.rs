@@ -8,6 +8,7 @@ use crate::services::accounts::{self, Snapshot};
 use crate::services::{Ctx, Origin, ServiceError, audit};
 use crate::store::{self, accounts::AccountDetail};
 
+#[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, account_id: &str) -> Result<AccountDetail, ServiceError> {
     store::accounts::detail(ctx.db.pool(), account_id)
         .await?
@@ -15,6 +16,7 @@ pub async fn get(ctx: &Ctx, account_id: &str) -> Result<AccountDetail, ServiceEr
 }
 
 /// Edits first and last name; errors are keyed `first_name` and `last_name`.
+#[tracing::instrument(skip_all)]
 pub async fn update_names(
     ctx: &Ctx,
     origin: Origin,
@@ -49,6 +51,7 @@ pub async fn update_names(
 /// Checks the current password, sets the new one and ends every session of
 /// the account (U10). Returns the new session epoch so the caller keeps
 /// its own session. Errors are keyed `current_password` and `password`.
+#[tracing::instrument(skip_all)]
 pub async fn change_password(
     ctx: &Ctx,
     origin: Origin,

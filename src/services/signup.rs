@@ -30,6 +30,7 @@ async fn may_email(tx: &mut Tx, account_id: &str) -> Result<bool, ServiceError> 
 /// already has an account the visitor sees the same answer, and the
 /// owner gets an email instead: a new confirmation link if it is still
 /// pending, a password-reset link if it is active, nothing if blocked.
+#[tracing::instrument(skip_all)]
 pub async fn sign_up(ctx: &Ctx, origin: Origin, new: NewAccount) -> Result<(), ServiceError> {
     // Hashed whether or not the address is taken, so both answers take as long.
     let hash = ctx.hasher.hash(&new.password).await?;
@@ -114,6 +115,7 @@ async fn send_confirmation(
 
 /// Resend the confirmation: only a pending account gets one; the answer is
 /// the same for every address.
+#[tracing::instrument(skip_all)]
 pub async fn resend_confirmation(ctx: &Ctx, email: &str) -> Result<(), ServiceError> {
     let Ok(email) = Email::parse(email) else {
         return Ok(());
@@ -134,6 +136,7 @@ pub async fn resend_confirmation(ctx: &Ctx, email: &str) -> Result<(), ServiceEr
 
 /// U8: an active account gets a self-service reset link (20 minutes); the
 /// answer is the same for every address.
+#[tracing::instrument(skip_all)]
 pub async fn forgot_password(ctx: &Ctx, email: &str) -> Result<(), ServiceError> {
     let Ok(email) = Email::parse(email) else {
         return Ok(());
@@ -155,6 +158,7 @@ pub async fn forgot_password(ctx: &Ctx, email: &str) -> Result<(), ServiceError>
 }
 
 /// The account a confirmation link is for, without spending it.
+#[tracing::instrument(skip_all)]
 pub async fn for_link(
     ctx: &Ctx,
     secret: &str,
@@ -173,6 +177,7 @@ pub async fn for_link(
 
 /// Spends the link: the pending account becomes active (U9). A blocked
 /// account stays blocked.
+#[tracing::instrument(skip_all)]
 pub async fn confirm(
     ctx: &Ctx,
     origin: Origin,

@@ -79,6 +79,7 @@ impl Caller<'_> {
 /// once, or `submitted` when the product needs approval. The limit is
 /// counted inside the write transaction, so parallel requests cannot pass
 /// it together.
+#[tracing::instrument(skip_all)]
 pub async fn subscribe(
     ctx: &Ctx,
     origin: Origin,
@@ -167,11 +168,13 @@ pub async fn subscribe(
 }
 
 /// The account's own subscriptions, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn of_account(ctx: &Ctx, account_id: &str) -> Result<Vec<SubscriptionRow>, ServiceError> {
     Ok(store::subscriptions::of_account(ctx.db.pool(), account_id).await?)
 }
 
 /// One subscription, if `caller` may see it.
+#[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, caller: Caller<'_>, id: &str) -> Result<SubscriptionRow, ServiceError> {
     let s = store::subscriptions::get(ctx.db.pool(), id)
         .await?
@@ -188,6 +191,7 @@ pub struct ProductSubscriptions {
 
 /// A product's subscriptions for the console, newest first, optionally of
 /// one state.
+#[tracing::instrument(skip_all)]
 pub async fn of_product(
     ctx: &Ctx,
     product_id: &str,
@@ -213,6 +217,7 @@ pub async fn of_product(
 }
 
 /// S2: a new key in one slot; the old one is refused from the next check on.
+#[tracing::instrument(skip_all)]
 pub async fn regenerate(
     ctx: &Ctx,
     actor: &Actor,
@@ -250,6 +255,7 @@ pub async fn regenerate(
 /// Approve, reject, suspend, activate or cancel. Owners may only cancel.
 /// Approval and rejection tell the developer by email, in the same
 /// transaction.
+#[tracing::instrument(skip_all)]
 pub async fn act(
     ctx: &Ctx,
     actor: &Actor,

@@ -62,6 +62,7 @@ pub struct VisibleProduct {
 }
 
 /// One product's page for a viewer: `NotFound` unless P3 lets them see it.
+#[tracing::instrument(skip_all)]
 pub async fn product_for(
     ctx: &Ctx,
     viewer: &Viewer,
@@ -72,6 +73,7 @@ pub async fn product_for(
 }
 
 /// Every product the viewer can see, with the groups that grant each (P5).
+#[tracing::instrument(skip_all)]
 pub async fn visible_products(
     ctx: &Ctx,
     viewer: &Viewer,
@@ -141,6 +143,7 @@ pub struct Audience {
     pub page: Option<accounts::UsersPage>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn audience(
     ctx: &Ctx,
     product: &store::products::ProductRow,

@@ -103,7 +103,7 @@ impl ResponseError for WebError {
                 super::headers::harden(page.headers_mut(), request_id);
                 page
             }
-            _ => self.page(&super::headers::current_request_id()),
+            _ => self.page(&super::request::current_request_id()),
         }
     }
 }

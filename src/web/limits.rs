@@ -42,7 +42,7 @@ pub async fn refuse_oversized(
     };
     match refusal {
         Some(e) => {
-            tracing::warn!(path = %super::headers::redact(req.path()), refused = %e, "request refused: too large");
+            tracing::warn!(path = %super::request::redact(req.path()), refused = %e, "request refused: too large");
             let (req, _) = req.into_parts();
             let resp = actix_web::ResponseError::error_response(&e);
             Ok(ServiceResponse::new(req, resp).map_into_right_body())

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod limits;
 pub mod paths;
 pub mod portal;
+pub mod request;
 pub mod session;
 mod static_files;
 

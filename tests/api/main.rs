@@ -16,6 +16,7 @@ mod portal;
 mod process;
 mod products;
 mod proxy;
+mod request_log;
 mod security;
 mod sign_in;
 mod smtp_server;

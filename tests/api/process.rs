@@ -12,6 +12,8 @@ pub struct PortalProcess {
     pub child: Child,
     /// `http://127.0.0.1:PORT`
     pub address: String,
+    /// Every line it printed to standard output so far (its log included).
+    pub output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl PortalProcess {
@@ -22,6 +24,7 @@ impl PortalProcess {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_portal"));
         cmd.env("BIND", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -50,10 +53,17 @@ impl PortalProcess {
             ));
         };
         // Keep reading what it prints, so a full pipe never blocks it.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = output.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
         Ok(PortalProcess {
             child,
             address: format!("http://{addr}"),
+            output,
         })
     }
 

@@ -22,7 +22,7 @@ pub struct CurrentAdmin {
 
 impl CurrentAdmin {
     pub fn actor(&self) -> Actor {
-        Actor::console(&self.id, &self.email, crate::web::headers::current_client())
+        Actor::console(&self.id, &self.email, crate::web::request::current_client())
     }
 
     pub fn display_name(&self) -> String {
@@ -90,6 +90,7 @@ pub async fn require_admin(
             .error_response(),
         );
     }
+    crate::web::request::record_account(&account.id);
     session::touch(&session, Realm::Console, &user, now);
     req.extensions_mut().insert(CurrentAdmin {
         id: account.id,

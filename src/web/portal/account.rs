@@ -140,7 +140,7 @@ struct TooMany {
 
 /// The per-client limit: `Some(response)` when this client must wait.
 fn held_back(ctx: &Ctx, session: &Session) -> Option<Result<HttpResponse, WebError>> {
-    let client = crate::web::headers::current_client();
+    let client = crate::web::request::current_client();
     let wait = ctx.client_limits.allow(client, ctx.now()).err()?;
     tracing::warn!(client = ?client, "self-service request refused: client over its limit");
     Some(page(

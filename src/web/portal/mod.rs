@@ -76,7 +76,10 @@ pub async fn visitor(ctx: &Ctx, session: &Session) -> Result<Option<SessionAccou
         return Ok(None);
     }
     match auth::check_session(ctx, &user.id, &user.sid, user.epoch).await? {
-        SessionCheck::Good(a) => Ok(Some(a)),
+        SessionCheck::Good(a) => {
+            crate::web::request::record_account(&a.id);
+            Ok(Some(a))
+        }
         SessionCheck::Blocked => {
             session::end_with_flash(
                 session,
@@ -109,7 +112,7 @@ pub fn actor(a: &SessionAccount) -> Actor {
 
 /// This request, as the portal's self-service use cases record it.
 pub fn origin() -> Origin {
-    Origin::portal(crate::web::headers::current_client())
+    Origin::portal(crate::web::request::current_client())
 }
 
 /// What every portal page's frame shows: the navigation for who is looking,
