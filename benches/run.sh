@@ -56,7 +56,7 @@ NOT_BUILT_PATTERN=${NOT_BUILT_PATTERN:-is coming soon}
 
 ADMIN_EMAIL=bench-admin@example.org
 ADMIN_PASSWORD='bench harness violet anchor 93'
-SEEDED_PASSWORD='seeded password 42!'   # portal::services::seed::PASSWORD
+SEEDED_PASSWORD='seeded password 42!'   # portal::seed::PASSWORD
 
 RESULTS=${RESULTS:-benches/results/latest.md}
 PORTAL_BIN=${CARGO_TARGET_DIR:-target}/release/portal

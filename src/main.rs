@@ -116,7 +116,7 @@ async fn create_admin(settings: Settings, args: &[String]) -> anyhow::Result<()>
 }
 
 async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
-    use portal::services::seed::{self, SeedOptions};
+    use portal::seed::{self, SeedOptions};
 
     const VALUED: [&str; 5] = [
         "--accounts",

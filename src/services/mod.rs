@@ -20,7 +20,7 @@ pub mod passwords;
 pub mod products;
 pub mod profile;
 pub mod remembered;
-pub mod seed;
+
 pub mod signup;
 pub mod subscriptions;
 pub mod visibility;

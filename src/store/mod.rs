@@ -29,9 +29,15 @@ use crate::clock::Clock;
 #[derive(Clone)]
 pub struct Db {
     pool: SqlitePool,
+    /// How its connections are opened (`for_bulk_load` opens one more).
+    options: SqliteConnectOptions,
     clock: Clock,
     after_commit: std::sync::Arc<AfterCommit>,
 }
+
+/// Page cache of the bulk-load connection, in KiB: the indexes of 100,000
+/// accounts stay cached while they are filled.
+const BULK_CACHE_KIB: i64 = 256 * 1024;
 
 impl Db {
     /// Opens (creating if needed) the database with the settings of S-18 and
@@ -84,12 +90,13 @@ impl Db {
             .max_lifetime(None)
             .after_connect(|conn, _| Box::pin(configure_connection(conn)))
             .acquire_timeout(acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         commits::ensure_counted(&pool).await?;
         subscriptions::backfill_key_hashes(&pool).await?;
         let db = Self {
             pool,
+            options,
             clock: Clock::default(),
             after_commit: Default::default(),
         };
@@ -145,6 +152,31 @@ impl Db {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The same database through a connection of its own with a large page
+    /// cache, for `portal seed`: the server's pooled connections keep their
+    /// small cache. Close it when done.
+    pub async fn for_bulk_load(&self) -> Result<Db, sqlx::Error> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| Box::pin(configure_connection(conn)))
+            .connect_with(
+                self.options
+                    .clone()
+                    .pragma("cache_size", format!("-{BULK_CACHE_KIB}")),
+            )
+            .await?;
+        Ok(Db {
+            pool,
+            options: self.options.clone(),
+            clock: self.clock.clone(),
+            after_commit: Default::default(),
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// The same database read and written on `clock`'s time.

@@ -259,17 +259,6 @@ pub async fn offsets(tx: &mut Tx) -> Result<Offsets, sqlx::Error> {
     })
 }
 
-/// A larger page cache for this connection while bulk inserting (KiB).
-pub async fn set_cache_size(tx: &mut Tx, kib: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "PRAGMA cache_size = -{}",
-        kib.max(0)
-    )))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// What the triggers maintain, checked against the rows themselves: each
 /// line names a disagreement; empty means all agree.
 pub async fn counter_mismatches(e: impl SqliteExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
