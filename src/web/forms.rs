@@ -1,6 +1,14 @@
-//! What a form page needs to show its errors beside their fields.
+//! What forms share: the errors a form page shows beside their fields, and
+//! the body of a form that is only a button.
+
+use serde::Deserialize;
 
 use crate::domain::FieldError;
+
+/// The fields of a form that has none but its CSRF token (a Block, Delete
+/// or Sign out button): `Form<Empty>` checks the token and reads nothing else.
+#[derive(Deserialize)]
+pub struct Empty {}
 
 #[derive(Debug, Default)]
 pub struct Errors(pub Vec<FieldError>);

@@ -14,7 +14,7 @@ use crate::services::{Ctx, ServiceError, email_templates, mail};
 use crate::store::outbox;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
-use crate::web::forms::Errors;
+use crate::web::forms::{Empty, Errors};
 use crate::web::session;
 
 const TEMPLATES_TAB: &str = "email_templates";
@@ -234,9 +234,6 @@ pub async fn restore_confirm(
         customised: v.customised,
     })
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn restore(
     ctx: web::Data<Ctx>,

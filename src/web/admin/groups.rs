@@ -14,7 +14,7 @@ use crate::store::accounts::{Cursor, SortKey};
 use crate::store::groups::{GroupListRow, GroupRow};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
-use crate::web::forms::Errors;
+use crate::web::forms::{Empty, Errors};
 use crate::web::session;
 
 fn group_url(id: &str) -> String {
@@ -505,9 +505,6 @@ pub async fn delete_confirm(
         grants: d.grants,
     })
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn delete(
     ctx: web::Data<Ctx>,

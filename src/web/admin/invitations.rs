@@ -13,7 +13,7 @@ use crate::services::{Ctx, ServiceError, groups};
 use crate::store::groups::GroupRef;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
-use crate::web::forms::Errors;
+use crate::web::forms::{Empty, Errors};
 use crate::web::session;
 
 const PENDING: &str = "/admin/users/pending";
@@ -131,9 +131,6 @@ pub async fn pending(
         rows,
     })
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn resend(
     ctx: web::Data<Ctx>,

@@ -16,7 +16,7 @@ use crate::store::groups::GroupRef;
 use crate::store::products::ProductRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
-use crate::web::forms::Errors;
+use crate::web::forms::{Empty, Errors};
 use crate::web::session;
 
 fn product_url(id: &str) -> String {
@@ -259,9 +259,6 @@ pub async fn update(
         Err(e) => Err(e.into()),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn publish(
     ctx: web::Data<Ctx>,

@@ -8,6 +8,7 @@ use crate::services::Ctx;
 use crate::services::auth::{self, Realm, SignInError};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
+use crate::web::forms::Empty;
 use crate::web::session;
 
 #[derive(Template)]
@@ -90,9 +91,6 @@ pub async fn submit(
         }
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn sign_out(
     ctx: web::Data<Ctx>,

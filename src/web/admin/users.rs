@@ -17,7 +17,7 @@ use crate::store::audit::Entry;
 use crate::store::groups::GroupRef;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
-use crate::web::forms::Errors;
+use crate::web::forms::{Empty, Errors};
 use crate::web::session;
 
 pub async fn home() -> HttpResponse {
@@ -400,9 +400,6 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     show_page(&ctx, &session, &admin, &id, StatusCode::OK, String::new()).await
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 fn account_url(id: &str) -> String {
     format!("/admin/users/{id}")

@@ -14,7 +14,7 @@ use crate::services::auth::{self, Realm, SignInError};
 use crate::services::{Ctx, ServiceError, profile, signup};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
-use crate::web::forms::Errors;
+use crate::web::forms::{Empty, Errors};
 use crate::web::paths::local_path;
 use crate::web::session;
 
@@ -104,9 +104,6 @@ pub async fn sign_in(
         },
     )
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn sign_out(
     ctx: web::Data<Ctx>,

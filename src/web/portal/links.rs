@@ -18,6 +18,7 @@ use crate::services::password_reset::{self, ResetError};
 use crate::services::{Ctx, ServiceError, signup};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
+use crate::web::forms::Empty;
 use crate::web::session;
 
 fn no_referrer(mut r: HttpResponse) -> HttpResponse {
@@ -291,6 +292,3 @@ pub async fn confirm(
         Err(p) => problem(p),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}

@@ -15,6 +15,7 @@ use crate::services::{Ctx, ServiceError};
 use crate::store::subscriptions::SubscriptionRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::forms::Empty;
 use crate::web::session;
 
 pub struct Row {
@@ -102,7 +103,7 @@ pub async fn cancel(
     ctx: web::Data<Ctx>,
     session: Session,
     id: web::Path<String>,
-    _: Form<super::account::Empty>,
+    _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
     let who = require(visitor(&ctx, &session).await?, "/subscriptions")?;
     match subscriptions::act(
