@@ -1,9 +1,29 @@
-//! Where a form may send the browser afterwards. `back` and `next` come
-//! from the request, so they are kept only when they name a page of this
-//! site that the form expects (no open redirect), and only when they can
-//! stand in a `Location` header as they are (no control characters, no
-//! spaces, nothing outside visible ASCII): a value that cannot was a 500
-//! after the change had been made.
+//! The URLs of this site's pages.
+//!
+//! `with_query` builds a list page's URL from its search, filters and
+//! position. `local_path` and `back_to` decide where a form may send the
+//! browser afterwards: `back` and `next` come from the request, so they are
+//! kept only when they name a page of this site that the form expects (no
+//! open redirect), and only when they can stand in a `Location` header as
+//! they are (no control characters, no spaces, nothing outside visible
+//! ASCII): a value that cannot was a 500 after the change had been made.
+
+/// `base` with the query `pairs` in their order, leaving out the pairs whose
+/// value is empty (a search or filter not in use); `base` alone when none is
+/// left.
+pub fn with_query<V: AsRef<str>>(base: &str, pairs: &[(&str, V)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (*name, value.as_ref()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    if query.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{query}")
+    }
+}
 
 /// A path on this site, or nothing.
 pub fn local_path(next: Option<&str>) -> Option<&str> {
@@ -32,6 +52,22 @@ fn header_safe(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queries_keep_what_is_in_use() {
+        assert_eq!(
+            with_query("/admin/users", &[("q", "ann & bob"), ("state", "")]),
+            "/admin/users?q=ann+%26+bob"
+        );
+        assert_eq!(
+            with_query("/admin/email/log", &[("state", ""), ("before", "")]),
+            "/admin/email/log"
+        );
+        assert_eq!(
+            with_query("/x", &[("after", "k".to_owned()), ("id", "7".to_owned())]),
+            "/x?after=k&id=7"
+        );
+    }
 
     #[test]
     fn only_this_sites_paths() {

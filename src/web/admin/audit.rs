@@ -20,6 +20,7 @@ use crate::services::Ctx;
 use crate::services::audit_log::{self, ChangeKind, Cursor, Filter, LogRow, SubjectKey};
 use crate::store::audit::SubjectRow;
 use crate::web::errors::{WebError, ok};
+use crate::web::paths::with_query;
 
 const PATH: &str = "/admin/audit";
 const CSV_PATH: &str = "/admin/audit.csv";
@@ -70,34 +71,30 @@ impl Params {
 
 /// A URL of the log (or of its export) that keeps the filters.
 fn log_url(base: &str, f: &Filter, cursor: Option<Cursor>) -> String {
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    for (name, value) in [
-        ("account", &f.account),
-        ("group", &f.group),
-        ("product", &f.product),
-    ] {
-        if let Some(v) = value {
-            pairs.push((name, v.clone()));
-        }
-    }
-    if let Some(c) = f.change {
-        pairs.push(("change", c.as_str().to_owned()));
-    }
-    if let Some(s) = &f.subject {
-        pairs.push(("subject_kind", s.kind.to_owned()));
-        pairs.push(("subject_id", s.id.clone()));
-    }
-    match cursor {
-        Some(Cursor::After(id)) => pairs.push(("after", id.to_string())),
-        Some(Cursor::Before(id)) => pairs.push(("before", id.to_string())),
-        None => {}
-    }
-    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    if query.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{query}")
-    }
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (subject_kind, subject_id) = f
+        .subject
+        .as_ref()
+        .map_or((String::new(), String::new()), |s| {
+            (s.kind.to_owned(), s.id.clone())
+        });
+    let (at, position) = match cursor {
+        Some(Cursor::After(id)) => ("after", id.to_string()),
+        Some(Cursor::Before(id)) => ("before", id.to_string()),
+        None => ("after", String::new()),
+    };
+    with_query(
+        base,
+        &[
+            ("account", text(&f.account)),
+            ("group", text(&f.group)),
+            ("product", text(&f.product)),
+            ("change", f.change.map_or("", ChangeKind::as_str).to_owned()),
+            ("subject_kind", subject_kind),
+            ("subject_id", subject_id),
+            (at, position),
+        ],
+    )
 }
 
 /// Percent-encodes one path segment.

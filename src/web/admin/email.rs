@@ -15,6 +15,7 @@ use crate::store::outbox;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::with_query;
 use crate::web::session;
 
 const TEMPLATES_TAB: &str = "email_templates";
@@ -405,19 +406,8 @@ pub struct LogParams {
 }
 
 fn log_url(state: &str, before: Option<i64>) -> String {
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    if !state.is_empty() {
-        pairs.push(("state", state.to_owned()));
-    }
-    if let Some(b) = before {
-        pairs.push(("before", b.to_string()));
-    }
-    let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    if q.is_empty() {
-        "/admin/email/log".to_owned()
-    } else {
-        format!("/admin/email/log?{q}")
-    }
+    let before = before.map(|b| b.to_string()).unwrap_or_default();
+    with_query("/admin/email/log", &[("state", state), ("before", &before)])
 }
 
 pub async fn log(

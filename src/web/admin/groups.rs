@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::users::{HistoryRow, Row, list_url_for};
+use super::users::{HistoryRow, Row, page_url};
 use super::{Chrome, CurrentAdmin};
 use crate::domain::group::{GroupKind, GroupSettings, is_system};
 use crate::services::{Ctx, ServiceError, accounts, groups};
@@ -15,6 +15,7 @@ use crate::store::groups::{GroupListRow, GroupRow};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::with_query;
 use crate::web::session;
 
 fn group_url(id: &str) -> String {
@@ -80,14 +81,14 @@ pub async fn list(
     let search = (!q.is_empty()).then_some(q.as_str());
     let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
     let result = groups::list(&ctx, search, after).await?;
-    let with_q = |extra: &[(&str, &str)]| super::list_page_url("/admin/groups", &q, extra);
+    let base = "/admin/groups";
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "groups"),
         next_url: result
             .next
             .as_ref()
-            .map(|(k, id)| with_q(&[("after", k), ("id", id)])),
-        first_url: after.is_some().then(|| with_q(&[])),
+            .map(|(k, id)| with_query(base, &[("q", &q), ("after", k), ("id", id)])),
+        first_url: after.is_some().then(|| with_query(base, &[("q", &q)])),
         rows: result
             .rows
             .into_iter()
@@ -380,7 +381,7 @@ pub async fn members(
                 (1, _) => "1 member".to_owned(),
                 (n, _) => format!("{n} members"),
             };
-            let url = |c: &Cursor| list_url_for(&base, &q, "", SortKey::Name, false, Some(c));
+            let url = |c: &Cursor| page_url(&base, &q, c);
             (
                 result.rows.into_iter().map(Row::from).collect(),
                 label,

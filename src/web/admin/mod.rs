@@ -158,18 +158,3 @@ impl Chrome {
         }
     }
 }
-
-/// A list page's URL keeping its search `q` and adding `extra` parameters.
-pub(crate) fn list_page_url(base: &str, q: &str, extra: &[(&str, &str)]) -> String {
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if !q.is_empty() {
-        pairs.push(("q", q));
-    }
-    pairs.extend_from_slice(extra);
-    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    if query.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{query}")
-    }
-}

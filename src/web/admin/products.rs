@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::users::{HistoryRow, Row, list_url_for};
+use super::users::{HistoryRow, Row, page_url};
 use super::{Chrome, CurrentAdmin};
 use crate::domain::product::ProductSettings;
 use crate::services::{Ctx, ServiceError, accounts, groups, products, visibility};
@@ -17,6 +17,7 @@ use crate::store::products::ProductRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::with_query;
 use crate::web::session;
 
 fn product_url(id: &str) -> String {
@@ -61,14 +62,14 @@ pub async fn list(
     let q = p.q.trim().to_owned();
     let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
     let result = products::list(&ctx, (!q.is_empty()).then_some(q.as_str()), after).await?;
-    let url = |extra: &[(&str, &str)]| super::list_page_url("/admin/products", &q, extra);
+    let base = "/admin/products";
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "products"),
         next_url: result
             .next
             .as_ref()
-            .map(|(k, id)| url(&[("after", k), ("id", id)])),
-        first_url: after.is_some().then(|| url(&[])),
+            .map(|(k, id)| with_query(base, &[("q", &q), ("after", k), ("id", id)])),
+        first_url: after.is_some().then(|| with_query(base, &[("q", &q)])),
         rows: result
             .rows
             .into_iter()
@@ -368,7 +369,7 @@ pub async fn access(
     )
     .await?;
     let base = format!("/admin/products/{id}/access");
-    let url = |c: &Cursor| list_url_for(&base, &q, "", SortKey::Name, false, Some(c));
+    let url = |c: &Cursor| page_url(&base, &q, c);
     let (viewers, viewers_label, next_url, prev_url) = match audience.page {
         Some(pg) => (
             pg.rows.into_iter().map(Row::from).collect(),

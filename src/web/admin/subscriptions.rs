@@ -18,6 +18,7 @@ use crate::store::products::ProductRow;
 use crate::store::subscriptions::SubscriptionRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::paths::with_query;
 use crate::web::session;
 
 /// One subscription as the console lists it, with the buttons that apply.
@@ -81,18 +82,10 @@ pub async fn of_product(
     let page = subscriptions::of_product(&ctx, &p.id, state, q.after.as_deref()).await?;
     let state = state.map(|s| s.as_str()).unwrap_or("").to_owned();
     let base = format!("/admin/products/{}/subscriptions", p.id);
-    let next_url = page.next.map(|after| {
-        let mut extra = vec![("after", after.as_str())];
-        if !state.is_empty() {
-            extra.push(("state", state.as_str()));
-        }
-        super::list_page_url(&base, "", &extra)
-    });
-    let back = super::list_page_url(
-        &base,
-        "",
-        &[("state", state.as_str())][..usize::from(!state.is_empty())],
-    );
+    let next_url = page
+        .next
+        .map(|after| with_query(&base, &[("after", &after), ("state", &state)]));
+    let back = with_query(&base, &[("state", &state)]);
     ok(&ProductPage {
         chrome: Chrome::new(&session, &admin, "products"),
         p,

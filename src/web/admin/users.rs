@@ -18,6 +18,7 @@ use crate::store::groups::GroupRef;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::with_query;
 use crate::web::session;
 
 pub async fn home() -> HttpResponse {
@@ -118,43 +119,44 @@ fn sort_name(k: SortKey) -> &'static str {
     }
 }
 
-/// Builds a Users-tab URL that keeps the current search and filter.
-fn list_url(q: &str, state: &str, sort: SortKey, desc: bool, cursor: Option<&Cursor>) -> String {
-    list_url_for("/admin/users", q, state, sort, desc, cursor)
+/// The query pairs of a position in an account list.
+fn cursor_pairs(c: Option<&Cursor>) -> [(&'static str, &str); 2] {
+    match c {
+        Some(c) => [
+            (if c.before { "before" } else { "after" }, c.key.as_str()),
+            ("id", c.id.as_str()),
+        ],
+        None => [("after", ""), ("id", "")],
+    }
 }
 
-/// A URL of an account list at `base` that keeps search, filter, sort and position.
-pub(super) fn list_url_for(
-    base: &str,
-    q: &str,
-    state: &str,
-    sort: SortKey,
-    desc: bool,
-    cursor: Option<&Cursor>,
-) -> String {
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    if !q.is_empty() {
-        pairs.push(("q", q.to_owned()));
-    }
-    if !state.is_empty() {
-        pairs.push(("state", state.to_owned()));
-    }
-    if sort != SortKey::Name {
-        pairs.push(("sort", sort_name(sort).to_owned()));
-    }
-    if desc {
-        pairs.push(("dir", "desc".into()));
-    }
-    if let Some(c) = cursor {
-        pairs.push((if c.before { "before" } else { "after" }, c.key.clone()));
-        pairs.push(("id", c.id.clone()));
-    }
-    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    if query.is_empty() {
-        base.to_owned()
+/// A Users-tab URL that keeps search, filter, sort and position.
+fn list_url(q: &str, state: &str, sort: SortKey, desc: bool, cursor: Option<&Cursor>) -> String {
+    let [at, id] = cursor_pairs(cursor);
+    let sort = if sort == SortKey::Name {
+        ""
     } else {
-        format!("{base}?{query}")
-    }
+        sort_name(sort)
+    };
+    let dir = if desc { "desc" } else { "" };
+    with_query(
+        "/admin/users",
+        &[
+            ("q", q),
+            ("state", state),
+            ("sort", sort),
+            ("dir", dir),
+            at,
+            id,
+        ],
+    )
+}
+
+/// A page of another account list at `base` (a group's members, who can
+/// see a product), keeping its search.
+pub(super) fn page_url(base: &str, q: &str, cursor: &Cursor) -> String {
+    let [at, id] = cursor_pairs(Some(cursor));
+    with_query(base, &[("q", q), at, id])
 }
 
 pub async fn list(
