@@ -1,4 +1,4 @@
-//! The Users list (SPEC U1): search, state filter, sort, pages of 50, and
+//! The Users list (SPEC U1, U2): search, state filter, sort, pages of 50, and
 //! the Add to group menu over ticked rows.
 
 use actix_session::Session;

@@ -1,0 +1,88 @@
+//! The Groups list (SPEC G1, G2): every group with its kind, members and
+//! products, searchable by name, in pages.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::group::GroupKind;
+use crate::services::{Ctx, groups};
+use crate::store::groups::GroupListRow;
+use crate::web::admin::{Chrome, CurrentAdmin};
+use crate::web::errors::{WebError, ok};
+use crate::web::paths::with_query;
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+    #[serde(default)]
+    id: String,
+}
+
+pub struct ListRow {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub system: bool,
+    pub members: String,
+    pub products: i64,
+    pub description: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    q: String,
+    rows: Vec<ListRow>,
+    next_url: Option<String>,
+    first_url: Option<String>,
+}
+
+fn list_row(g: GroupListRow, all_accounts: i64) -> ListRow {
+    let members = match g.id.as_str() {
+        crate::domain::group::DEVELOPERS => all_accounts.to_string(),
+        crate::domain::group::GUESTS => "—".to_owned(),
+        _ => g.member_count.to_string(),
+    };
+    ListRow {
+        kind: GroupKind::parse(&g.kind).map_or("", |k| k.label()),
+        system: g.kind == "system",
+        members,
+        products: g.product_count,
+        description: g.description.unwrap_or_default(),
+        id: g.id,
+        name: g.name,
+    }
+}
+
+pub async fn list(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    admin: CurrentAdmin,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, WebError> {
+    let p = params.into_inner();
+    let q = p.q.trim().to_owned();
+    let search = (!q.is_empty()).then_some(q.as_str());
+    let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
+    let result = groups::list(&ctx, search, after).await?;
+    let base = "/admin/groups";
+    ok(&ListPage {
+        chrome: Chrome::new(&session, &admin, "groups"),
+        next_url: result
+            .next
+            .as_ref()
+            .map(|(k, id)| with_query(base, &[("q", &q), ("after", k), ("id", id)])),
+        first_url: after.is_some().then(|| with_query(base, &[("q", &q)])),
+        rows: result
+            .rows
+            .into_iter()
+            .map(|g| list_row(g, result.all_accounts))
+            .collect(),
+        q,
+    })
+}
