@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::services::ServiceError;
+use crate::web::paths::{console, portal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -112,8 +113,7 @@ impl WebError {
     /// The error as a page naming request `request_id`.
     fn page(&self, request_id: &str) -> HttpResponse {
         if let Self::SignIn(back) = self {
-            let query = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
-            return see_other(&format!("/sign-in?{query}"));
+            return see_other(&portal::sign_in_then(back));
         }
         let (title, message): (&str, &str) = match self {
             Self::BadRequest => (

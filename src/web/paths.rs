@@ -1,12 +1,38 @@
 //! The URLs of this site's pages.
 //!
-//! `with_query` builds a list page's URL from its search, filters and
+//! `console` and `portal` name every page of the console and of the
+//! developer portal, for handlers and templates alike. `with_query` builds a list page's URL from its search, filters and
 //! position. `local_path` and `back_to` decide where a form may send the
 //! browser afterwards: `back` and `next` come from the request, so they are
 //! kept only when they name a page of this site that the form expects (no
 //! open redirect), and only when they can stand in a `Location` header as
 //! they are (no control characters, no spaces, nothing outside visible
 //! ASCII): a value that cannot was a 500 after the change had been made.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+pub mod console;
+pub mod portal;
+
+/// `s` as one path segment: percent-encoded but for the characters a
+/// segment may hold as they are (ids, slugs and base64url tokens keep
+/// their form).
+pub fn segment(s: &str) -> Cow<'_, str> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if s.bytes().all(plain) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if plain(b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// `base` with the query `pairs` in their order, leaving out the pairs whose
 /// value is empty (a search or filter not in use); `base` alone when none is

@@ -15,6 +15,7 @@ use crate::store::outbox;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::console;
 use crate::web::paths::with_query;
 use crate::web::session;
 
@@ -23,10 +24,6 @@ const LOG_TAB: &str = "email_log";
 
 fn template_of(name: &str) -> Result<EmailTemplate, WebError> {
     EmailTemplate::parse(name).ok_or(WebError::NotFound)
-}
-
-fn template_url(t: EmailTemplate) -> String {
-    format!("/admin/email/templates/{}", t.as_str())
 }
 
 // ---- list ----------------------------------------------------------------------
@@ -199,7 +196,7 @@ pub async fn edit(
                 "success",
                 format!("Saved the {} template.", t.label()),
             );
-            Ok(see_other(&template_url(t)))
+            Ok(see_other(&console::email_template(t.as_str())))
         }
         Err(ServiceError::Invalid(errors)) => {
             p.errors = Errors(errors);
@@ -250,7 +247,7 @@ pub async fn restore(
         format!("The {} template already is the default.", t.label())
     };
     session::flash(&session, "success", message);
-    Ok(see_other(&template_url(t)))
+    Ok(see_other(&console::email_template(t.as_str())))
 }
 
 // ---- sender and portal name ----------------------------------------------------------
@@ -306,7 +303,7 @@ pub async fn save_settings(
     match result {
         Ok(()) => {
             session::flash(&session, "success", "Saved the email settings.");
-            Ok(see_other("/admin/email/settings"))
+            Ok(see_other(console::EMAIL_SETTINGS))
         }
         Err(ServiceError::Invalid(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -381,7 +378,7 @@ impl From<outbox::LogRow> for LogRowView {
             } else {
                 String::new()
             },
-            account_url: r.account_id.map(|id| format!("/admin/users/{id}")),
+            account_url: r.account_id.map(|id| console::account(&id)),
         }
     }
 }
@@ -407,7 +404,7 @@ pub struct LogParams {
 
 fn log_url(state: &str, before: Option<i64>) -> String {
     let before = before.map(|b| b.to_string()).unwrap_or_default();
-    with_query("/admin/email/log", &[("state", state), ("before", &before)])
+    with_query(console::EMAIL_LOG, &[("state", state), ("before", &before)])
 }
 
 pub async fn log(
@@ -455,7 +452,7 @@ pub async fn retry(
     id: web::Path<i64>,
     Form(f): Form<RetryForm>,
 ) -> Result<HttpResponse, WebError> {
-    let back = crate::web::paths::back_to(&f.back, "/admin/email/log").to_owned();
+    let back = crate::web::paths::back_to(&f.back, console::EMAIL_LOG).to_owned();
     match mail::retry(&ctx, &admin.actor(), *id).await {
         Ok(m) => session::flash(
             &session,

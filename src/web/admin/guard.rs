@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use crate::services::auth::{self, Realm};
 use crate::services::{Actor, Ctx};
 use crate::web::errors::{WebError, see_other};
+use crate::web::paths::console;
 use crate::web::session;
 
 /// The administrator behind this request, put there by `require_admin`.
@@ -102,9 +103,5 @@ pub async fn require_admin(
 }
 
 fn to_sign_in(ended: bool) -> HttpResponse {
-    see_other(if ended {
-        "/admin/sign-in?ended=1"
-    } else {
-        "/admin/sign-in"
-    })
+    see_other(&console::sign_in(ended))
 }

@@ -14,9 +14,8 @@ use crate::store::groups::GroupRef;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::console;
 use crate::web::session;
-
-const PENDING: &str = "/admin/users/pending";
 
 #[derive(Deserialize, Default)]
 pub struct InviteForm {
@@ -71,7 +70,7 @@ pub async fn invite(
                 "success",
                 format!("Sent an invitation to {}.", f.email.trim()),
             );
-            Ok(see_other(PENDING))
+            Ok(see_other(console::USERS_PENDING))
         }
         Err(ServiceError::Invalid(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -151,7 +150,7 @@ pub async fn resend(
         Err(ServiceError::Conflict(m)) => session::flash(&session, "error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(see_other(PENDING))
+    Ok(see_other(console::USERS_PENDING))
 }
 
 pub async fn cancel(
@@ -170,5 +169,5 @@ pub async fn cancel(
         Err(ServiceError::Conflict(m)) => session::flash(&session, "error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(see_other(PENDING))
+    Ok(see_other(console::USERS_PENDING))
 }

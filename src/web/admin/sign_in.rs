@@ -9,6 +9,7 @@ use crate::services::auth::{self, Realm, SignInError};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
 use crate::web::forms::Empty;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -60,7 +61,7 @@ pub async fn submit(
     match auth::sign_in(&ctx, Realm::Console, &f.email, &f.password).await {
         Ok(signed_in) => {
             session::begin(&session, Realm::Console, &signed_in, ctx.now());
-            Ok(see_other("/admin/users"))
+            Ok(see_other(console::USERS))
         }
         Err(SignInError::Service(e)) => Err(e.into()),
         Err(e) => {
@@ -101,5 +102,5 @@ pub async fn sign_out(
         auth::sign_out(&ctx, &user.sid, user.since).await?;
     }
     session::end(&session, Realm::Console);
-    Ok(see_other("/admin/sign-in"))
+    Ok(see_other(console::SIGN_IN))
 }

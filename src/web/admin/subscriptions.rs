@@ -18,6 +18,7 @@ use crate::store::products::ProductRow;
 use crate::store::subscriptions::SubscriptionRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::paths::console;
 use crate::web::paths::with_query;
 use crate::web::session;
 
@@ -81,7 +82,7 @@ pub async fn of_product(
     let state = q.state.as_deref().and_then(SubscriptionState::parse);
     let page = subscriptions::of_product(&ctx, &p.id, state, q.after.as_deref()).await?;
     let state = state.map(|s| s.as_str()).unwrap_or("").to_owned();
-    let base = format!("/admin/products/{}/subscriptions", p.id);
+    let base = console::product_subscriptions(&p.id);
     let next_url = page
         .next
         .map(|after| with_query(&base, &[("after", &after), ("state", &state)]));
@@ -114,7 +115,7 @@ pub async fn of_account(
 ) -> Result<HttpResponse, WebError> {
     let a = accounts::get(&ctx, &id).await?;
     let rows = subscriptions::of_account(&ctx, &a.id).await?;
-    let back = format!("/admin/users/{}/subscriptions", a.id);
+    let back = console::account_subscriptions(&a.id);
     ok(&AccountPage {
         chrome: Chrome::new(&session, &admin, "users"),
         a,
@@ -146,7 +147,7 @@ pub async fn show(
     q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
     let s = subscriptions::get(&ctx, Caller::Administrator, &id).await?;
-    let back = format!("/admin/subscriptions/{}", s.id);
+    let back = console::subscription(&s.id);
     let mut resp = ok(&ShowPage {
         chrome: Chrome::new(&session, &admin, "products"),
         updated: clock::display(s.updated_at),
@@ -169,8 +170,8 @@ pub struct ActForm {
 /// console page.
 fn back_to(back: &str, id: &str) -> String {
     crate::web::paths::local_path(Some(back))
-        .filter(|b| b.starts_with("/admin/"))
-        .map_or_else(|| format!("/admin/subscriptions/{id}"), str::to_owned)
+        .filter(|b| console::is_console(b))
+        .map_or_else(|| console::subscription(id), str::to_owned)
 }
 
 pub async fn act(
@@ -237,5 +238,5 @@ pub async fn regenerate(
             s.display_name
         ),
     );
-    Ok(see_other(&format!("/admin/subscriptions/{}?show=1", s.id)))
+    Ok(see_other(&console::subscription_keys(&s.id)))
 }

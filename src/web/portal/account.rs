@@ -16,6 +16,7 @@ use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
 use crate::web::paths::local_path;
+use crate::web::paths::portal;
 use crate::web::session;
 
 // ---- sign in and out -------------------------------------------------------------
@@ -40,7 +41,9 @@ pub async fn sign_in_form(
     session: Session,
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let next = local_path(q.next.as_deref()).unwrap_or("/").to_owned();
+    let next = local_path(q.next.as_deref())
+        .unwrap_or(portal::HOME)
+        .to_owned();
     if visitor(&ctx, &session).await?.is_some() {
         return Ok(see_other(&next));
     }
@@ -68,7 +71,7 @@ pub async fn sign_in(
     session: Session,
     Form(f): Form<SignInForm>,
 ) -> Result<HttpResponse, WebError> {
-    let next = local_path(Some(&f.next)).unwrap_or("/").to_owned();
+    let next = local_path(Some(&f.next)).unwrap_or(portal::HOME).to_owned();
     let (status, error, pending) = match auth::sign_in(&ctx, Realm::Portal, &f.email, &f.password)
         .await
     {
@@ -114,7 +117,7 @@ pub async fn sign_out(
         auth::sign_out(&ctx, &user.sid, user.since).await?;
     }
     session::end(&session, Realm::Portal);
-    Ok(see_other("/"))
+    Ok(see_other(portal::HOME))
 }
 
 // ---- the self-service forms --------------------------------------------------------
@@ -161,7 +164,7 @@ struct SignUpPage {
 
 pub async fn sign_up_form(ctx: web::Data<Ctx>, session: Session) -> Result<HttpResponse, WebError> {
     if visitor(&ctx, &session).await?.is_some() {
-        return Ok(see_other("/"));
+        return Ok(see_other(portal::HOME));
     }
     ok(&SignUpPage {
         chrome: Chrome::new(&session, None, "sign-up"),
@@ -255,13 +258,13 @@ impl EmailRequest {
             Self::ResendConfirmation => (
                 "Resend the confirmation email",
                 "Enter the address you signed up with. If its account still waits for confirmation, we send a new link; the old one stops working.",
-                "/sign-up/resend",
+                portal::SIGN_UP_RESEND,
                 "Resend confirmation",
             ),
             Self::ForgotPassword => (
                 "Forgot your password?",
                 "Enter your account's email address. If it belongs to an active account, we send a link to choose a new password. The link works for 20 minutes.",
-                "/forgot-password",
+                portal::FORGOT_PASSWORD,
                 "Send reset link",
             ),
         };
@@ -367,7 +370,7 @@ struct ProfilePage {
 }
 
 pub async fn profile(ctx: web::Data<Ctx>, session: Session) -> Result<HttpResponse, WebError> {
-    let who = require(visitor(&ctx, &session).await?, "/profile")?;
+    let who = require(visitor(&ctx, &session).await?, portal::PROFILE)?;
     let chrome = Chrome::new(&session, Some(&who), "profile");
     ok(&ProfilePage {
         chrome,
@@ -391,11 +394,11 @@ pub async fn update_profile(
     session: Session,
     Form(f): Form<NamesForm>,
 ) -> Result<HttpResponse, WebError> {
-    let who = require(visitor(&ctx, &session).await?, "/profile")?;
+    let who = require(visitor(&ctx, &session).await?, portal::PROFILE)?;
     match profile::update_names(&ctx, origin(), &who.id, &f.first_name, &f.last_name).await {
         Ok(_) => {
             session::flash(&session, "success", "Your profile is saved.");
-            Ok(see_other("/profile"))
+            Ok(see_other(portal::PROFILE))
         }
         Err(ServiceError::Invalid(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -426,7 +429,7 @@ pub async fn change_password(
     session: Session,
     Form(f): Form<PasswordChange>,
 ) -> Result<HttpResponse, WebError> {
-    let who = require(visitor(&ctx, &session).await?, "/profile")?;
+    let who = require(visitor(&ctx, &session).await?, portal::PROFILE)?;
     match profile::change_password(
         &ctx,
         origin(),
@@ -444,7 +447,7 @@ pub async fn change_password(
                 "success",
                 "Your password is changed. Everywhere else this account was signed in, it is now signed out.",
             );
-            Ok(see_other("/profile"))
+            Ok(see_other(portal::PROFILE))
         }
         Err(ServiceError::Invalid(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -19,6 +19,7 @@ use crate::services::{Ctx, ServiceError, signup};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
 use crate::web::forms::Empty;
+use crate::web::paths::portal;
 use crate::web::session;
 
 fn no_referrer(mut r: HttpResponse) -> HttpResponse {
@@ -156,7 +157,7 @@ pub async fn accept(
                 "success",
                 "Welcome! Your account is ready and you are signed in.",
             );
-            Ok(see_other("/"))
+            Ok(see_other(portal::HOME))
         }
         Err(AcceptError::Link(p)) => problem(p),
         Err(AcceptError::Service(ServiceError::Conflict(m))) => Err(WebError::Conflict(m)),
@@ -287,7 +288,7 @@ pub async fn confirm(
                     "Your email address is confirmed."
                 },
             );
-            Ok(no_referrer(see_other("/sign-in")))
+            Ok(no_referrer(see_other(portal::SIGN_IN)))
         }
         Err(p) => problem(p),
     }

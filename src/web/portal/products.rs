@@ -14,6 +14,7 @@ use crate::store::products::ProductRow;
 use crate::store::subscriptions::SubscriptionRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
+use crate::web::paths::portal;
 use crate::web::session;
 
 #[derive(Template)]
@@ -108,10 +109,7 @@ pub async fn subscribe(
     id: web::Path<String>,
     Form(f): Form<SubscribeForm>,
 ) -> Result<HttpResponse, WebError> {
-    let who = require(
-        visitor(&ctx, &session).await?,
-        &format!("/products/{}", id.as_str()),
-    )?;
+    let who = require(visitor(&ctx, &session).await?, &portal::product(&id))?;
     match subscriptions::subscribe(&ctx, origin(), &who.id, &id, &f.name).await {
         Ok(s) => {
             let message = if s.state == "submitted" {
@@ -126,7 +124,7 @@ pub async fn subscribe(
                 )
             };
             session::flash(&session, "success", message);
-            Ok(see_other(&format!("/subscriptions#s-{}", s.id)))
+            Ok(see_other(&portal::subscription(&s.id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             let status = if errors.iter().any(|e| e.field == "name") {

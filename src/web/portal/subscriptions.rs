@@ -16,6 +16,7 @@ use crate::store::subscriptions::SubscriptionRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
 use crate::web::forms::Empty;
+use crate::web::paths::portal;
 use crate::web::session;
 
 pub struct Row {
@@ -43,7 +44,7 @@ pub async fn list(
     session: Session,
     q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let who = require(visitor(&ctx, &session).await?, "/subscriptions")?;
+    let who = require(visitor(&ctx, &session).await?, portal::SUBSCRIPTIONS)?;
     let rows = subscriptions::of_account(&ctx, &who.id)
         .await?
         .into_iter()
@@ -80,7 +81,7 @@ pub async fn regenerate(
     id: web::Path<String>,
     Form(f): Form<RegenerateForm>,
 ) -> Result<HttpResponse, WebError> {
-    let who = require(visitor(&ctx, &session).await?, "/subscriptions")?;
+    let who = require(visitor(&ctx, &session).await?, portal::SUBSCRIPTIONS)?;
     let slot = KeySlot::parse(&f.key).ok_or(WebError::BadRequest)?;
     let s =
         subscriptions::regenerate(&ctx, &actor(&who), Caller::Owner(&who.id), &id, slot).await?;
@@ -93,10 +94,7 @@ pub async fn regenerate(
             s.display_name
         ),
     );
-    Ok(see_other(&format!(
-        "/subscriptions?show={}#s-{}",
-        s.id, s.id
-    )))
+    Ok(see_other(&portal::subscription_keys(&s.id)))
 }
 
 pub async fn cancel(
@@ -105,7 +103,7 @@ pub async fn cancel(
     id: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let who = require(visitor(&ctx, &session).await?, "/subscriptions")?;
+    let who = require(visitor(&ctx, &session).await?, portal::SUBSCRIPTIONS)?;
     match subscriptions::act(
         &ctx,
         &actor(&who),
@@ -121,11 +119,11 @@ pub async fn cancel(
                 "success",
                 format!("{} is cancelled. Its keys no longer work.", s.display_name),
             );
-            Ok(see_other("/subscriptions"))
+            Ok(see_other(portal::SUBSCRIPTIONS))
         }
         Err(ServiceError::Conflict(m)) => {
             session::flash(&session, "error", m);
-            Ok(see_other("/subscriptions"))
+            Ok(see_other(portal::SUBSCRIPTIONS))
         }
         Err(e) => Err(e.into()),
     }

@@ -12,10 +12,8 @@ use crate::services::Ctx;
 use crate::services::audit_log::{self, ChangeKind, Cursor, Filter, LogRow};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
+use crate::web::paths::console;
 use crate::web::paths::with_query;
-
-const PATH: &str = "/admin/audit";
-const CSV_PATH: &str = "/admin/audit.csv";
 
 /// A URL of the log (or of its export) that keeps the filters.
 fn log_url(base: &str, f: &Filter, cursor: Option<Cursor>) -> String {
@@ -45,18 +43,6 @@ fn log_url(base: &str, f: &Filter, cursor: Option<Cursor>) -> String {
     )
 }
 
-/// Percent-encodes one path segment.
-fn path_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn kind_label(kind: &str) -> &'static str {
     match kind {
         "account" => "Account",
@@ -71,13 +57,12 @@ fn kind_label(kind: &str) -> &'static str {
 
 /// The console page of an entity, for the kinds that have one.
 fn entity_url(kind: &str, id: &str) -> Option<String> {
-    let section = match kind {
-        "account" => "users",
-        "group" => "groups",
-        "product" => "products",
-        _ => return None,
-    };
-    Some(format!("/admin/{section}/{}", path_segment(id)))
+    match kind {
+        "account" => Some(console::account(id)),
+        "group" => Some(console::group(id)),
+        "product" => Some(console::product(id)),
+        _ => None,
+    }
 }
 
 fn channel_label(channel: &str) -> String {
@@ -179,7 +164,7 @@ pub async fn list(
         name: result.subject_name.clone().unwrap_or_else(|| s.id.clone()),
         url: entity_url(s.kind, &s.id),
         clear_url: log_url(
-            PATH,
+            console::AUDIT,
             &Filter {
                 subject: None,
                 ..filter.clone()
@@ -200,10 +185,16 @@ pub async fn list(
         subject,
         filtered: filter != Filter::default(),
         rows: result.rows.into_iter().map(Row::from).collect(),
-        next_url: result.next.map(|c| log_url(PATH, &filter, Some(c))),
-        prev_url: result.prev.map(|c| log_url(PATH, &filter, Some(c))),
-        first_url: cursor.is_some().then(|| log_url(PATH, &filter, None)),
-        csv_url: log_url(CSV_PATH, &filter, None),
+        next_url: result
+            .next
+            .map(|c| log_url(console::AUDIT, &filter, Some(c))),
+        prev_url: result
+            .prev
+            .map(|c| log_url(console::AUDIT, &filter, Some(c))),
+        first_url: cursor
+            .is_some()
+            .then(|| log_url(console::AUDIT, &filter, None)),
+        csv_url: log_url(console::AUDIT_CSV, &filter, None),
         export_cap: thousands(audit_log::EXPORT_CAP.unsigned_abs()),
     })
 }
@@ -233,10 +224,13 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(
-            log_url(PATH, &f, Some(Cursor::After(7))),
+            log_url(console::AUDIT, &f, Some(Cursor::After(7))),
             "/admin/audit?account=ann+%26+bob&change=account&after=7"
         );
-        assert_eq!(log_url(CSV_PATH, &Filter::default(), None), CSV_PATH);
+        assert_eq!(
+            log_url(console::AUDIT_CSV, &Filter::default(), None),
+            console::AUDIT_CSV
+        );
         assert_eq!(
             entity_url("account", "a/b").as_deref(),
             Some("/admin/users/a%2Fb")

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{find_accounts, group_url};
+use super::find_accounts;
 use crate::domain::group::GroupSettings;
 use crate::services::{Ctx, ServiceError, accounts, groups};
 use crate::web::admin::users::Row;
@@ -15,6 +15,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::Errors;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Deserialize, Default)]
@@ -94,7 +95,7 @@ pub async fn add(
                         members.len()
                     ),
                 );
-                return Ok(see_other(&group_url(&id)));
+                return Ok(see_other(&console::group(&id)));
             }
             Err(ServiceError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
             Err(e) => return Err(e.into()),

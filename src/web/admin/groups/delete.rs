@@ -11,6 +11,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
 use crate::web::forms::Empty;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -53,5 +54,5 @@ pub async fn delete(
 ) -> Result<HttpResponse, WebError> {
     let g = groups::delete(&ctx, &admin.actor(), &id).await?;
     session::flash(&session, "success", format!("Deleted group {}.", g.name));
-    Ok(see_other("/admin/groups"))
+    Ok(see_other(console::GROUPS))
 }

@@ -11,6 +11,7 @@ use crate::services::{Ctx, groups};
 use crate::store::groups::GroupListRow;
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
+use crate::web::paths::console;
 use crate::web::paths::with_query;
 
 #[derive(Deserialize, Default)]
@@ -70,7 +71,7 @@ pub async fn list(
     let search = (!q.is_empty()).then_some(q.as_str());
     let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
     let result = groups::list(&ctx, search, after).await?;
-    let base = "/admin/groups";
+    let base = console::GROUPS;
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "groups"),
         next_url: result

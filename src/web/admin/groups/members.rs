@@ -14,6 +14,7 @@ use crate::web::admin::users::{Row, page_url};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Deserialize, Default)]
@@ -60,7 +61,7 @@ pub async fn members(
         groups::members_page(&ctx, &id, (!q.is_empty()).then(|| q.clone()), cursor).await?;
     let everyone = groups::members_are_everyone(&g.id);
     let nobody = result.is_none();
-    let base = format!("/admin/groups/{}/members", g.id);
+    let base = console::group_members(&g.id);
     let (rows, count_label, next_url, prev_url) = match result {
         None => (Vec::new(), String::new(), None, None),
         Some(result) => {
@@ -131,7 +132,7 @@ pub async fn add_members(
     id: web::Path<String>,
     Form(f): Form<MembersForm>,
 ) -> Result<HttpResponse, WebError> {
-    let back = format!("/admin/groups/{id}/members");
+    let back = console::group_members(&id);
     if f.ids.is_empty() {
         session::flash(&session, "error", "Tick at least one account to add.");
         return Ok(see_other(&back));
@@ -148,7 +149,7 @@ pub async fn remove_members(
     id: web::Path<String>,
     Form(f): Form<MembersForm>,
 ) -> Result<HttpResponse, WebError> {
-    let back = format!("/admin/groups/{id}/members");
+    let back = console::group_members(&id);
     let ids = match f.remove_one {
         Some(one) => vec![one],
         None => f.ids,

@@ -18,10 +18,6 @@ use crate::services::{Ctx, ServiceError, accounts};
 use crate::store::accounts::SortKey;
 use crate::web::admin::users::Row;
 
-fn group_url(id: &str) -> String {
-    format!("/admin/groups/{id}")
-}
-
 /// Accounts matching a search, for picking (first 20).
 async fn find_accounts(
     ctx: &Ctx,

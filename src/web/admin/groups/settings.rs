@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::group_url;
 use crate::domain::group::{GroupKind, GroupSettings};
 use crate::services::{Ctx, ServiceError, groups};
 use crate::store::groups::GroupRow;
@@ -15,6 +14,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
 use crate::web::forms::Errors;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -93,7 +93,7 @@ pub async fn update(
     match result {
         Ok(g) => {
             session::flash(&session, "success", format!("Saved group {}.", g.name));
-            Ok(see_other(&group_url(&id)))
+            Ok(see_other(&console::group(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             let g = groups::get(&ctx, &id).await?;

@@ -14,6 +14,7 @@ use crate::web::admin::users::{Row, page_url};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Deserialize, Default)]
@@ -97,7 +98,7 @@ pub async fn access(
         },
     )
     .await?;
-    let base = format!("/admin/products/{id}/access");
+    let base = console::product_access(&id);
     let url = |c: &Cursor| page_url(&base, &q, c);
     let (viewers, viewers_label, next_url, prev_url) = match audience.page {
         Some(pg) => (
@@ -138,10 +139,6 @@ pub struct AccessForm {
     shown: Vec<String>,
 }
 
-fn access_url(id: &str) -> String {
-    format!("/admin/products/{id}/access")
-}
-
 pub async fn save_access(
     ctx: web::Data<Ctx>,
     session: Session,
@@ -163,7 +160,7 @@ pub async fn save_access(
         "success",
         format!("Saved access control: {granted} group(s) given access, {revoked} removed."),
     );
-    Ok(see_other(&access_url(&id)))
+    Ok(see_other(&console::product_access(&id)))
 }
 
 #[derive(Deserialize)]
@@ -221,5 +218,5 @@ async fn change(
         ),
         Err(e) => return Err(e.into()),
     }
-    Ok(see_other(&access_url(id)))
+    Ok(see_other(&console::product_access(id)))
 }

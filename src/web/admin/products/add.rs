@@ -5,12 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{SettingsForm, product_url};
+use super::SettingsForm;
 use crate::services::{Ctx, ServiceError, products};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::Errors;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -52,7 +53,7 @@ pub async fn add(
                     f.name.trim()
                 ),
             );
-            Ok(see_other(&product_url(&id)))
+            Ok(see_other(&console::product(&id)))
         }
         Err(ServiceError::Invalid(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -10,6 +10,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
 use crate::web::forms::Empty;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -44,5 +45,5 @@ pub async fn delete(
 ) -> Result<HttpResponse, WebError> {
     let p = products::delete(&ctx, &admin.actor(), &id).await?;
     session::flash(&session, "success", format!("Deleted product {}.", p.name));
-    Ok(see_other("/admin/products"))
+    Ok(see_other(console::PRODUCTS))
 }

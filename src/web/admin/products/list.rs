@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::services::{Ctx, products};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
+use crate::web::paths::console;
 use crate::web::paths::with_query;
 
 #[derive(Deserialize, Default)]
@@ -47,7 +48,7 @@ pub async fn list(
     let q = p.q.trim().to_owned();
     let after = p.after.as_deref().map(|k| (k, p.id.as_str()));
     let result = products::list(&ctx, (!q.is_empty()).then_some(q.as_str()), after).await?;
-    let base = "/admin/products";
+    let base = console::PRODUCTS;
     ok(&ListPage {
         chrome: Chrome::new(&session, &admin, "products"),
         next_url: result

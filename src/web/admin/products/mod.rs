@@ -19,10 +19,6 @@ use serde::Deserialize;
 use crate::domain::product::ProductSettings;
 use crate::store::products::ProductRow;
 
-fn product_url(id: &str) -> String {
-    format!("/admin/products/{id}")
-}
-
 /// The settings form of Add product and of a product's Settings tab.
 #[derive(Deserialize, Default)]
 pub struct SettingsForm {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{SettingsForm, product_url};
+use super::SettingsForm;
 use crate::services::{Ctx, ServiceError, products};
 use crate::store::products::ProductRow;
 use crate::web::admin::users::HistoryRow;
@@ -14,6 +14,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, page, see_other};
 use crate::web::forms::{Empty, Errors};
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -72,7 +73,7 @@ pub async fn update(
     match result {
         Ok(p) => {
             session::flash(&session, "success", format!("Saved product {}.", p.name));
-            Ok(see_other(&product_url(&id)))
+            Ok(see_other(&console::product(&id)))
         }
         Err(ServiceError::Invalid(errors)) => {
             let p = products::get(&ctx, &id).await?;
@@ -99,7 +100,7 @@ pub async fn publish(
 ) -> Result<HttpResponse, WebError> {
     let p = products::set_published(&ctx, &admin.actor(), &id, true).await?;
     session::flash(&session, "success", format!("Published {}.", p.name));
-    Ok(see_other(&product_url(&id)))
+    Ok(see_other(&console::product(&id)))
 }
 
 pub async fn unpublish(
@@ -111,5 +112,5 @@ pub async fn unpublish(
 ) -> Result<HttpResponse, WebError> {
     let p = products::set_published(&ctx, &admin.actor(), &id, false).await?;
     session::flash(&session, "success", format!("Unpublished {}.", p.name));
-    Ok(see_other(&product_url(&id)))
+    Ok(see_other(&console::product(&id)))
 }

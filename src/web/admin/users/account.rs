@@ -18,6 +18,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::Empty;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Template)]
@@ -71,10 +72,6 @@ pub async fn show(
     show_page(&ctx, &session, &admin, &id, StatusCode::OK, String::new()).await
 }
 
-fn account_url(id: &str) -> String {
-    format!("/admin/users/{id}")
-}
-
 /// Runs a state change and reports it, or why it was refused, on the account page.
 async fn state_action(
     session: &Session,
@@ -87,7 +84,7 @@ async fn state_action(
         Err(ServiceError::Conflict(m)) => session::flash(session, "error", m),
         Err(e) => return Err(e.into()),
     }
-    Ok(see_other(&account_url(id)))
+    Ok(see_other(&console::account(id)))
 }
 
 pub async fn block(
@@ -142,11 +139,11 @@ pub async fn delete(
     match accounts::delete(&ctx, &admin.actor(), &id).await {
         Ok(a) => {
             session::flash(&session, "success", format!("Deleted user {}.", a.email));
-            Ok(see_other("/admin/users"))
+            Ok(see_other(console::USERS))
         }
         Err(ServiceError::Conflict(m)) => {
             session::flash(&session, "error", m);
-            Ok(see_other(&account_url(&id)))
+            Ok(see_other(&console::account(&id)))
         }
         Err(e) => Err(e.into()),
     }
@@ -192,7 +189,7 @@ pub async fn set_password(
             account.email
         ),
     );
-    Ok(see_other(&account_url(&id)))
+    Ok(see_other(&console::account(&id)))
 }
 
 /// U7: emails the account a single-use link to choose a new password.
@@ -209,5 +206,5 @@ pub async fn send_reset(
         "success",
         format!("Sent a password reset link to {}.", a.email),
     );
-    Ok(see_other(&account_url(&id)))
+    Ok(see_other(&console::account(&id)))
 }

@@ -13,6 +13,7 @@ use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::Errors;
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Deserialize, Default)]
@@ -75,7 +76,7 @@ pub async fn add(
                 "success",
                 format!("Added user {}.{sent}", f.email.trim()),
             );
-            Ok(see_other(&format!("/admin/users/{id}")))
+            Ok(see_other(&console::account(&id)))
         }
         Err(ServiceError::Invalid(errors)) => page(
             StatusCode::UNPROCESSABLE_ENTITY,

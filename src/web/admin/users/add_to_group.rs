@@ -12,6 +12,7 @@ use crate::services::{Ctx, ServiceError, groups};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::paths::console;
 use crate::web::session;
 
 #[derive(Deserialize)]
@@ -52,7 +53,7 @@ pub async fn toggle(
     admin: CurrentAdmin,
     Form(f): Form<ToggleForm>,
 ) -> Result<HttpResponse, WebError> {
-    let back = crate::web::paths::back_to(&f.back, "/admin/users").to_owned();
+    let back = crate::web::paths::back_to(&f.back, console::USERS).to_owned();
     if f.group.is_empty() {
         session::flash(
             &session,

@@ -12,10 +12,11 @@ use crate::services::{Ctx, accounts, groups};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok, see_other};
+use crate::web::paths::console;
 use crate::web::paths::with_query;
 
 pub async fn home() -> HttpResponse {
-    see_other("/admin/users")
+    see_other(console::USERS)
 }
 
 #[derive(Deserialize, Default)]
@@ -95,7 +96,7 @@ fn list_url(q: &str, state: &str, sort: SortKey, desc: bool, cursor: Option<&Cur
     };
     let dir = if desc { "desc" } else { "" };
     with_query(
-        "/admin/users",
+        console::USERS,
         &[
             ("q", q),
             ("state", state),
