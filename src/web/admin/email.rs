@@ -15,8 +15,7 @@ use crate::store::outbox;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
-use crate::web::paths::console;
-use crate::web::paths::with_query;
+use crate::web::paths::{console, with_query};
 use crate::web::session;
 
 const TEMPLATES_TAB: &str = "email_templates";

@@ -18,8 +18,7 @@ use crate::store::products::ProductRow;
 use crate::store::subscriptions::SubscriptionRow;
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, see_other};
-use crate::web::paths::console;
-use crate::web::paths::with_query;
+use crate::web::paths::{console, with_query};
 use crate::web::session;
 
 /// One subscription as the console lists it, with the buttons that apply.

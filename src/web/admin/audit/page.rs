@@ -12,8 +12,7 @@ use crate::services::Ctx;
 use crate::services::audit_log::{self, ChangeKind, Cursor, Filter, LogRow};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
-use crate::web::paths::console;
-use crate::web::paths::with_query;
+use crate::web::paths::{console, with_query};
 
 /// A URL of the log (or of its export) that keeps the filters.
 fn log_url(base: &str, f: &Filter, cursor: Option<Cursor>) -> String {

@@ -11,8 +11,7 @@ use crate::services::{Ctx, groups};
 use crate::store::groups::GroupListRow;
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
-use crate::web::paths::console;
-use crate::web::paths::with_query;
+use crate::web::paths::{console, with_query};
 
 #[derive(Deserialize, Default)]
 pub struct ListParams {

@@ -9,8 +9,7 @@ use serde::Deserialize;
 use crate::services::{Ctx, products};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
-use crate::web::paths::console;
-use crate::web::paths::with_query;
+use crate::web::paths::{console, with_query};
 
 #[derive(Deserialize, Default)]
 pub struct ListParams {

@@ -12,8 +12,7 @@ use crate::services::{Ctx, accounts, groups};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok, see_other};
-use crate::web::paths::console;
-use crate::web::paths::with_query;
+use crate::web::paths::{console, with_query};
 
 pub async fn home() -> HttpResponse {
     see_other(console::USERS)
