@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
-use crate::services::{Actor, Ctx, ServiceError, accounts, audit};
+use crate::services::{Actor, Ctx, ServiceError, account_list, audit};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::store::{self, Tx, audit::Subject, groups::*};
 
@@ -68,7 +68,7 @@ pub async fn list(
 ) -> Result<GroupsPage, ServiceError> {
     let mut rows = store::groups::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
     let next = super::next_page(&mut rows, PAGE_SIZE, |r| (r.name_key.clone(), r.id.clone()));
-    let all_accounts = store::accounts::count(ctx.db.pool(), &Default::default(), 0).await?;
+    let all_accounts = store::account_list::count(ctx.db.pool(), &Default::default(), 0).await?;
     Ok(GroupsPage {
         rows,
         next,
@@ -387,7 +387,7 @@ pub async fn count_matching(
     ctx: &Ctx,
     filter: &store::accounts::Filter<'_>,
 ) -> Result<i64, ServiceError> {
-    Ok(store::accounts::count(ctx.db.pool(), filter, i64::MAX).await?)
+    Ok(store::account_list::count(ctx.db.pool(), filter, i64::MAX).await?)
 }
 
 /// Whether the group's members are listed from memberships (custom,
@@ -404,7 +404,7 @@ pub async fn members_page(
     id: &str,
     search: Option<String>,
     cursor: Option<Cursor>,
-) -> Result<(GroupRow, Option<accounts::UsersPage>), ServiceError> {
+) -> Result<(GroupRow, Option<account_list::UsersPage>), ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
     let group = store::groups::get(&mut *conn, id)
         .await?
@@ -412,9 +412,9 @@ pub async fn members_page(
     if group.id == crate::domain::group::GUESTS {
         return Ok((group, None));
     }
-    let page = accounts::list_in(
+    let page = account_list::list_in(
         &mut conn,
-        &accounts::UsersQuery {
+        &account_list::UsersQuery {
             sort: SortKey::Name,
             descending: false,
             state: None,
@@ -436,17 +436,4 @@ pub async fn members_among(
     ids: &[String],
 ) -> Result<Vec<String>, ServiceError> {
     Ok(store::groups::members_among(ctx.db.pool(), group_id, ids).await?)
-}
-
-/// A product with what its Access control page offers: its groups, the
-/// system groups, and the first 20 other groups whose name contains `find`.
-#[tracing::instrument(skip_all)]
-pub async fn access_choices(
-    ctx: &Ctx,
-    product_id: &str,
-    find: &str,
-) -> Result<store::groups::AccessChoices, ServiceError> {
-    store::groups::access_choices(ctx.db.pool(), product_id, find.trim(), 20)
-        .await?
-        .ok_or(ServiceError::NotFound)
 }

@@ -2,6 +2,8 @@
 //! developer portal and (later) the JSON API. Each change is one IMMEDIATE
 //! transaction holding the change and its audit record.
 
+pub mod access;
+pub mod account_list;
 pub mod accounts;
 pub mod audit;
 pub mod audit_log;

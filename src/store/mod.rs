@@ -1,6 +1,8 @@
 //! Database access. The only code that knows the database is SQLite; every
 //! function takes a pool, a connection or a transaction.
 
+pub mod access;
+pub mod account_list;
 pub mod accounts;
 pub mod audit;
 pub mod commits;
@@ -10,6 +12,7 @@ pub mod invitations;
 pub mod outbox;
 pub mod products;
 pub mod seed;
+pub mod sessions;
 pub mod settings;
 mod sqlite_memory;
 pub mod subscriptions;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::users::{HistoryRow, Row, list_url_for};
 use super::{Chrome, CurrentAdmin};
 use crate::domain::group::{GroupKind, GroupSettings, is_system};
-use crate::services::{Ctx, ServiceError, accounts, groups};
+use crate::services::{Ctx, ServiceError, account_list, accounts, groups};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::store::groups::{GroupListRow, GroupRow};
 use crate::web::csrf::Form;
@@ -146,9 +146,9 @@ pub(super) async fn find_accounts(
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let page = accounts::list(
+    let page = account_list::list(
         ctx,
-        &accounts::UsersQuery {
+        &account_list::UsersQuery {
             sort: SortKey::Name,
             descending: false,
             state: None,
@@ -376,7 +376,7 @@ pub async fn members(
         None => (Vec::new(), String::new(), None, None),
         Some(result) => {
             let label = match (result.total, result.total_capped) {
-                (_, true) => format!("More than {} members", accounts::COUNT_CAP),
+                (_, true) => format!("More than {} members", account_list::COUNT_CAP),
                 (1, _) => "1 member".to_owned(),
                 (n, _) => format!("{n} members"),
             };

@@ -11,7 +11,7 @@ use crate::clock;
 use crate::domain::account::NewAccount;
 use crate::domain::{AccountState, Password};
 use crate::services::auth::Realm;
-use crate::services::{Ctx, ServiceError, accounts, groups};
+use crate::services::{Ctx, ServiceError, account_list, accounts, groups};
 use crate::store::accounts::{AccountSummary, Cursor, SortKey};
 use crate::store::audit::Entry;
 use crate::store::groups::GroupRef;
@@ -170,9 +170,9 @@ pub async fn list(
     let state_param = state.map_or("", |s| s.as_str());
     let q = p.q.trim().to_owned();
     let cursor = Cursor::from_params(p.after, p.before, p.id);
-    let result = accounts::list(
+    let result = account_list::list(
         &ctx,
-        &accounts::UsersQuery {
+        &account_list::UsersQuery {
             sort,
             descending: desc,
             state,
@@ -185,7 +185,7 @@ pub async fn list(
     .await?;
 
     let count_label = match (result.total, result.total_capped) {
-        (_, true) => format!("More than {} accounts match", accounts::COUNT_CAP),
+        (_, true) => format!("More than {} accounts match", account_list::COUNT_CAP),
         (1, _) => "1 account".to_owned(),
         (n, _) if q.is_empty() => format!("{n} accounts"),
         (n, _) => format!("{n} accounts match"),
