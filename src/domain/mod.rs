@@ -2,6 +2,7 @@
 //! a value of these types is valid by construction.
 
 pub mod account;
+pub mod api_token;
 pub mod email;
 pub mod email_template;
 pub mod group;

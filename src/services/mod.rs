@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account_list;
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
@@ -46,6 +47,8 @@ pub struct Ctx {
     pub client_limits: client_limit::ClientLimits,
     /// Session checks, remembered until the next commit; see `auth`.
     pub sessions: auth::SessionChecks,
+    /// Management API tokens, remembered until the next commit.
+    pub api_tokens: api_tokens::TokenChecks,
 }
 
 impl Ctx {

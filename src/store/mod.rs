@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account_list;
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod commits;
 pub mod email_templates;
