@@ -11,6 +11,7 @@ pub mod link;
 pub mod names;
 pub mod password;
 pub mod product;
+pub mod query;
 pub mod subscription;
 pub mod visibility;
 

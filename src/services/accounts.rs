@@ -7,7 +7,7 @@ use crate::domain::email_template::EmailTemplate;
 use crate::domain::group::ADMINISTRATORS;
 use crate::domain::visibility::Viewer;
 use crate::domain::{AccountState, Password, ids};
-use crate::services::{Actor, Ctx, ServiceError, audit, mail};
+use crate::services::{Actor, Ctx, Expect, ServiceError, audit, mail};
 use crate::store::{self, Tx, accounts::*, audit::Subject, groups::GroupRef};
 
 /// What the audit log keeps of an account.
@@ -105,6 +105,18 @@ pub(crate) async fn insert_account(
     hash: &str,
     state: AccountState,
 ) -> Result<String, ServiceError> {
+    insert_account_as(tx, &ids::new_id(), new, Some(hash), state).await
+}
+
+/// The same with a chosen id (the management API's PUT names it), and
+/// possibly no password yet; a taken id is a conflict.
+pub(crate) async fn insert_account_as(
+    tx: &mut Tx,
+    id: &str,
+    new: &NewAccount,
+    hash: Option<&str>,
+    state: AccountState,
+) -> Result<String, ServiceError> {
     let key = new.email.key();
     let taken = || {
         ServiceError::field(
@@ -115,7 +127,12 @@ pub(crate) async fn insert_account(
     if store::accounts::email_taken(&mut **tx, &key).await? {
         return Err(taken());
     }
-    let id = ids::new_id();
+    if store::accounts::detail(&mut **tx, id).await?.is_some() {
+        return Err(ServiceError::Conflict(format!(
+            "An account with the id {id} exists already."
+        )));
+    }
+    let id = id.to_owned();
     let now = tx.now();
     let row = NewAccountRow {
         id: &id,
@@ -123,7 +140,7 @@ pub(crate) async fn insert_account(
         email_key: &key,
         first_name: new.first_name.as_str(),
         last_name: new.last_name.as_str(),
-        password_hash: Some(hash),
+        password_hash: hash,
         state: state.as_str(),
         registered_at: now,
     };
@@ -140,7 +157,7 @@ pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<AccountDetail, Service
 }
 
 /// S-14: the last active administrator stays.
-async fn ensure_not_last_admin(
+pub(crate) async fn ensure_not_last_admin(
     tx: &mut Tx,
     account: &AccountDetail,
     doing: &str,
@@ -206,9 +223,15 @@ async fn change_state(
 
 /// U6: removes the account with its memberships and subscriptions.
 #[tracing::instrument(skip_all)]
-pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
+pub async fn delete(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    expect: Expect,
+) -> Result<AccountDetail, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
+    expect.check(before.version)?;
     ensure_not_last_admin(&mut tx, &before, "deleted").await?;
     store::accounts::delete(&mut tx, id).await?;
     audit::record(

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
-use crate::services::{Actor, Ctx, ServiceError, account_list, audit};
+use crate::services::{Actor, Ctx, Expect, ServiceError, account_list, audit};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::store::{self, Tx, audit::Subject, groups::*};
 
@@ -97,12 +97,22 @@ async fn ensure_name_free(
 pub async fn create(
     ctx: &Ctx,
     actor: &Actor,
+    id: Option<&str>,
     s: &GroupSettings,
     members: &[String],
 ) -> Result<String, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, s, "").await?;
-    let id = store::free_id(&mut tx, store::Named::Groups, &slug(s.name.as_str())).await?;
+    let id = match id {
+        // The management API names the id (a taken one is a conflict).
+        Some(id) if store::groups::get(&mut *tx, id).await?.is_some() => {
+            return Err(ServiceError::Conflict(format!(
+                "A group with the id {id} exists already."
+            )));
+        }
+        Some(id) => id.to_owned(),
+        None => store::free_id(&mut tx, store::Named::Groups, &slug(s.name.as_str())).await?,
+    };
     let now = tx.now();
     store::groups::insert(&mut tx, &id, s.name.as_str(), s.description.as_deref(), now).await?;
     let group = load(&mut tx, &id).await?;
@@ -149,10 +159,12 @@ pub async fn update(
     actor: &Actor,
     id: &str,
     s: &GroupSettings,
+    expect: Expect,
 ) -> Result<GroupRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
     ensure_custom(&before)?;
+    expect.check(before.version)?;
     ensure_name_free(&mut tx, s, id).await?;
     store::groups::update(&mut tx, id, s.name.as_str(), s.description.as_deref()).await?;
     let after = load(&mut tx, id).await?;
@@ -192,10 +204,16 @@ pub async fn dependants(ctx: &Ctx, id: &str) -> Result<Dependants, ServiceError>
 
 /// G3: delete a custom group with its memberships and product access.
 #[tracing::instrument(skip_all)]
-pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<GroupRow, ServiceError> {
+pub async fn delete(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    expect: Expect,
+) -> Result<GroupRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
+    expect.check(group.version)?;
     let (memberships, grants) = store::groups::dependants(&mut *tx, id).await?;
     store::groups::delete(&mut tx, id).await?;
     audit::record(

@@ -3,6 +3,7 @@
 //! transaction holding the change and its audit record.
 
 pub mod access;
+pub mod account_edits;
 pub mod account_list;
 pub mod accounts;
 pub mod api_tokens;
@@ -25,6 +26,7 @@ pub mod profile;
 pub mod remembered;
 
 pub mod signup;
+pub mod subscription_edits;
 pub mod subscriptions;
 pub mod visibility;
 
@@ -55,6 +57,23 @@ impl Ctx {
     /// Now, by the application's clock (tests move it forward).
     pub fn now(&self) -> i64 {
         self.db.clock().now()
+    }
+}
+
+/// Which version of an entity a change must find (SPEC M3: the API's
+/// `If-Match`; the console changes whatever is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Any,
+    Version(i64),
+}
+
+impl Expect {
+    pub fn check(self, version: i64) -> Result<(), ServiceError> {
+        match self {
+            Self::Version(v) if v != version => Err(ServiceError::PreconditionFailed),
+            _ => Ok(()),
+        }
     }
 }
 

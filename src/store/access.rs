@@ -181,3 +181,19 @@ pub async fn access_choices(
         candidates,
     }))
 }
+
+/// The groups that may see a product, as whole rows (the management API's
+/// product groups), system groups first, then by name.
+pub async fn group_rows(
+    e: impl SqliteExecutor<'_>,
+    product_id: &str,
+) -> Result<Vec<super::groups::GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version
+         FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
+    )
+    .bind(product_id)
+    .fetch_all(e)
+    .await
+}

@@ -3,8 +3,9 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
-use super::accounts::AccountSummary;
+use super::accounts::{AccountDetail, AccountSummary, IS_ADMIN};
 use super::fts_phrase;
+use crate::domain::query::{self, UserField};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -297,5 +298,80 @@ pub async fn count(
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
     push_filters(&mut qb, filter);
     qb.push(" LIMIT ").push_bind(cap).push(")");
+    qb.build_query_scalar().fetch_one(e).await
+}
+
+// ---- the management API's lists (SPEC M4) -------------------------------------
+
+/// Which accounts a management API list holds.
+pub enum Among<'a> {
+    Everyone,
+    /// Explicit members of one group.
+    MembersOf(&'a str),
+}
+
+fn user_column(f: UserField) -> &'static str {
+    match f {
+        UserField::Name => "a.id",
+        UserField::FirstName => "a.first_name",
+        UserField::LastName => "a.last_name",
+        UserField::Email => "a.email",
+        UserField::Note => "a.note",
+        UserField::State => "a.state",
+        UserField::RegistrationDate => "a.registered_at",
+    }
+}
+
+fn push_among_and_filter(
+    qb: &mut QueryBuilder<Sqlite>,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+) {
+    qb.push(" FROM accounts a WHERE 1 = 1");
+    if let Among::MembersOf(group) = among {
+        qb.push(" AND a.id IN (SELECT m.account_id FROM memberships m WHERE m.group_id = ")
+            .push_bind(group.to_string())
+            .push(")");
+    }
+    if let Some(f) = filter {
+        qb.push(" AND ");
+        super::query::push_filter(qb, f, &user_column);
+    }
+}
+
+/// `limit` accounts from `offset`, in registration order (stable while
+/// pages are read: the rowid).
+pub async fn filtered(
+    e: impl SqliteExecutor<'_>,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<AccountDetail>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
+                a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version"
+    ));
+    push_among_and_filter(&mut qb, among, filter);
+    qb.push(" ORDER BY a.seq LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    qb.build_query_as().fetch_all(e).await
+}
+
+/// How many accounts such a list holds in all.
+pub async fn count_filtered(
+    e: impl SqliteExecutor<'_>,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+) -> Result<i64, sqlx::Error> {
+    if let (Among::Everyone, None) = (among, filter) {
+        return sqlx::query_scalar("SELECT coalesce(sum(n), 0) FROM account_counts")
+            .fetch_one(e)
+            .await;
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_among_and_filter(&mut qb, among, filter);
     qb.build_query_scalar().fetch_one(e).await
 }

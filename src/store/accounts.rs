@@ -138,6 +138,33 @@ pub async fn set_names(
     Ok(r.rows_affected() == 1)
 }
 
+/// A new email address; a taken one fails with a unique violation.
+pub async fn set_email(
+    tx: &mut Tx,
+    id: &str,
+    email: &str,
+    email_key: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE accounts SET email = ?, email_key = ?, version = version + 1 WHERE id = ?",
+    )
+    .bind(email)
+    .bind(email_key)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_note(tx: &mut Tx, id: &str, note: Option<&str>) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE accounts SET note = ?, version = version + 1 WHERE id = ?")
+        .bind(note)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Changes the state; leaving `active` ends every session of the account (S-10).
 pub async fn set_state(tx: &mut Tx, id: &str, state: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(

@@ -1,6 +1,7 @@
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
+use crate::domain::query::{self, GroupField};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
@@ -71,6 +72,23 @@ pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow
     )
     .bind(id)
     .fetch_optional(e)
+    .await
+}
+
+/// Every group an account is in, Developers included (every account is
+/// in it, G2), system groups first, then by name.
+pub async fn rows_of_account(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Vec<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, kind, external_id, member_count, version FROM groups
+         WHERE id = 'developers'
+            OR id IN (SELECT m.group_id FROM memberships m WHERE m.account_id = ?)
+         ORDER BY kind <> 'system', name_key",
+    )
+    .bind(account_id)
+    .fetch_all(e)
     .await
 }
 
@@ -375,4 +393,45 @@ pub async fn members_among(
     .bind(serde_json::to_string(ids).unwrap_or_default())
     .fetch_all(e)
     .await
+}
+
+// ---- the management API's list (SPEC M4) ---------------------------------------
+
+fn group_column(f: GroupField) -> &'static str {
+    match f {
+        GroupField::Name => "g.id",
+        GroupField::DisplayName => "g.name",
+        GroupField::Description => "g.description",
+        GroupField::ExternalId => "g.external_id",
+    }
+}
+
+/// `limit` groups from `offset`, system groups first, then by name; with
+/// their number in all.
+pub async fn filtered(
+    e: &mut sqlx::SqliteConnection,
+    filter: Option<&query::Filter<GroupField>>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<GroupRow>, i64), sqlx::Error> {
+    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
+        qb.push(" FROM groups g WHERE 1 = 1");
+        if let Some(f) = filter {
+            qb.push(" AND ");
+            super::query::push_filter(qb, f, &group_column);
+        }
+    };
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version",
+    );
+    push_where(&mut qb);
+    qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_where(&mut qb);
+    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
+    Ok((rows, count))
 }

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod invitations;
 pub mod outbox;
 pub mod products;
+mod query;
 pub mod seed;
 pub mod sessions;
 pub mod settings;

@@ -2,6 +2,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 use crate::domain::product::ProductSettings;
+use crate::domain::query::{self, ProductField};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductRow {
@@ -178,4 +179,46 @@ pub async fn all_names(
     sqlx::query_as("SELECT id, name, description, state FROM products ORDER BY name_key, id")
         .fetch_all(e)
         .await
+}
+
+// ---- the management API's list (SPEC M4) ---------------------------------------
+
+fn product_column(f: ProductField) -> &'static str {
+    match f {
+        ProductField::Name => "p.id",
+        ProductField::DisplayName => "p.name",
+        ProductField::Description => "p.description",
+        ProductField::Terms => "p.terms",
+        ProductField::State => "p.state",
+    }
+}
+
+/// `limit` products from `offset` in name order, with their number in all.
+pub async fn filtered(
+    e: &mut sqlx::SqliteConnection,
+    filter: Option<&query::Filter<ProductField>>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
+    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
+        qb.push(" FROM products p WHERE 1 = 1");
+        if let Some(f) = filter {
+            qb.push(" AND ");
+            super::query::push_filter(qb, f, &product_column);
+        }
+    };
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT p.id, p.name, p.description, p.terms, p.subscription_required, p.approval_required,
+                p.subscriptions_limit, p.state, p.created_at, p.version",
+    );
+    push_where(&mut qb);
+    qb.push(" ORDER BY p.name_key, p.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_where(&mut qb);
+    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
+    Ok((rows, count))
 }

@@ -11,6 +11,7 @@ mod groups;
 mod helpers;
 mod limits;
 mod links;
+mod management_api;
 mod nginx;
 mod portal;
 mod process;

@@ -193,7 +193,7 @@ pub async fn add(
         (StatusCode::OK, Vec::new())
     } else {
         let result = match GroupSettings::parse(&f.name, &f.description) {
-            Ok(s) => groups::create(&ctx, &admin.actor(), &s, &members).await,
+            Ok(s) => groups::create(&ctx, &admin.actor(), None, &s, &members).await,
             Err(errors) => Err(ServiceError::Invalid(errors)),
         };
         match result {
@@ -300,7 +300,7 @@ pub async fn update(
     Form(f): Form<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let result = match GroupSettings::parse(&f.name, &f.description) {
-        Ok(s) => groups::update(&ctx, &admin.actor(), &id, &s).await,
+        Ok(s) => groups::update(&ctx, &admin.actor(), &id, &s, crate::services::Expect::Any).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
@@ -516,7 +516,7 @@ pub async fn delete(
     id: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let g = groups::delete(&ctx, &admin.actor(), &id).await?;
+    let g = groups::delete(&ctx, &admin.actor(), &id, crate::services::Expect::Any).await?;
     session::flash(&session, "success", format!("Deleted group {}.", g.name));
     Ok(see_other("/admin/groups"))
 }

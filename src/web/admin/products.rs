@@ -159,7 +159,7 @@ pub async fn add(
     Form(f): Form<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let result = match f.parse() {
-        Ok(p) => products::create(&ctx, &admin.actor(), &p).await,
+        Ok(p) => products::create(&ctx, &admin.actor(), None, &p).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
@@ -236,7 +236,9 @@ pub async fn update(
     Form(f): Form<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let result = match f.parse() {
-        Ok(p) => products::update(&ctx, &admin.actor(), &id, &p).await,
+        Ok(p) => {
+            products::update(&ctx, &admin.actor(), &id, &p, crate::services::Expect::Any).await
+        }
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
@@ -529,7 +531,14 @@ pub async fn delete(
     id: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let p = products::delete(&ctx, &admin.actor(), &id).await?;
+    let p = products::delete(
+        &ctx,
+        &admin.actor(),
+        &id,
+        crate::services::Expect::Any,
+        products::Subscriptions::DeleteThem,
+    )
+    .await?;
     session::flash(&session, "success", format!("Deleted product {}.", p.name));
     Ok(see_other("/admin/products"))
 }
