@@ -18,6 +18,7 @@ mod process;
 mod products;
 mod proxy;
 mod request_log;
+mod sdk;
 mod security;
 mod sign_in;
 mod smtp_server;
