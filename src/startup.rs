@@ -115,6 +115,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         keys: Default::default(),
         client_limits: Default::default(),
         sessions: Default::default(),
+        api_tokens: Default::default(),
         settings,
     })
 }

@@ -53,6 +53,21 @@ else
   (cd tests/browser && npm ci --no-audit --no-fund)
 fi
 
+section "The management API's SDK (Python venv)"
+# tests/api/sdk.rs drives Portal with the commercial service's official SDK.
+venv=tests/sdk/.venv
+if [[ ! -x $venv/bin/python ]]; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_install python3-venv
+  fi
+  python3 -m venv "$venv"
+fi
+if [[ ! -f $venv/.installed || tests/sdk/requirements.txt -nt $venv/.installed ]]; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+  touch "$venv/.installed"
+fi
+"$venv/bin/python" -c 'import azure.mgmt.apimanagement as m; print("azure-mgmt-apimanagement", m.VERSION)'
+
 section "Format and lints (cargo fmt --check, cargo clippy -D warnings)"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings

@@ -19,3 +19,22 @@ pub fn new_id() -> String {
 pub fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
+
+/// An id a client of the management API chooses for a new entity (it
+/// stands in the console's and the portal's URLs too): 1 to 80 letters,
+/// digits, `-`, `_` and `.`, not starting with a dot.
+pub fn parse_entity_id(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 80
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(
+            "An id has 1 to 80 letters, digits, '-', '_' or '.', and does not start with a dot."
+                .into(),
+        )
+    }
+}

@@ -2,6 +2,7 @@
 //! a value of these types is valid by construction.
 
 pub mod account;
+pub mod api_token;
 pub mod email;
 pub mod email_template;
 pub mod group;
@@ -10,6 +11,7 @@ pub mod link;
 pub mod names;
 pub mod password;
 pub mod product;
+pub mod query;
 pub mod subscription;
 pub mod visibility;
 

@@ -36,6 +36,12 @@ impl Password {
         Ok(Self(input.to_owned()))
     }
 
+    /// A password made by Portal itself (random, never shown), which needs
+    /// no checking.
+    pub fn unchecked(generated: String) -> Self {
+        Self(generated)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -113,6 +113,13 @@ impl SubscriptionAction {
         }
     }
 
+    /// The action that takes a subscription from `from` to `to`, if the
+    /// lifecycle has one (the management API sets a state, the console
+    /// presses a button; both follow these transitions).
+    pub fn between(from: SubscriptionState, to: SubscriptionState) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.from(from) == Some(to))
+    }
+
     /// The actions that apply to a subscription in `state`, in button order.
     pub fn available(state: SubscriptionState) -> Vec<Self> {
         Self::ALL

@@ -7,7 +7,7 @@ use crate::domain::email_template::EmailTemplate;
 use crate::domain::group::ADMINISTRATORS;
 use crate::domain::visibility::Viewer;
 use crate::domain::{AccountState, Password, ids};
-use crate::services::{Actor, Ctx, ServiceError, audit, mail};
+use crate::services::{Actor, Ctx, Expect, ServiceError, audit, mail};
 use crate::store::{self, Tx, accounts::*, audit::Subject, groups::GroupRef};
 
 /// What the audit log keeps of an account.
@@ -105,6 +105,18 @@ pub(crate) async fn insert_account(
     hash: &str,
     state: AccountState,
 ) -> Result<String, ServiceError> {
+    insert_account_as(tx, &ids::new_id(), new, Some(hash), state).await
+}
+
+/// The same with a chosen id (the management API's PUT names it), and
+/// possibly no password yet; a taken id is a conflict.
+pub(crate) async fn insert_account_as(
+    tx: &mut Tx,
+    id: &str,
+    new: &NewAccount,
+    hash: Option<&str>,
+    state: AccountState,
+) -> Result<String, ServiceError> {
     let key = new.email.key();
     let taken = || {
         ServiceError::field(
@@ -115,7 +127,12 @@ pub(crate) async fn insert_account(
     if store::accounts::email_taken(&mut **tx, &key).await? {
         return Err(taken());
     }
-    let id = ids::new_id();
+    if store::accounts::detail(&mut **tx, id).await?.is_some() {
+        return Err(ServiceError::Conflict(format!(
+            "An account with the id {id} exists already."
+        )));
+    }
+    let id = id.to_owned();
     let now = tx.now();
     let row = NewAccountRow {
         id: &id,
@@ -123,7 +140,7 @@ pub(crate) async fn insert_account(
         email_key: &key,
         first_name: new.first_name.as_str(),
         last_name: new.last_name.as_str(),
-        password_hash: Some(hash),
+        password_hash: hash,
         state: state.as_str(),
         registered_at: now,
     };
@@ -140,7 +157,7 @@ pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<AccountDetail, Service
 }
 
 /// S-14: the last active administrator stays.
-async fn ensure_not_last_admin(
+pub(crate) async fn ensure_not_last_admin(
     tx: &mut Tx,
     account: &AccountDetail,
     doing: &str,
@@ -206,9 +223,15 @@ async fn change_state(
 
 /// U6: removes the account with its memberships and subscriptions.
 #[tracing::instrument(skip_all)]
-pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<AccountDetail, ServiceError> {
+pub async fn delete(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    expect: Expect,
+) -> Result<AccountDetail, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
+    expect.check(before.version)?;
     ensure_not_last_admin(&mut tx, &before, "deleted").await?;
     store::accounts::delete(&mut tx, id).await?;
     audit::record(
@@ -308,123 +331,6 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
 #[tracing::instrument(skip_all)]
 pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, ServiceError> {
     Ok(store::accounts::by_ids(ctx.db.pool(), ids).await?)
-}
-
-// ---- the Users tab -----------------------------------------------------------
-
-pub const PAGE_SIZE: i64 = 50;
-/// Searches count their matches up to this many and then say "more than".
-pub const COUNT_CAP: i64 = 1000;
-/// Above this many matches (1% of 100,000 accounts) a page is found faster
-/// by walking the sorted index and testing each account than by sorting
-/// every match: at 1% that walk reads about 5,000 index entries (2 ms), and
-/// a common fragment ("son", 10%) about 500 (0.4 ms, against 4 ms sorted).
-const MANY_MATCHES: i64 = COUNT_CAP;
-
-pub struct UsersQuery {
-    pub sort: SortKey,
-    pub descending: bool,
-    pub state: Option<AccountState>,
-    pub search: Option<String>,
-    /// Only members of any of these groups.
-    pub groups: Option<Vec<String>>,
-    pub cursor: Option<Cursor>,
-    /// Count each account's groups (the Users tab shows them; lists that
-    /// do not are spared 50 look-ups).
-    pub group_counts: bool,
-}
-
-impl UsersQuery {
-    pub fn filter(&self) -> Filter<'_> {
-        Filter {
-            state: self.state.map(|s| s.as_str()),
-            search: self.search.as_deref(),
-            groups: self.groups.as_deref(),
-            many_matches: false,
-        }
-    }
-}
-
-pub struct UsersPage {
-    pub rows: Vec<AccountSummary>,
-    /// Cursor of the page after this one, if any.
-    pub next: Option<Cursor>,
-    /// Cursor of the page before this one, if any.
-    pub prev: Option<Cursor>,
-    pub total: i64,
-    pub total_capped: bool,
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    list_in(&mut conn, q).await
-}
-
-/// The same, read on `conn` (with a page's other reads).
-pub(crate) async fn list_in(
-    conn: &mut sqlx::SqliteConnection,
-    q: &UsersQuery,
-) -> Result<UsersPage, ServiceError> {
-    let mut filter = q.filter();
-    // A search is counted first: how many match decides how SQLite is best
-    // asked for the page. Otherwise the page brings its count.
-    let mut counted = None;
-    if filter.search.is_some() {
-        let n = store::accounts::count(&mut *conn, &filter, COUNT_CAP + 1).await?;
-        filter.many_matches = n > MANY_MATCHES;
-        counted = Some(n);
-    }
-    let (mut rows, page_total) = store::accounts::list(
-        &mut *conn,
-        &ListQuery {
-            sort: q.sort,
-            descending: q.descending,
-            filter,
-            cursor: q.cursor.as_ref(),
-            limit: PAGE_SIZE,
-            count_cap: COUNT_CAP + 1,
-            group_counts: q.group_counts,
-        },
-    )
-    .await?;
-    let total = counted.or(page_total).unwrap_or(0);
-    let backwards = q.cursor.as_ref().is_some_and(|c| c.before);
-    let more = rows.len() as i64 > PAGE_SIZE;
-    if more {
-        // The extra row lies beyond the page in the walking direction.
-        if backwards {
-            rows.remove(0);
-        } else {
-            rows.pop();
-        }
-    }
-    let cursor_at = |row: &AccountSummary, before: bool| Cursor {
-        key: q.sort.value_of(row),
-        id: row.id.clone(),
-        before,
-    };
-    let (has_next, has_prev) = if backwards {
-        (true, more)
-    } else {
-        (more, q.cursor.is_some())
-    };
-    let next = rows
-        .last()
-        .filter(|_| has_next)
-        .map(|r| cursor_at(r, false));
-    let prev = rows
-        .first()
-        .filter(|_| has_prev)
-        .map(|r| cursor_at(r, true));
-    let capped = (filter.search.is_some() || filter.groups.is_some()) && total > COUNT_CAP;
-    Ok(UsersPage {
-        rows,
-        next,
-        prev,
-        total: if capped { COUNT_CAP } else { total },
-        total_capped: capped,
-    })
 }
 
 /// Makes an existing account an administrator (the `create-admin` command).

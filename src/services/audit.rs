@@ -75,6 +75,17 @@ impl Actor {
         Origin::portal(client).actor(id, email)
     }
 
+    /// A management API token (M5): changes are recorded as made through
+    /// the API, by the token's name.
+    pub fn api(token_id: &str, token_name: &str) -> Self {
+        Self {
+            id: Some(token_id.to_owned()),
+            label: format!("API token {token_name}"),
+            channel: Channel::Api,
+            client: None,
+        }
+    }
+
     pub fn console(id: &str, email: &str, client: Option<IpAddr>) -> Self {
         Origin {
             channel: Channel::Console,

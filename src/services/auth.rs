@@ -34,7 +34,7 @@ async fn session_row(
         .0
         .get_or_read(
             (account_id.to_owned(), sid.to_owned()),
-            store::accounts::session_account(ctx.db.pool(), account_id, sid),
+            store::sessions::session_account(ctx.db.pool(), account_id, sid),
         )
         .await
 }
@@ -78,7 +78,7 @@ pub async fn sign_in(
     // counts as a failure, in one write transaction, so parallel guesses
     // cannot slip past the throttle between a check and its update.
     let mut tx = ctx.db.begin_write().await?;
-    let creds = store::accounts::credentials(&mut *tx, &key).await?;
+    let creds = store::sessions::credentials(&mut *tx, &key).await?;
     let Some(creds) = creds else {
         tx.rollback().await?;
         ctx.hasher.verify(None, password).await?;
@@ -92,7 +92,7 @@ pub async fn sign_in(
         return Err(SignInError::Refused);
     }
     let failures = creds.failed_signins + 1;
-    store::accounts::record_signin_failure(
+    store::sessions::record_signin_failure(
         &mut tx,
         &creds.id,
         failures,
@@ -109,7 +109,7 @@ pub async fn sign_in(
         tracing::warn!(account = %creds.id, failures, "sign-in failed: wrong password");
         return Err(SignInError::Refused);
     }
-    store::accounts::clear_signin_failures(ctx.db.pool(), &creds.id).await?;
+    store::sessions::clear_signin_failures(ctx.db.pool(), &creds.id).await?;
     match creds.state.as_str() {
         "blocked" => {
             tracing::warn!(account = %creds.id, "sign-in refused: blocked");
@@ -172,7 +172,7 @@ pub async fn sign_out(ctx: &Ctx, sid: &str, signed_in_at: i64) -> Result<(), Ser
     let expires_at = signed_in_at + ctx.settings.timeouts.session_absolute.as_secs() as i64;
     let mut tx = ctx.db.begin_write().await?;
     let now = tx.now();
-    store::accounts::revoke_session(&mut tx, sid, expires_at, now).await?;
+    store::sessions::revoke_session(&mut tx, sid, expires_at, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -23,6 +23,8 @@ pub struct TemplateView {
     /// An administrator's edited text is in use (not the default).
     pub customised: bool,
     pub updated_at: Option<i64>,
+    /// Its version (M3): 0 while it is the default.
+    pub version: i64,
 }
 
 impl TemplateView {
@@ -34,6 +36,7 @@ impl TemplateView {
                 body: s.body,
                 customised: true,
                 updated_at: Some(s.updated_at),
+                version: s.version,
             },
             None => {
                 let d = default_for(template);
@@ -43,6 +46,7 @@ impl TemplateView {
                     body: d.body.to_owned(),
                     customised: false,
                     updated_at: None,
+                    version: 0,
                 }
             }
         }

@@ -14,6 +14,9 @@ pub enum ServiceError {
     Forbidden(String),
     #[error("expired")]
     Expired,
+    /// M3: the entity's version is not the one the change was made against.
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// The database is too busy to answer in time (S-18): try again shortly.
     #[error("temporarily unavailable")]
     Unavailable,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
-use crate::services::{Actor, Ctx, ServiceError, accounts, audit};
+use crate::services::{Actor, Ctx, Expect, ServiceError, account_list, audit};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::store::{self, Tx, audit::Subject, groups::*};
 
@@ -68,7 +68,7 @@ pub async fn list(
 ) -> Result<GroupsPage, ServiceError> {
     let mut rows = store::groups::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
     let next = super::next_page(&mut rows, PAGE_SIZE, |r| (r.name_key.clone(), r.id.clone()));
-    let all_accounts = store::accounts::count(ctx.db.pool(), &Default::default(), 0).await?;
+    let all_accounts = store::account_list::count(ctx.db.pool(), &Default::default(), 0).await?;
     Ok(GroupsPage {
         rows,
         next,
@@ -97,12 +97,22 @@ async fn ensure_name_free(
 pub async fn create(
     ctx: &Ctx,
     actor: &Actor,
+    id: Option<&str>,
     s: &GroupSettings,
     members: &[String],
 ) -> Result<String, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, s, "").await?;
-    let id = store::free_id(&mut tx, store::Named::Groups, &slug(s.name.as_str())).await?;
+    let id = match id {
+        // The management API names the id (a taken one is a conflict).
+        Some(id) if store::groups::get(&mut *tx, id).await?.is_some() => {
+            return Err(ServiceError::Conflict(format!(
+                "A group with the id {id} exists already."
+            )));
+        }
+        Some(id) => id.to_owned(),
+        None => store::free_id(&mut tx, store::Named::Groups, &slug(s.name.as_str())).await?,
+    };
     let now = tx.now();
     store::groups::insert(&mut tx, &id, s.name.as_str(), s.description.as_deref(), now).await?;
     let group = load(&mut tx, &id).await?;
@@ -149,10 +159,12 @@ pub async fn update(
     actor: &Actor,
     id: &str,
     s: &GroupSettings,
+    expect: Expect,
 ) -> Result<GroupRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
     ensure_custom(&before)?;
+    expect.check(before.version)?;
     ensure_name_free(&mut tx, s, id).await?;
     store::groups::update(&mut tx, id, s.name.as_str(), s.description.as_deref()).await?;
     let after = load(&mut tx, id).await?;
@@ -192,10 +204,16 @@ pub async fn dependants(ctx: &Ctx, id: &str) -> Result<Dependants, ServiceError>
 
 /// G3: delete a custom group with its memberships and product access.
 #[tracing::instrument(skip_all)]
-pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<GroupRow, ServiceError> {
+pub async fn delete(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    expect: Expect,
+) -> Result<GroupRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
+    expect.check(group.version)?;
     let (memberships, grants) = store::groups::dependants(&mut *tx, id).await?;
     store::groups::delete(&mut tx, id).await?;
     audit::record(
@@ -387,7 +405,7 @@ pub async fn count_matching(
     ctx: &Ctx,
     filter: &store::accounts::Filter<'_>,
 ) -> Result<i64, ServiceError> {
-    Ok(store::accounts::count(ctx.db.pool(), filter, i64::MAX).await?)
+    Ok(store::account_list::count(ctx.db.pool(), filter, i64::MAX).await?)
 }
 
 /// Whether the group's members are listed from memberships (custom,
@@ -404,7 +422,7 @@ pub async fn members_page(
     id: &str,
     search: Option<String>,
     cursor: Option<Cursor>,
-) -> Result<(GroupRow, Option<accounts::UsersPage>), ServiceError> {
+) -> Result<(GroupRow, Option<account_list::UsersPage>), ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
     let group = store::groups::get(&mut *conn, id)
         .await?
@@ -412,9 +430,9 @@ pub async fn members_page(
     if group.id == crate::domain::group::GUESTS {
         return Ok((group, None));
     }
-    let page = accounts::list_in(
+    let page = account_list::list_in(
         &mut conn,
-        &accounts::UsersQuery {
+        &account_list::UsersQuery {
             sort: SortKey::Name,
             descending: false,
             state: None,
@@ -436,17 +454,4 @@ pub async fn members_among(
     ids: &[String],
 ) -> Result<Vec<String>, ServiceError> {
     Ok(store::groups::members_among(ctx.db.pool(), group_id, ids).await?)
-}
-
-/// A product with what its Access control page offers: its groups, the
-/// system groups, and the first 20 other groups whose name contains `find`.
-#[tracing::instrument(skip_all)]
-pub async fn access_choices(
-    ctx: &Ctx,
-    product_id: &str,
-    find: &str,
-) -> Result<store::groups::AccessChoices, ServiceError> {
-    store::groups::access_choices(ctx.db.pool(), product_id, find.trim(), 20)
-        .await?
-        .ok_or(ServiceError::NotFound)
 }

@@ -94,6 +94,18 @@ async fn send(tx: &mut Tx, ctx: &Ctx, inv: &InvitationRow) -> Result<i64, Servic
 /// U4: records the invitation and queues its email in one transaction.
 #[tracing::instrument(skip_all)]
 pub async fn invite(ctx: &Ctx, actor: &Actor, new: &NewInvitation) -> Result<String, ServiceError> {
+    invite_as(ctx, actor, &ids::new_id(), new).await
+}
+
+/// The same under a chosen id (the management API's PUT names it), which
+/// the account keeps once the invitation is accepted.
+#[tracing::instrument(skip_all)]
+pub async fn invite_as(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    new: &NewInvitation,
+) -> Result<String, ServiceError> {
     let key = new.email.key();
     let mut tx = ctx.db.begin_write().await?;
     if store::accounts::email_taken(&mut *tx, &key).await? {
@@ -108,7 +120,12 @@ pub async fn invite(ctx: &Ctx, actor: &Actor, new: &NewInvitation) -> Result<Str
             "This address already has an open invitation: resend it from the Pending view.",
         ));
     }
-    let id = ids::new_id();
+    if store::accounts::detail(&mut *tx, id).await?.is_some()
+        || store::invitations::get(&mut *tx, id).await?.is_some()
+    {
+        return Err(ServiceError::Conflict(format!("The id {id} is taken.")));
+    }
+    let id = id.to_owned();
     let now = tx.now();
     store::invitations::insert(
         &mut tx,
@@ -142,6 +159,14 @@ pub async fn invite(ctx: &Ctx, actor: &Actor, new: &NewInvitation) -> Result<Str
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// An open invitation by its id (the management API shows it as a pending user).
+#[tracing::instrument(skip_all)]
+pub async fn open_by_id(ctx: &Ctx, id: &str) -> Result<Option<InvitationRow>, ServiceError> {
+    Ok(store::invitations::get(ctx.db.pool(), id)
+        .await?
+        .filter(|i| i.state == "open"))
 }
 
 /// A line of the Pending view.
@@ -305,7 +330,9 @@ pub async fn accept(
             "An account with this email address exists already. Sign in instead.".into(),
         )));
     }
-    let id = ids::new_id();
+    // The account takes the invitation's id: an invitation made through
+    // the management API was announced under it.
+    let id = inv_id.clone();
     let now = tx.now();
     store::accounts::insert(
         &mut tx,

@@ -2,7 +2,11 @@
 //! developer portal and (later) the JSON API. Each change is one IMMEDIATE
 //! transaction holding the change and its audit record.
 
+pub mod access;
+pub mod account_edits;
+pub mod account_list;
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
@@ -22,6 +26,7 @@ pub mod profile;
 pub mod remembered;
 
 pub mod signup;
+pub mod subscription_edits;
 pub mod subscriptions;
 pub mod visibility;
 
@@ -44,12 +49,31 @@ pub struct Ctx {
     pub client_limits: client_limit::ClientLimits,
     /// Session checks, remembered until the next commit; see `auth`.
     pub sessions: auth::SessionChecks,
+    /// Management API tokens, remembered until the next commit.
+    pub api_tokens: api_tokens::TokenChecks,
 }
 
 impl Ctx {
     /// Now, by the application's clock (tests move it forward).
     pub fn now(&self) -> i64 {
         self.db.clock().now()
+    }
+}
+
+/// Which version of an entity a change must find (SPEC M3: the API's
+/// `If-Match`; the console changes whatever is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Any,
+    Version(i64),
+}
+
+impl Expect {
+    pub fn check(self, version: i64) -> Result<(), ServiceError> {
+        match self {
+            Self::Version(v) if v != version => Err(ServiceError::PreconditionFailed),
+            _ => Ok(()),
+        }
     }
 }
 

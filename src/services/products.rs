@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::domain::group::slug;
 use crate::domain::product::ProductSettings;
-use crate::services::{Actor, Ctx, ServiceError, audit};
+use crate::services::{Actor, Ctx, Expect, ServiceError, audit};
 use crate::store::{self, Tx, audit::Subject, groups::GroupRef, products::*};
 
 #[derive(Serialize)]
@@ -84,10 +84,24 @@ async fn ensure_name_free(
 /// P1: a new product. It is visible to nobody but administrators until
 /// groups are given access (P2).
 #[tracing::instrument(skip_all)]
-pub async fn create(ctx: &Ctx, actor: &Actor, p: &ProductSettings) -> Result<String, ServiceError> {
+pub async fn create(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: Option<&str>,
+    p: &ProductSettings,
+) -> Result<String, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     ensure_name_free(&mut tx, p, "").await?;
-    let id = store::free_id(&mut tx, store::Named::Products, &slug(&p.name)).await?;
+    let id = match id {
+        // The management API names the id (a taken one is a conflict).
+        Some(id) if store::products::get(&mut *tx, id).await?.is_some() => {
+            return Err(ServiceError::Conflict(format!(
+                "A product with the id {id} exists already."
+            )));
+        }
+        Some(id) => id.to_owned(),
+        None => store::free_id(&mut tx, store::Named::Products, &slug(&p.name)).await?,
+    };
     let now = tx.now();
     store::products::insert(&mut tx, &id, p, now).await?;
     let created = load(&mut tx, &id).await?;
@@ -111,9 +125,11 @@ pub async fn update(
     actor: &Actor,
     id: &str,
     p: &ProductSettings,
+    expect: Expect,
 ) -> Result<ProductRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
+    expect.check(before.version)?;
     ensure_name_free(&mut tx, p, id).await?;
     store::products::update(&mut tx, id, p).await?;
     let after = load(&mut tx, id).await?;
@@ -176,9 +192,25 @@ pub async fn subscription_count(ctx: &Ctx, id: &str) -> Result<i64, ServiceError
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, ServiceError> {
+pub async fn delete(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+    expect: Expect,
+    subscriptions: Subscriptions,
+) -> Result<ProductRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let product = load(&mut tx, id).await?;
+    expect.check(product.version)?;
+    if subscriptions == Subscriptions::Keep {
+        let n = store::products::subscription_count(&mut *tx, id).await?;
+        if n > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "{} has {n} subscription(s); delete them with the product, or cancel them first.",
+                product.name
+            )));
+        }
+    }
     store::products::delete(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -194,9 +226,18 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ProductRow, Se
     Ok(product)
 }
 
+/// What deleting a product does with its subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscriptions {
+    /// Refuse while there are any (the management API's default).
+    Keep,
+    /// Delete them with it (the console's Delete, which says how many).
+    DeleteThem,
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn access_groups(ctx: &Ctx, id: &str) -> Result<Vec<GroupRef>, ServiceError> {
-    Ok(store::products::access_groups(ctx.db.pool(), id).await?)
+    Ok(store::access::access_groups(ctx.db.pool(), id).await?)
 }
 
 #[derive(Serialize)]
@@ -212,7 +253,7 @@ async fn audit_access(
     before: &[GroupRef],
     summary: &str,
 ) -> Result<(), ServiceError> {
-    let after = store::products::access_groups(&mut **tx, &product.id).await?;
+    let after = store::access::access_groups(&mut **tx, &product.id).await?;
     let names = |gs: &'_ [GroupRef]| gs.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
     let (b, a) = (names(before), names(&after));
     let mut subjects = vec![subject(product)];
@@ -257,8 +298,8 @@ pub async fn set_access(
 ) -> Result<(u64, u64), ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let product = load(&mut tx, id).await?;
-    let before = store::products::access_groups(&mut *tx, id).await?;
-    let (granted, revoked) = store::products::set_access(&mut tx, id, groups).await?;
+    let before = store::access::access_groups(&mut *tx, id).await?;
+    let (granted, revoked) = store::access::set_access(&mut tx, id, groups).await?;
     if granted + revoked > 0 {
         let summary = format!(
             "Access to {}: granted {granted} group(s), revoked {revoked}",
@@ -284,11 +325,11 @@ pub async fn change_access(
     let group = store::groups::get(&mut *tx, group_id)
         .await?
         .ok_or_else(|| ServiceError::field("group", "That group no longer exists."))?;
-    let before = store::products::access_groups(&mut *tx, id).await?;
+    let before = store::access::access_groups(&mut *tx, id).await?;
     let changed = if grant {
-        store::products::grant(&mut tx, id, group_id).await?
+        store::access::grant(&mut tx, id, group_id).await?
     } else {
-        store::products::revoke(&mut tx, id, group_id).await?
+        store::access::revoke(&mut tx, id, group_id).await?
     };
     if !changed {
         return Err(ServiceError::Conflict(if grant {

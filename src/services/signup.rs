@@ -82,7 +82,7 @@ async fn remind_owner(tx: &mut Tx, ctx: &Ctx, account: &AccountDetail) -> Result
     Ok(())
 }
 
-async fn send_confirmation(
+pub(crate) async fn send_confirmation(
     tx: &mut Tx,
     ctx: &Ctx,
     account: &AccountDetail,

@@ -20,19 +20,19 @@ pub const PRODUCT_PAGE_SIZE: i64 = 50;
 
 /// What the audit log keeps of a subscription (never its keys).
 #[derive(Serialize)]
-struct Snapshot<'a> {
+pub(crate) struct Snapshot<'a> {
     display_name: &'a str,
     state: &'a str,
 }
 
-fn snapshot(s: &SubscriptionRow) -> Snapshot<'_> {
+pub(crate) fn snapshot(s: &SubscriptionRow) -> Snapshot<'_> {
     Snapshot {
         display_name: &s.display_name,
         state: &s.state,
     }
 }
 
-fn subjects(s: &SubscriptionRow) -> [Subject<'_>; 3] {
+pub(crate) fn subjects(s: &SubscriptionRow) -> [Subject<'_>; 3] {
     [
         Subject {
             kind: "subscription",
@@ -52,7 +52,7 @@ fn subjects(s: &SubscriptionRow) -> [Subject<'_>; 3] {
     ]
 }
 
-async fn load(tx: &mut Tx, id: &str) -> Result<SubscriptionRow, ServiceError> {
+pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<SubscriptionRow, ServiceError> {
     store::subscriptions::get(&mut **tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -271,6 +271,20 @@ pub async fn act(
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
     caller.may_touch(&before)?;
+    let after = act_in(&mut tx, ctx, actor, &before, action).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The same inside `tx`, on a subscription read there.
+pub(crate) async fn act_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    before: &SubscriptionRow,
+    action: SubscriptionAction,
+) -> Result<SubscriptionRow, ServiceError> {
+    let id = before.id.as_str();
     let from = SubscriptionState::parse(&before.state).ok_or(ServiceError::NotFound)?;
     let Some(to) = action.from(from) else {
         return Err(ServiceError::Conflict(format!(
@@ -280,12 +294,12 @@ pub async fn act(
         )));
     };
     let now = tx.now();
-    if !store::subscriptions::set_state(&mut tx, id, from.as_str(), to.as_str(), now).await? {
+    if !store::subscriptions::set_state(tx, id, from.as_str(), to.as_str(), now).await? {
         return Err(ServiceError::Conflict(
             "The subscription changed meanwhile. Look again and retry.".into(),
         ));
     }
-    let after = load(&mut tx, id).await?;
+    let after = load(tx, id).await?;
     let action_name = match to {
         SubscriptionState::Active => "subscription.activated",
         SubscriptionState::Rejected => "subscription.rejected",
@@ -294,7 +308,7 @@ pub async fn act(
         _ => "subscription.changed",
     };
     audit::record(
-        &mut tx,
+        tx,
         actor,
         action_name,
         &format!(
@@ -307,7 +321,7 @@ pub async fn act(
             to.label()
         ),
         &subjects(&after),
-        Some(&snapshot(&before)),
+        Some(&snapshot(before)),
         Some(&snapshot(&after)),
     )
     .await?;
@@ -317,14 +331,13 @@ pub async fn act(
         _ => None,
     };
     if let Some(template) = template {
-        notify(&mut tx, ctx, template, &after).await?;
+        notify(tx, ctx, template, &after).await?;
     }
-    tx.commit().await?;
     tracing::info!(subscription = %id, actor = %actor.label, to = to.as_str(), "subscription state changed");
     Ok(after)
 }
 
-async fn notify(
+pub(crate) async fn notify(
     tx: &mut Tx,
     ctx: &Ctx,
     template: EmailTemplate,

@@ -1,11 +1,10 @@
 //! SPEC P3 and P5 applied to data: what an account (or a visitor) can see,
 //! and who can see a product. The rule itself is `domain::visibility`.
 
-use crate::domain::group::DEVELOPERS;
 use sqlx::SqliteConnection;
 
 use crate::domain::visibility::{Viewer, can_see, granting_groups};
-use crate::services::{Ctx, ServiceError, accounts};
+use crate::services::{Ctx, ServiceError};
 use crate::store;
 
 /// The viewer behind a session whose account was just checked (the
@@ -43,7 +42,7 @@ pub(crate) async fn visible_product(
     let product = store::products::get(&mut *conn, product_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let groups = store::products::access_groups(&mut *conn, product_id).await?;
+    let groups = store::access::access_groups(&mut *conn, product_id).await?;
     let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
     if !can_see(viewer, product.published(), &ids) {
         return Err(ServiceError::NotFound);
@@ -103,7 +102,7 @@ pub(crate) async fn visible_products_in(
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let grants = store::products::grants_to(&mut *conn, Some(&groups)).await?;
+    let grants = store::access::grants_to(&mut *conn, Some(&groups)).await?;
     let mut out: Vec<VisibleProduct> = Vec::new();
     // Rows come grouped by product; collect each product's granting groups,
     // then let the rule decide.
@@ -133,50 +132,4 @@ pub(crate) async fn visible_products_in(
         i = j;
     }
     Ok(out)
-}
-
-/// Who can see a product (P5): its groups, and a page of the accounts those
-/// groups hold. Administrators see every product in any case.
-pub struct Audience {
-    pub everyone_signed_in: bool,
-    pub visitors: bool,
-    pub page: Option<accounts::UsersPage>,
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn audience(
-    ctx: &Ctx,
-    product: &store::products::ProductRow,
-    groups: &[store::groups::GroupRef],
-    mut query: accounts::UsersQuery,
-) -> Result<Audience, ServiceError> {
-    let everyone_signed_in = groups.iter().any(|g| g.id == DEVELOPERS);
-    let visitors = groups.iter().any(|g| g.id == crate::domain::group::GUESTS);
-    if !product.published() {
-        return Ok(Audience {
-            everyone_signed_in: false,
-            visitors: false,
-            page: None,
-        });
-    }
-    let member_groups: Vec<String> = groups
-        .iter()
-        .filter(|g| g.kind != "system" || g.id == crate::domain::group::ADMINISTRATORS)
-        .map(|g| g.id.clone())
-        .collect();
-    if !everyone_signed_in && member_groups.is_empty() {
-        return Ok(Audience {
-            everyone_signed_in,
-            visitors,
-            page: None,
-        });
-    }
-    query.state = Some(crate::domain::AccountState::Active);
-    query.groups = (!everyone_signed_in).then_some(member_groups);
-    let page = accounts::list(ctx, &query).await?;
-    Ok(Audience {
-        everyone_signed_in,
-        visitors,
-        page: Some(page),
-    })
 }

@@ -1,6 +1,9 @@
-use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+//! Accounts (U1): the rows, and the changes made to one account. Signing
+//! in and sessions are `sessions`; the Users tab's list is `account_list`.
 
-use super::{Tx, fts_phrase};
+use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
+
+use super::Tx;
 use crate::domain::group::ADMINISTRATORS;
 
 /// What the Users tab and the account page show of an account.
@@ -31,39 +34,6 @@ pub struct AccountDetail {
     pub version: i64,
 }
 
-/// What a sign-in needs to decide.
-#[derive(FromRow)]
-pub struct Credentials {
-    pub id: String,
-    pub password_hash: Option<String>,
-    pub state: String,
-    pub session_epoch: i64,
-    pub failed_signins: i64,
-    pub locked_until: i64,
-    pub is_admin: bool,
-}
-
-/// What every signed-in request checks against its session (S-10).
-#[derive(Debug, Clone, FromRow)]
-pub struct SessionAccount {
-    pub id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub state: String,
-    pub session_epoch: i64,
-    pub is_admin: bool,
-    /// The groups it is an explicit member of, as a JSON array: read with
-    /// the session check so a page that needs them costs no second statement.
-    pub group_ids: String,
-}
-
-impl SessionAccount {
-    pub fn groups(&self) -> Vec<String> {
-        serde_json::from_str(&self.group_ids).unwrap_or_default()
-    }
-}
-
 pub struct NewAccountRow<'a> {
     pub id: &'a str,
     pub email: &'a str,
@@ -75,7 +45,7 @@ pub struct NewAccountRow<'a> {
     pub registered_at: i64,
 }
 
-const IS_ADMIN: &str = "EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = 'administrators' AND m.account_id = a.id)";
+pub(super) const IS_ADMIN: &str = "EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = 'administrators' AND m.account_id = a.id)";
 
 pub async fn insert(tx: &mut Tx, row: &NewAccountRow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -168,84 +138,31 @@ pub async fn set_names(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn credentials(
-    e: impl SqliteExecutor<'_>,
+/// A new email address; a taken one fails with a unique violation.
+pub async fn set_email(
+    tx: &mut Tx,
+    id: &str,
+    email: &str,
     email_key: &str,
-) -> Result<Option<Credentials>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until,
-                {IS_ADMIN} AS is_admin
-         FROM accounts a WHERE a.email_key = ?"
-    )))
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE accounts SET email = ?, email_key = ?, version = version + 1 WHERE id = ?",
+    )
+    .bind(email)
     .bind(email_key)
-    .fetch_optional(e)
-    .await
-}
-
-/// The account of a session, unless that session was signed out.
-pub async fn session_account(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-    sid: &str,
-) -> Result<Option<SessionAccount>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin,
-                (SELECT json_group_array(m.group_id) FROM memberships m
-                 WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_ids
-         FROM accounts a
-         WHERE a.id = ? AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = ?)"
-    )))
     .bind(id)
-    .bind(sid)
-    .fetch_optional(e)
-    .await
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
-/// Refuses a signed-out session id from now until `expires_at` (S-9), and
-/// forgets ids whose sessions would have expired anyway.
-pub async fn revoke_session(
-    tx: &mut Tx,
-    sid: &str,
-    expires_at: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM revoked_sessions WHERE expires_at < ?")
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT OR IGNORE INTO revoked_sessions (sid, expires_at) VALUES (?, ?)")
-        .bind(sid)
-        .bind(expires_at)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Records a failed sign-in and the earliest time of the next attempt (S-3).
-pub async fn record_signin_failure(
-    tx: &mut Tx,
-    id: &str,
-    failures: i64,
-    locked_until: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET failed_signins = ?, locked_until = ? WHERE id = ?")
-        .bind(failures)
-        .bind(locked_until)
+pub async fn set_note(tx: &mut Tx, id: &str, note: Option<&str>) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE accounts SET note = ?, version = version + 1 WHERE id = ?")
+        .bind(note)
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
-}
-
-pub async fn clear_signin_failures(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ? AND failed_signins <> 0")
-        .bind(id)
-        .execute(e)
-        .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
 /// Changes the state; leaving `active` ends every session of the account (S-10).
@@ -324,298 +241,7 @@ pub async fn by_ids(
     .await
 }
 
-// ---- the Users tab -----------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Email,
-    Registered,
-}
-
-impl SortKey {
-    fn column(self) -> &'static str {
-        match self {
-            Self::Name => "a.sort_name",
-            Self::Email => "a.email_key",
-            Self::Registered => "a.registered_at",
-        }
-    }
-
-    /// The value of this sort key on a row, as a cursor carries it.
-    pub fn value_of(self, row: &AccountSummary) -> String {
-        match self {
-            Self::Name => row.sort_name.clone(),
-            Self::Email => row.email_key.clone(),
-            Self::Registered => row.registered_at.to_string(),
-        }
-    }
-}
-
-/// A position in the sorted list: rows strictly after (or before) this one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub key: String,
-    pub id: String,
-    pub before: bool,
-}
-
-impl Cursor {
-    /// From a page link's `after=…&id=…` or `before=…&id=…`.
-    pub fn from_params(after: Option<String>, before: Option<String>, id: String) -> Option<Self> {
-        match (after, before) {
-            (Some(key), _) => Some(Self {
-                key,
-                id,
-                before: false,
-            }),
-            (None, Some(key)) => Some(Self {
-                key,
-                id,
-                before: true,
-            }),
-            _ => None,
-        }
-    }
-}
-
-/// Which accounts a list shows.
-#[derive(Default, Clone, Copy)]
-pub struct Filter<'a> {
-    pub state: Option<&'a str>,
-    pub search: Option<&'a str>,
-    /// Only members of any of these groups (explicit memberships).
-    pub groups: Option<&'a [String]>,
-    /// A hint from a count made first: the search matches so many accounts
-    /// that walking the sorted index finds a page sooner than sorting them all.
-    pub many_matches: bool,
-}
-
-pub struct ListQuery<'a> {
-    pub sort: SortKey,
-    pub descending: bool,
-    pub filter: Filter<'a>,
-    pub cursor: Option<&'a Cursor>,
-    pub limit: i64,
-    /// A list limited by groups (and not searched) counts its accounts up to
-    /// this many in the same statement.
-    pub count_cap: i64,
-    /// Count each listed account's groups (`group_count`; 0 otherwise).
-    pub group_counts: bool,
-}
-
-/// `m.group_id` is one of `groups`: an equality for one group, so SQLite
-/// can walk that group's part of an index in order.
-fn push_group_condition(qb: &mut QueryBuilder<Sqlite>, groups: &[String]) {
-    match groups {
-        [one] => qb.push("m.group_id = ").push_bind(one.clone()),
-        _ => qb
-            .push("m.group_id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(groups).unwrap_or_default())
-            .push("))"),
-    };
-}
-
-pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
-    qb.push(" WHERE 1 = 1");
-    if let Some(groups) = filter.groups {
-        qb.push(" AND a.id IN (SELECT account_id FROM memberships WHERE group_id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(groups).unwrap_or_default())
-            .push(")))");
-    }
-    // The unary `+` keeps SQLite from driving the scan with that term, so
-    // a group's few hundred members are found from the membership index
-    // rather than by walking 100,000 accounts in name order.
-    let drive_by_group = filter.groups.is_some();
-    if let Some(state) = filter.state {
-        qb.push(if drive_by_group {
-            " AND +a.state = "
-        } else {
-            " AND a.state = "
-        })
-        .push_bind(state.to_owned());
-    }
-    if let Some(text) = filter.search {
-        if text.chars().count() >= 3 && !filter.many_matches && !drive_by_group {
-            qb.push(" AND a.seq IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ")
-                .push_bind(fts_phrase(text))
-                .push(")");
-        } else {
-            // Tested on each account as the list's sorted index is walked: that
-            // index holds the lower-cased name and email (migration 0004), so
-            // only the accounts shown are read. The trigram index needs three
-            // characters; and when thousands match, collecting and sorting all
-            // of them costs ten times more than walking to the page's 51st.
-            let needle = text.to_lowercase();
-            qb.push(" AND (instr(a.sort_name, ")
-                .push_bind(needle.clone())
-                .push(") > 0 OR instr(a.email_key, ")
-                .push_bind(needle)
-                .push(") > 0)");
-        }
-    }
-}
-
-/// One page of accounts in keyset order: no OFFSET, so page 1,000 costs what page 1 does.
-/// Returns up to `limit + 1` rows in display order (the extra row tells that
-/// more follow) and, unless a search limits the list, the number of
-/// accounts it walks through (up to `count_cap` when groups limit it).
-pub async fn list(
-    e: impl SqliteExecutor<'_>,
-    q: &ListQuery<'_>,
-) -> Result<(Vec<AccountSummary>, Option<i64>), sqlx::Error> {
-    let col = q.sort.column();
-    // One statement, one row: the count and the page as JSON. sqlx hands
-    // every statement and row to a connection thread and back, which costs
-    // more than SQLite building the JSON.
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
-    match (q.filter.search, q.filter.groups) {
-        (None, None) => push_state_count(&mut qb, q.filter.state),
-        (None, Some(groups)) => push_group_count(&mut qb, groups, q.filter.state, q.count_cap),
-        // A search is counted first, by `count`: the count decides how the
-        // page is best found.
-        (Some(_), _) => {
-            qb.push("NULL");
-        }
-    }
-    qb.push(
-        ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
-            'last_name', last_name, 'state', state, 'registered_at', registered_at, 'group_count', ",
-    );
-    qb.push(if q.group_counts {
-        "(SELECT count(*) FROM memberships m WHERE m.sort_name = page.sort_name AND m.account_id = page.id)"
-    } else {
-        "0"
-    });
-    qb.push(
-        ", 'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
-         SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
-                a.sort_name, a.email_key FROM ",
-    );
-    // Walking backwards (a "Previous" link) reverses the scan, then the rows.
-    let reverse = q.cursor.is_some_and(|c| c.before);
-    let ascending = q.descending == reverse;
-    let dir = if ascending { "ASC" } else { "DESC" };
-    let cmp = if ascending { ">" } else { "<" };
-    match (q.filter.groups, q.filter.search, q.sort) {
-        // A group's members in name order: walk the memberships' own index
-        // (they carry the sort name and state) and look up only the page.
-        (Some(groups), None, SortKey::Name) => {
-            // One group holds an account once: DISTINCT (a temporary index
-            // of every row walked) only when several groups may repeat it.
-            qb.push(if groups.len() == 1 {
-                "(SELECT m.sort_name, m.account_id FROM memberships m WHERE "
-            } else {
-                "(SELECT DISTINCT m.sort_name, m.account_id FROM memberships m WHERE "
-            });
-            push_group_condition(&mut qb, groups);
-            if let Some(state) = q.filter.state {
-                qb.push(" AND m.state = ").push_bind(state.to_owned());
-            }
-            if let Some(c) = q.cursor {
-                qb.push(format!(" AND (m.sort_name, m.account_id) {cmp} ("))
-                    .push_bind(c.key.clone())
-                    .push(", ")
-                    .push_bind(c.id.clone())
-                    .push(")");
-            }
-            qb.push(format!(
-                " ORDER BY m.sort_name {dir}, m.account_id {dir} LIMIT "
-            ))
-            .push_bind(q.limit + 1)
-            .push(") k JOIN accounts a ON a.id = k.account_id) AS page)");
-        }
-        _ => {
-            qb.push("accounts a");
-            push_filters(&mut qb, &q.filter);
-            if let Some(c) = q.cursor {
-                qb.push(format!(" AND ({col}, a.id) {cmp} ("));
-                match q.sort {
-                    SortKey::Registered => qb.push_bind(c.key.parse::<i64>().unwrap_or(0)),
-                    _ => qb.push_bind(c.key.clone()),
-                };
-                qb.push(", ").push_bind(c.id.clone()).push(")");
-            }
-            qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
-                .push_bind(q.limit + 1)
-                .push(") AS page)");
-        }
-    }
-    let (total, json): (Option<i64>, String) = qb.build_query_as().fetch_one(e).await?;
-    let mut rows: Vec<AccountSummary> =
-        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    // json_group_array keeps the subquery's order in SQLite, but nothing
-    // promises it: put the page in order here, where it is cheap.
-    let key = |r: &AccountSummary| (q.sort.value_of(r), r.id.clone());
-    match q.sort {
-        SortKey::Registered => rows.sort_by_key(|r| (r.registered_at, r.id.clone())),
-        _ => rows.sort_by_key(key),
-    }
-    if q.descending {
-        rows.reverse();
-    }
-    Ok((rows, total))
-}
-
-/// Accounts in a state (or all), from the per-state counters: a subquery.
-fn push_state_count(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>) {
-    qb.push("(SELECT coalesce(sum(n), 0) FROM account_counts");
-    if let Some(state) = state {
-        qb.push(" WHERE state = ").push_bind(state.to_owned());
-    }
-    qb.push(")");
-}
-
-/// Members of any of `groups` (in a state), at most `cap`, counted in the
-/// memberships' index, which holds each member's state: a subquery.
-fn push_group_count(
-    qb: &mut QueryBuilder<Sqlite>,
-    groups: &[String],
-    state: Option<&str>,
-    cap: i64,
-) {
-    qb.push(if groups.len() == 1 {
-        "(SELECT count(*) FROM (SELECT m.account_id FROM memberships m WHERE "
-    } else {
-        "(SELECT count(*) FROM (SELECT DISTINCT m.account_id FROM memberships m WHERE "
-    });
-    push_group_condition(qb, groups);
-    if let Some(state) = state {
-        qb.push(" AND m.state = ").push_bind(state.to_owned());
-    }
-    qb.push(" LIMIT ").push_bind(cap).push("))");
-}
-
-/// How many accounts match, counting at most `cap` so a common search
-/// fragment never counts 100,000 rows. Without a search or group the count
-/// comes from the per-state counters.
-pub async fn count(
-    e: impl SqliteExecutor<'_>,
-    filter: &Filter<'_>,
-    cap: i64,
-) -> Result<i64, sqlx::Error> {
-    if filter.search.is_none() {
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
-        match filter.groups {
-            None => push_state_count(&mut qb, filter.state),
-            Some(groups) => push_group_count(&mut qb, groups, filter.state, cap),
-        }
-        return qb.build_query_scalar().fetch_one(e).await;
-    }
-    if let (Some(text), None, None) = (filter.search, filter.state, filter.groups)
-        && text.chars().count() >= 3
-    {
-        // Every account has one row in the search index: count there.
-        return sqlx::query_scalar(
-            "SELECT count(*) FROM (SELECT 1 FROM accounts_fts WHERE accounts_fts MATCH ? LIMIT ?)",
-        )
-        .bind(fts_phrase(text))
-        .bind(cap)
-        .fetch_one(e)
-        .await;
-    }
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
-    push_filters(&mut qb, filter);
-    qb.push(" LIMIT ").push_bind(cap).push(")");
-    qb.build_query_scalar().fetch_one(e).await
-}
+// Paths the rest of the code knew these by before they had files of their own.
+pub(crate) use super::account_list::push_filters;
+pub use super::account_list::{Cursor, Filter, ListQuery, SortKey};
+pub use super::sessions::{Credentials, SessionAccount};

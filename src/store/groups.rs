@@ -1,6 +1,7 @@
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
+use crate::domain::query::{self, GroupField};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
@@ -71,6 +72,23 @@ pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow
     )
     .bind(id)
     .fetch_optional(e)
+    .await
+}
+
+/// Every group an account is in, Developers included (every account is
+/// in it, G2), system groups first, then by name.
+pub async fn rows_of_account(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Vec<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, kind, external_id, member_count, version FROM groups
+         WHERE id = 'developers'
+            OR id IN (SELECT m.group_id FROM memberships m WHERE m.account_id = ?)
+         ORDER BY kind <> 'system', name_key",
+    )
+    .bind(account_id)
+    .fetch_all(e)
     .await
 }
 
@@ -377,77 +395,43 @@ pub async fn members_among(
     .await
 }
 
-/// A product and what its Access control page offers to tick or add.
-pub struct AccessChoices {
-    pub product: super::products::ProductRow,
-    /// The groups with access, system groups first, then by name.
-    pub granted: Vec<GroupRef>,
-    /// Every system group: always a checkbox there.
-    pub system: Vec<GroupRef>,
-    /// Custom and external groups whose name holds the text searched, not
-    /// granted the product yet, in name order: the first `limit`.
-    pub candidates: Vec<GroupRef>,
+// ---- the management API's list (SPEC M4) ---------------------------------------
+
+fn group_column(f: GroupField) -> &'static str {
+    match f {
+        GroupField::Name => "g.id",
+        GroupField::DisplayName => "g.name",
+        GroupField::Description => "g.description",
+        GroupField::ExternalId => "g.external_id",
+    }
 }
 
-#[derive(FromRow)]
-struct AccessRow {
-    #[sqlx(flatten)]
-    product: super::products::ProductRow,
-    granted: String,
-    system: String,
-    candidates: String,
-}
-
-/// `None` when there is no such product.
-pub async fn access_choices(
-    e: impl SqliteExecutor<'_>,
-    product_id: &str,
-    text: &str,
+/// `limit` groups from `offset`, system groups first, then by name; with
+/// their number in all.
+pub async fn filtered(
+    e: &mut sqlx::SqliteConnection,
+    filter: Option<&query::Filter<GroupField>>,
+    offset: i64,
     limit: i64,
-) -> Result<Option<AccessChoices>, sqlx::Error> {
-    use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
-    // One statement: the product and three JSON lists, one hand-off to the
-    // connection's thread instead of four. System groups by id: their ids
-    // are fixed. instr, not LIKE: SQLite compiles a statement again whenever
-    // a LIKE pattern's binding changes (the pattern might allow an index).
-    let row: Option<AccessRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns},
-           (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
-                                             ORDER BY g.kind <> 'system', g.name_key), '[]')
-            FROM product_groups pg JOIN groups g ON g.id = pg.group_id
-            WHERE pg.product_id = ?1) AS granted,
-           (SELECT coalesce(json_group_array(json_object('id', s.id, 'name', s.name, 'kind', s.kind)
-                                             ORDER BY s.name_key), '[]')
-            FROM groups s WHERE s.id IN (?4, ?5, ?6)) AS system,
-           (SELECT coalesce(json_group_array(json_object('id', c.id, 'name', c.name, 'kind', c.kind)), '[]')
-            FROM (SELECT g.id, g.name, g.kind FROM groups g
-                  WHERE g.kind <> 'system' AND instr(g.name_key, ?2) > 0
-                    AND NOT EXISTS (SELECT 1 FROM product_groups pg
-                                    WHERE pg.product_id = ?1 AND pg.group_id = g.id)
-                  ORDER BY g.name_key LIMIT ?3) c) AS candidates
-         FROM products WHERE id = ?1",
-        columns = super::products::COLUMNS
-    )))
-    .bind(product_id)
-    .bind(text.to_lowercase())
-    .bind(limit)
-    .bind(ADMINISTRATORS)
-    .bind(DEVELOPERS)
-    .bind(GUESTS)
-    .fetch_optional(e)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let parse = |json: &str| -> Result<Vec<GroupRef>, sqlx::Error> {
-        serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+) -> Result<(Vec<GroupRow>, i64), sqlx::Error> {
+    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
+        qb.push(" FROM groups g WHERE 1 = 1");
+        if let Some(f) = filter {
+            qb.push(" AND ");
+            super::query::push_filter(qb, f, &group_column);
+        }
     };
-    let mut candidates = parse(&row.candidates)?;
-    // The LIMIT's subquery gives them in name order; nothing promises that
-    // json_group_array keeps it, so order them here.
-    candidates.sort_by_cached_key(|g| g.name.to_lowercase());
-    Ok(Some(AccessChoices {
-        product: row.product,
-        granted: parse(&row.granted)?,
-        system: parse(&row.system)?,
-        candidates,
-    }))
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version",
+    );
+    push_where(&mut qb);
+    qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_where(&mut qb);
+    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
+    Ok((rows, count))
 }

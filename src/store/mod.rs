@@ -1,7 +1,10 @@
 //! Database access. The only code that knows the database is SQLite; every
 //! function takes a pool, a connection or a transaction.
 
+pub mod access;
+pub mod account_list;
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod commits;
 pub mod email_templates;
@@ -9,7 +12,9 @@ pub mod groups;
 pub mod invitations;
 pub mod outbox;
 pub mod products;
+mod query;
 pub mod seed;
+pub mod sessions;
 pub mod settings;
 mod sqlite_memory;
 pub mod subscriptions;

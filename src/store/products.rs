@@ -2,6 +2,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 use crate::domain::product::ProductSettings;
+use crate::domain::query::{self, ProductField};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductRow {
@@ -34,16 +35,6 @@ pub struct ProductListRow {
 }
 
 /// A product with one group granting it (rows of "what can this account see").
-#[derive(Debug, Clone, FromRow, serde::Deserialize)]
-pub struct GrantRow {
-    pub product_id: String,
-    pub product_name: String,
-    pub description: String,
-    pub state: String,
-    pub group_id: String,
-    pub group_name: String,
-}
-
 /// The columns of a `ProductRow`.
 pub(crate) const COLUMNS: &str =
     "id, name, description, terms, subscription_required, approval_required,
@@ -181,96 +172,6 @@ pub async fn list(
     qb.build_query_as().fetch_all(e).await
 }
 
-/// The groups that may see a product (P2).
-pub async fn access_groups(
-    e: impl SqliteExecutor<'_>,
-    product_id: &str,
-) -> Result<Vec<super::groups::GroupRef>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT g.id, g.name, g.kind FROM product_groups pg JOIN groups g ON g.id = pg.group_id
-         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
-    )
-    .bind(product_id)
-    .fetch_all(e)
-    .await
-}
-
-/// Replaces a product's access set with `group_ids` (unknown ids ignored);
-/// returns (granted, revoked).
-pub async fn set_access(
-    tx: &mut Tx,
-    product_id: &str,
-    group_ids: &[String],
-) -> Result<(u64, u64), sqlx::Error> {
-    let ids = serde_json::to_string(group_ids).unwrap_or_default();
-    let revoked = sqlx::query(
-        "DELETE FROM product_groups WHERE product_id = ? AND group_id NOT IN (SELECT value FROM json_each(?))",
-    )
-    .bind(product_id)
-    .bind(&ids)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    let granted = sqlx::query(
-        "INSERT OR IGNORE INTO product_groups (product_id, group_id)
-         SELECT ?, g.id FROM groups g WHERE g.id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(product_id)
-    .bind(&ids)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok((granted, revoked))
-}
-
-pub async fn grant(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
-    let r =
-        sqlx::query("INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, ?)")
-            .bind(product_id)
-            .bind(group_id)
-            .execute(&mut **tx)
-            .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn revoke(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM product_groups WHERE product_id = ? AND group_id = ?")
-        .bind(product_id)
-        .bind(group_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-/// Every grant of a product to one of `group_ids` (all grants when `None`),
-/// in product name order: the raw material of "what can this viewer see".
-/// The rows come back from SQLite as one JSON array: the driver copies
-/// every value of every row on its own, and a developer in 20 groups has
-/// about a hundred grants.
-pub async fn grants_to(
-    e: impl SqliteExecutor<'_>,
-    group_ids: Option<&[String]>,
-) -> Result<Vec<GrantRow>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT coalesce(json_group_array(json_object(
-                    'product_id', product_id, 'product_name', product_name,
-                    'description', description, 'state', state,
-                    'group_id', group_id, 'group_name', group_name)), '[]')
-         FROM (SELECT p.id AS product_id, p.name AS product_name, p.description, p.state,
-                      g.id AS group_id, g.name AS group_name
-               FROM product_groups pg JOIN products p ON p.id = pg.product_id
-               JOIN groups g ON g.id = pg.group_id",
-    );
-    if let Some(ids) = group_ids {
-        qb.push(" WHERE pg.group_id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(ids).unwrap_or_default())
-            .push("))");
-    }
-    qb.push(" ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key)");
-    let json: String = qb.build_query_scalar().fetch_one(e).await?;
-    serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))
-}
-
 /// Every product, for an administrator's view (who sees all of them).
 pub async fn all_names(
     e: impl SqliteExecutor<'_>,
@@ -278,4 +179,46 @@ pub async fn all_names(
     sqlx::query_as("SELECT id, name, description, state FROM products ORDER BY name_key, id")
         .fetch_all(e)
         .await
+}
+
+// ---- the management API's list (SPEC M4) ---------------------------------------
+
+fn product_column(f: ProductField) -> &'static str {
+    match f {
+        ProductField::Name => "p.id",
+        ProductField::DisplayName => "p.name",
+        ProductField::Description => "p.description",
+        ProductField::Terms => "p.terms",
+        ProductField::State => "p.state",
+    }
+}
+
+/// `limit` products from `offset` in name order, with their number in all.
+pub async fn filtered(
+    e: &mut sqlx::SqliteConnection,
+    filter: Option<&query::Filter<ProductField>>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
+    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
+        qb.push(" FROM products p WHERE 1 = 1");
+        if let Some(f) = filter {
+            qb.push(" AND ");
+            super::query::push_filter(qb, f, &product_column);
+        }
+    };
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT p.id, p.name, p.description, p.terms, p.subscription_required, p.approval_required,
+                p.subscriptions_limit, p.state, p.created_at, p.version",
+    );
+    push_where(&mut qb);
+    qb.push(" ORDER BY p.name_key, p.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_where(&mut qb);
+    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
+    Ok((rows, count))
 }

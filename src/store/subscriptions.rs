@@ -4,6 +4,7 @@
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 
 use super::Tx;
+use crate::domain::query::{self, SubscriptionField};
 use crate::domain::subscription::{KeySlot, key_hash};
 
 /// A subscription with the names people read.
@@ -229,4 +230,81 @@ pub async fn backfill_key_hashes(pool: &SqlitePool) -> Result<u64, sqlx::Error> 
     }
     tx.commit().await?;
     Ok(rows.len() as u64)
+}
+
+pub async fn set_display_name(tx: &mut Tx, id: &str, name: &str) -> Result<bool, sqlx::Error> {
+    let now = tx.now();
+    let r = sqlx::query(
+        "UPDATE subscriptions SET display_name = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+    )
+    .bind(name)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM subscriptions WHERE id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+// ---- the management API's lists (SPEC M4) --------------------------------------
+
+/// Whose subscriptions a list holds.
+pub enum Of<'a> {
+    Everyone,
+    Account(&'a str),
+    Product(&'a str),
+}
+
+fn column(f: SubscriptionField) -> &'static str {
+    match f {
+        SubscriptionField::Name => "s.id",
+        SubscriptionField::DisplayName => "s.display_name",
+        SubscriptionField::State => "s.state",
+        SubscriptionField::UserId => "s.account_id",
+        SubscriptionField::ProductId => "s.product_id",
+    }
+}
+
+/// `limit` subscriptions from `offset`, oldest first, with their number in all.
+pub async fn filtered(
+    e: &mut sqlx::SqliteConnection,
+    of: &Of<'_>,
+    filter: Option<&query::Filter<SubscriptionField>>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<SubscriptionRow>, i64), sqlx::Error> {
+    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
+        qb.push(" WHERE 1 = 1");
+        match of {
+            Of::Everyone => {}
+            Of::Account(id) => {
+                qb.push(" AND s.account_id = ").push_bind(id.to_string());
+            }
+            Of::Product(id) => {
+                qb.push(" AND s.product_id = ").push_bind(id.to_string());
+            }
+        }
+        if let Some(f) = filter {
+            qb.push(" AND ");
+            super::query::push_filter(qb, f, &column);
+        }
+    };
+    let mut qb = QueryBuilder::<Sqlite>::new(SELECT);
+    push_where(&mut qb);
+    qb.push(" ORDER BY s.created_at, s.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM subscriptions s");
+    push_where(&mut qb);
+    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
+    Ok((rows, count))
 }

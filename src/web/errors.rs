@@ -62,6 +62,9 @@ impl From<ServiceError> for WebError {
                     .join(" "),
             ),
             ServiceError::Expired => Self::Conflict("This link has expired.".into()),
+            ServiceError::PreconditionFailed => Self::Conflict(
+                "Someone changed this meanwhile. Reload the page and try again.".into(),
+            ),
             ServiceError::Unexpected(e) => Self::Unexpected(e),
         }
     }

@@ -16,6 +16,9 @@ use super::errors::WebError;
 
 /// The largest form body, in bytes.
 pub const FORM_LIMIT: usize = 64 * 1024;
+/// The largest management API (JSON) body, in bytes: an email template's
+/// body is the largest thing it carries.
+pub const API_LIMIT: usize = 256 * 1024;
 /// The longest request target (path and query), in bytes.
 pub const URL_LIMIT: usize = 8 * 1024;
 /// The most bytes all header names and values may take together.
@@ -35,7 +38,9 @@ pub async fn refuse_oversized(
         > HEADERS_LIMIT
     {
         Some(WebError::HeadersTooLarge)
-    } else if carries_body(req.method()) && declared_length(&req).is_some_and(|n| n > FORM_LIMIT) {
+    } else if carries_body(req.method())
+        && declared_length(&req).is_some_and(|n| n > body_limit(req.path()))
+    {
         Some(WebError::TooLarge)
     } else {
         None
@@ -43,11 +48,27 @@ pub async fn refuse_oversized(
     match refusal {
         Some(e) => {
             tracing::warn!(path = %super::request::redact(req.path()), refused = %e, "request refused: too large");
+            let resp = if super::api::is_api_path(req.path()) {
+                let status = actix_web::ResponseError::status_code(&e);
+                let api = super::api::ApiError::new(status, "RequestTooLarge", e.to_string());
+                actix_web::ResponseError::error_response(&api)
+            } else {
+                actix_web::ResponseError::error_response(&e)
+            };
             let (req, _) = req.into_parts();
-            let resp = actix_web::ResponseError::error_response(&e);
             Ok(ServiceResponse::new(req, resp).map_into_right_body())
         }
         None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
+/// The management API takes JSON bodies up to its own limit; every other
+/// body is a form.
+fn body_limit(path: &str) -> usize {
+    if super::api::is_api_path(path) {
+        API_LIMIT
+    } else {
+        FORM_LIMIT
     }
 }
 

@@ -3,6 +3,7 @@
 //! input, call one service function, and render or redirect.
 
 pub mod admin;
+pub mod api;
 pub mod client;
 pub mod csrf;
 pub mod errors;
@@ -23,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .configure(static_files::routes)
         .configure(gateway::routes)
+        // Before the portal: its /subscriptions pages share the first segment.
+        .configure(api::routes)
         .configure(admin::routes)
         .configure(portal::routes);
 }

@@ -52,6 +52,8 @@ enum Param {
     Template,
     /// An Email log message id (an i64 in the handler).
     Outbox,
+    /// A management API token's id.
+    ApiToken,
     Token(Tok),
 }
 
@@ -385,6 +387,19 @@ const ROUTES: &[Route] = &[
         "console email",
         &[Param::Outbox],
         &[f("back", Back("/admin/email/log"))],
+    ),
+    // ---- console: management API tokens
+    route(
+        "/admin/api/tokens",
+        "console api",
+        &[],
+        &[f("name", PersonName), f("days", Number)],
+    ),
+    route(
+        "/admin/api/tokens/{id}/revoke",
+        "console api",
+        &[Param::ApiToken],
+        &[],
     ),
     // ---- portal: products and subscriptions
     route(
@@ -845,6 +860,7 @@ fn n_choices(p: Param) -> usize {
         Param::Action => 8,
         Param::Template => 8,
         Param::Outbox => 8,
+        Param::ApiToken => 3,
         Param::Token(_) => 5,
     }
 }
@@ -1062,6 +1078,7 @@ enum Table {
     Settings,
     Tokens,
     FailedMail,
+    ApiTokens,
 }
 
 /// The user-visible data, one query per table: (key, account, group,
@@ -1157,6 +1174,13 @@ const FINGERPRINT: &[(Table, &str)] = &[
     (
         Table::FailedMail,
         "SELECT CAST(id AS TEXT), account_id, NULL, NULL, NULL, '' FROM outbox WHERE state = 'failed'",
+    ),
+    // last_used_at is bookkeeping, as the sign-in counters are.
+    (
+        Table::ApiTokens,
+        "SELECT id, NULL, NULL, NULL, NULL,
+                quote(name)||','||expires_at||','||coalesce(revoked_at, '-')
+         FROM api_tokens",
     ),
 ];
 
@@ -1334,6 +1358,8 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
         }
         "/admin/email/settings" => t == Settings,
         "/admin/email/log/{id}/retry" => t == FailedMail && op == Removed && ch.key == id,
+        "/admin/api/tokens" => t == ApiTokens && op == Added,
+        "/admin/api/tokens/{id}/revoke" => t == ApiTokens && op == Modified && ch.key == id,
         "/products/{id}/subscribe" => {
             t == Subscriptions && op == Added && is(&r.account, actor) && is(&r.product, id)
         }
@@ -1403,6 +1429,8 @@ struct Fx {
     inv_closed: String,
     failed_mail: i64,
     sent_mail: Option<i64>,
+    /// A management API token that works (revoked ones are made anew).
+    api_token: String,
     /// Link secrets: a live one of each kind, and one already used.
     tok_invitation: String,
     tok_reset: String,
@@ -2187,6 +2215,29 @@ impl<'a> Sweep<'a> {
                 .await;
             fixed = true;
         }
+        // A token to revoke.
+        let usable: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = ? AND revoked_at IS NULL)",
+        )
+        .bind(&self.fx.api_token)
+        .fetch_one(self.pool())
+        .await
+        .unwrap();
+        if !usable {
+            let id = format!("sweep-token-{}", self.next_serial());
+            sqlx::query(
+                "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at)
+                 VALUES (?, 'Sweep token', randomblob(32), ?, ?)",
+            )
+            .bind(&id)
+            .bind(now())
+            .bind(now() + 86_400)
+            .execute(self.pool())
+            .await
+            .unwrap();
+            self.fx.api_token = id;
+            fixed = true;
+        }
         // A failed email to retry, and one that is not.
         let failed: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ? AND state = 'failed')",
@@ -2328,6 +2379,11 @@ impl<'a> Sweep<'a> {
             ]
             .map(String::from)
             .to_vec(),
+            Param::ApiToken => vec![
+                fx.api_token.clone(),
+                "0000000000000000".into(),
+                "../tokens".into(),
+            ],
             Param::Outbox => vec![
                 fx.failed_mail.to_string(),
                 fx.sent_mail.unwrap_or(1).to_string(),

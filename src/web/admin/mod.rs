@@ -2,6 +2,7 @@
 //! `require_admin`, so a route added later is protected without anyone
 //! remembering to protect it (deny by default, S-13).
 
+mod api_tokens;
 mod audit;
 mod email;
 mod groups;
@@ -31,6 +32,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("", web::get().to(users::home))
                     .route("/", web::get().to(users::home))
                     .route("/sign-out", web::post().to(sign_in::sign_out))
+                    .route("/api", web::get().to(api_tokens::list))
+                    .route("/api/tokens", web::post().to(api_tokens::create))
+                    .route(
+                        "/api/tokens/{id}/revoke",
+                        web::post().to(api_tokens::revoke),
+                    )
                     .route("/audit", web::get().to(audit::list))
                     .route("/audit.csv", web::get().to(audit::csv))
                     .route("/users", web::get().to(users::list))

@@ -181,6 +181,16 @@ pub fn email_retry(id: impl std::fmt::Display) -> String {
     format!("{EMAIL_LOG}/{id}/retry")
 }
 
+// ---- management API tokens ------------------------------------------------------------
+
+/// The Management API page: the access tokens.
+pub const API: &str = "/admin/api";
+pub const API_TOKENS: &str = "/admin/api/tokens";
+
+pub fn api_token_revoke(id: &str) -> String {
+    format!("{API_TOKENS}/{}/revoke", segment(id))
+}
+
 // ---- audit log ----------------------------------------------------------------------
 
 pub const AUDIT: &str = "/admin/audit";
@@ -205,6 +215,7 @@ mod tests {
             "/admin/subscriptions/s1/approve"
         );
         assert_eq!(email_retry(7), "/admin/email/log/7/retry");
+        assert_eq!(api_token_revoke("t1"), "/admin/api/tokens/t1/revoke");
         assert_eq!(sign_in(false), "/admin/sign-in");
         assert_eq!(sign_in(true), "/admin/sign-in?ended=1");
         assert_eq!(users_in_state("pending"), "/admin/users?state=pending");

@@ -81,7 +81,7 @@ pub async fn add(
         (StatusCode::OK, Vec::new())
     } else {
         let result = match GroupSettings::parse(&f.name, &f.description) {
-            Ok(s) => groups::create(&ctx, &admin.actor(), &s, &members).await,
+            Ok(s) => groups::create(&ctx, &admin.actor(), None, &s, &members).await,
             Err(errors) => Err(ServiceError::Invalid(errors)),
         };
         match result {

@@ -52,7 +52,7 @@ pub async fn delete(
     id: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let g = groups::delete(&ctx, &admin.actor(), &id).await?;
+    let g = groups::delete(&ctx, &admin.actor(), &id, crate::services::Expect::Any).await?;
     session::flash(&session, "success", format!("Deleted group {}.", g.name));
     Ok(see_other(console::GROUPS))
 }

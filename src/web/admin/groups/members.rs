@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::find_accounts;
-use crate::services::{Ctx, ServiceError, accounts, groups};
+use crate::services::{Ctx, ServiceError, account_list, groups};
 use crate::store::accounts::Cursor;
 use crate::store::groups::GroupRow;
 use crate::web::admin::users::{Row, page_url};
@@ -66,7 +66,7 @@ pub async fn members(
         None => (Vec::new(), String::new(), None, None),
         Some(result) => {
             let label = match (result.total, result.total_capped) {
-                (_, true) => format!("More than {} members", accounts::COUNT_CAP),
+                (_, true) => format!("More than {} members", account_list::COUNT_CAP),
                 (1, _) => "1 member".to_owned(),
                 (n, _) => format!("{n} members"),
             };

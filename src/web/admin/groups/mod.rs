@@ -14,7 +14,7 @@ pub use list::list;
 pub use members::{add_members, members, remove_members};
 pub use settings::{show, update};
 
-use crate::services::{Ctx, ServiceError, accounts};
+use crate::services::{Ctx, ServiceError, account_list};
 use crate::store::accounts::SortKey;
 use crate::web::admin::users::Row;
 
@@ -27,9 +27,9 @@ async fn find_accounts(
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let page = accounts::list(
+    let page = account_list::list(
         ctx,
-        &accounts::UsersQuery {
+        &account_list::UsersQuery {
             sort: SortKey::Name,
             descending: false,
             state: None,

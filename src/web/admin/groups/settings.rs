@@ -87,7 +87,7 @@ pub async fn update(
     Form(f): Form<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let result = match GroupSettings::parse(&f.name, &f.description) {
-        Ok(s) => groups::update(&ctx, &admin.actor(), &id, &s).await,
+        Ok(s) => groups::update(&ctx, &admin.actor(), &id, &s, crate::services::Expect::Any).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {

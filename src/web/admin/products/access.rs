@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::services::{Ctx, ServiceError, accounts, groups, products, visibility};
+use crate::services::{Ctx, ServiceError, access, account_list, products};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::store::groups::GroupRef;
 use crate::store::products::ProductRow;
@@ -62,12 +62,12 @@ pub async fn access(
     params: web::Query<AccessParams>,
 ) -> Result<HttpResponse, WebError> {
     let a = params.into_inner();
-    let crate::store::groups::AccessChoices {
+    let crate::store::access::AccessChoices {
         product: p,
         granted,
         system,
         candidates,
-    } = groups::access_choices(&ctx, &id, &a.find).await?;
+    } = access::access_choices(&ctx, &id, &a.find).await?;
     // The checkboxes: every system group and every group with access; other
     // groups are found by name and added (1,000 checkboxes help nobody).
     let mut checks: Vec<GroupCheck> = system
@@ -83,11 +83,11 @@ pub async fn access(
     checks.dedup_by(|a, b| a.id == b.id);
     let q = a.q.trim().to_owned();
     let cursor = Cursor::from_params(a.after, a.before, a.id);
-    let audience = visibility::audience(
+    let audience = access::audience(
         &ctx,
         &p,
         &granted,
-        accounts::UsersQuery {
+        account_list::UsersQuery {
             sort: SortKey::Name,
             descending: false,
             state: None,
@@ -104,7 +104,7 @@ pub async fn access(
         Some(pg) => (
             pg.rows.into_iter().map(Row::from).collect(),
             match (pg.total, pg.total_capped) {
-                (_, true) => format!("More than {} accounts", accounts::COUNT_CAP),
+                (_, true) => format!("More than {} accounts", account_list::COUNT_CAP),
                 (1, _) => "1 account".to_owned(),
                 (n, _) => format!("{n} accounts"),
             },

@@ -40,7 +40,7 @@ pub async fn add(
     Form(f): Form<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let result = match f.parse() {
-        Ok(p) => products::create(&ctx, &admin.actor(), &p).await,
+        Ok(p) => products::create(&ctx, &admin.actor(), None, &p).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {

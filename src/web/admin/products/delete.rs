@@ -43,7 +43,14 @@ pub async fn delete(
     id: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    let p = products::delete(&ctx, &admin.actor(), &id).await?;
+    let p = products::delete(
+        &ctx,
+        &admin.actor(),
+        &id,
+        crate::services::Expect::Any,
+        products::Subscriptions::DeleteThem,
+    )
+    .await?;
     session::flash(&session, "success", format!("Deleted product {}.", p.name));
     Ok(see_other(console::PRODUCTS))
 }

@@ -67,7 +67,9 @@ pub async fn update(
     Form(f): Form<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let result = match f.parse() {
-        Ok(p) => products::update(&ctx, &admin.actor(), &id, &p).await,
+        Ok(p) => {
+            products::update(&ctx, &admin.actor(), &id, &p, crate::services::Expect::Any).await
+        }
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {

@@ -136,7 +136,7 @@ pub async fn delete(
     id: web::Path<String>,
     _: Form<Empty>,
 ) -> Result<HttpResponse, WebError> {
-    match accounts::delete(&ctx, &admin.actor(), &id).await {
+    match accounts::delete(&ctx, &admin.actor(), &id, crate::services::Expect::Any).await {
         Ok(a) => {
             session::flash(&session, "success", format!("Deleted user {}.", a.email));
             Ok(see_other(console::USERS))

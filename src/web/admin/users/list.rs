@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Row, cursor_pairs};
 use crate::domain::AccountState;
-use crate::services::{Ctx, accounts, groups};
+use crate::services::{Ctx, account_list, groups};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok, see_other};
@@ -120,9 +120,9 @@ pub async fn list(
     let state_param = state.map_or("", |s| s.as_str());
     let q = p.q.trim().to_owned();
     let cursor = Cursor::from_params(p.after, p.before, p.id);
-    let result = accounts::list(
+    let result = account_list::list(
         &ctx,
-        &accounts::UsersQuery {
+        &account_list::UsersQuery {
             sort,
             descending: desc,
             state,
@@ -135,7 +135,7 @@ pub async fn list(
     .await?;
 
     let count_label = match (result.total, result.total_capped) {
-        (_, true) => format!("More than {} accounts match", accounts::COUNT_CAP),
+        (_, true) => format!("More than {} accounts match", account_list::COUNT_CAP),
         (1, _) => "1 account".to_owned(),
         (n, _) if q.is_empty() => format!("{n} accounts"),
         (n, _) => format!("{n} accounts match"),

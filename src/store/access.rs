@@ -1,0 +1,199 @@
+//! Which groups may see which product (P2): the `product_groups` table,
+//! read and written for Access control and for the visibility rule (P3).
+
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+
+use super::Tx;
+use super::groups::GroupRef;
+use super::products::{self, ProductRow};
+
+#[derive(Debug, Clone, FromRow, serde::Deserialize)]
+pub struct GrantRow {
+    pub product_id: String,
+    pub product_name: String,
+    pub description: String,
+    pub state: String,
+    pub group_id: String,
+    pub group_name: String,
+}
+
+/// The groups that may see a product (P2).
+pub async fn access_groups(
+    e: impl SqliteExecutor<'_>,
+    product_id: &str,
+) -> Result<Vec<GroupRef>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.kind FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
+    )
+    .bind(product_id)
+    .fetch_all(e)
+    .await
+}
+
+/// Replaces a product's access set with `group_ids` (unknown ids ignored);
+/// returns (granted, revoked).
+pub async fn set_access(
+    tx: &mut Tx,
+    product_id: &str,
+    group_ids: &[String],
+) -> Result<(u64, u64), sqlx::Error> {
+    let ids = serde_json::to_string(group_ids).unwrap_or_default();
+    let revoked = sqlx::query(
+        "DELETE FROM product_groups WHERE product_id = ? AND group_id NOT IN (SELECT value FROM json_each(?))",
+    )
+    .bind(product_id)
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let granted = sqlx::query(
+        "INSERT OR IGNORE INTO product_groups (product_id, group_id)
+         SELECT ?, g.id FROM groups g WHERE g.id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(product_id)
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok((granted, revoked))
+}
+
+pub async fn grant(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
+    let r =
+        sqlx::query("INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, ?)")
+            .bind(product_id)
+            .bind(group_id)
+            .execute(&mut **tx)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn revoke(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM product_groups WHERE product_id = ? AND group_id = ?")
+        .bind(product_id)
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Every grant of a product to one of `group_ids` (all grants when `None`),
+/// in product name order: the raw material of "what can this viewer see".
+/// The rows come back from SQLite as one JSON array: the driver copies
+/// every value of every row on its own, and a developer in 20 groups has
+/// about a hundred grants.
+pub async fn grants_to(
+    e: impl SqliteExecutor<'_>,
+    group_ids: Option<&[String]>,
+) -> Result<Vec<GrantRow>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT coalesce(json_group_array(json_object(
+                    'product_id', product_id, 'product_name', product_name,
+                    'description', description, 'state', state,
+                    'group_id', group_id, 'group_name', group_name)), '[]')
+         FROM (SELECT p.id AS product_id, p.name AS product_name, p.description, p.state,
+                      g.id AS group_id, g.name AS group_name
+               FROM product_groups pg JOIN products p ON p.id = pg.product_id
+               JOIN groups g ON g.id = pg.group_id",
+    );
+    if let Some(ids) = group_ids {
+        qb.push(" WHERE pg.group_id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(ids).unwrap_or_default())
+            .push("))");
+    }
+    qb.push(" ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key)");
+    let json: String = qb.build_query_scalar().fetch_one(e).await?;
+    serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// A product and what its Access control page offers to tick or add.
+pub struct AccessChoices {
+    pub product: ProductRow,
+    /// The groups with access, system groups first, then by name.
+    pub granted: Vec<GroupRef>,
+    /// Every system group: always a checkbox there.
+    pub system: Vec<GroupRef>,
+    /// Custom and external groups whose name holds the text searched, not
+    /// granted the product yet, in name order: the first `limit`.
+    pub candidates: Vec<GroupRef>,
+}
+
+#[derive(FromRow)]
+struct AccessRow {
+    #[sqlx(flatten)]
+    product: ProductRow,
+    granted: String,
+    system: String,
+    candidates: String,
+}
+
+/// `None` when there is no such product.
+pub async fn access_choices(
+    e: impl SqliteExecutor<'_>,
+    product_id: &str,
+    text: &str,
+    limit: i64,
+) -> Result<Option<AccessChoices>, sqlx::Error> {
+    use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
+    // One statement: the product and three JSON lists, one hand-off to the
+    // connection's thread instead of four. System groups by id: their ids
+    // are fixed. instr, not LIKE: SQLite compiles a statement again whenever
+    // a LIKE pattern's binding changes (the pattern might allow an index).
+    let row: Option<AccessRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns},
+           (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
+                                             ORDER BY g.kind <> 'system', g.name_key), '[]')
+            FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+            WHERE pg.product_id = ?1) AS granted,
+           (SELECT coalesce(json_group_array(json_object('id', s.id, 'name', s.name, 'kind', s.kind)
+                                             ORDER BY s.name_key), '[]')
+            FROM groups s WHERE s.id IN (?4, ?5, ?6)) AS system,
+           (SELECT coalesce(json_group_array(json_object('id', c.id, 'name', c.name, 'kind', c.kind)), '[]')
+            FROM (SELECT g.id, g.name, g.kind FROM groups g
+                  WHERE g.kind <> 'system' AND instr(g.name_key, ?2) > 0
+                    AND NOT EXISTS (SELECT 1 FROM product_groups pg
+                                    WHERE pg.product_id = ?1 AND pg.group_id = g.id)
+                  ORDER BY g.name_key LIMIT ?3) c) AS candidates
+         FROM products WHERE id = ?1",
+        columns = products::COLUMNS
+    )))
+    .bind(product_id)
+    .bind(text.to_lowercase())
+    .bind(limit)
+    .bind(ADMINISTRATORS)
+    .bind(DEVELOPERS)
+    .bind(GUESTS)
+    .fetch_optional(e)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let parse = |json: &str| -> Result<Vec<GroupRef>, sqlx::Error> {
+        serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    };
+    let mut candidates = parse(&row.candidates)?;
+    // The LIMIT's subquery gives them in name order; nothing promises that
+    // json_group_array keeps it, so order them here.
+    candidates.sort_by_cached_key(|g| g.name.to_lowercase());
+    Ok(Some(AccessChoices {
+        product: row.product,
+        granted: parse(&row.granted)?,
+        system: parse(&row.system)?,
+        candidates,
+    }))
+}
+
+/// The groups that may see a product, as whole rows (the management API's
+/// product groups), system groups first, then by name.
+pub async fn group_rows(
+    e: impl SqliteExecutor<'_>,
+    product_id: &str,
+) -> Result<Vec<super::groups::GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version
+         FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
+    )
+    .bind(product_id)
+    .fetch_all(e)
+    .await
+}

@@ -1,0 +1,377 @@
+//! The Users tab's query (U1): keyset pages in name, email or registration
+//! order, with the search, state and group filters, and their counts.
+
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+
+use super::accounts::{AccountDetail, AccountSummary, IS_ADMIN};
+use super::fts_phrase;
+use crate::domain::query::{self, UserField};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Email,
+    Registered,
+}
+
+impl SortKey {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Name => "a.sort_name",
+            Self::Email => "a.email_key",
+            Self::Registered => "a.registered_at",
+        }
+    }
+
+    /// The value of this sort key on a row, as a cursor carries it.
+    pub fn value_of(self, row: &AccountSummary) -> String {
+        match self {
+            Self::Name => row.sort_name.clone(),
+            Self::Email => row.email_key.clone(),
+            Self::Registered => row.registered_at.to_string(),
+        }
+    }
+}
+
+/// A position in the sorted list: rows strictly after (or before) this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: String,
+    pub id: String,
+    pub before: bool,
+}
+
+impl Cursor {
+    /// From a page link's `after=…&id=…` or `before=…&id=…`.
+    pub fn from_params(after: Option<String>, before: Option<String>, id: String) -> Option<Self> {
+        match (after, before) {
+            (Some(key), _) => Some(Self {
+                key,
+                id,
+                before: false,
+            }),
+            (None, Some(key)) => Some(Self {
+                key,
+                id,
+                before: true,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Which accounts a list shows.
+#[derive(Default, Clone, Copy)]
+pub struct Filter<'a> {
+    pub state: Option<&'a str>,
+    pub search: Option<&'a str>,
+    /// Only members of any of these groups (explicit memberships).
+    pub groups: Option<&'a [String]>,
+    /// A hint from a count made first: the search matches so many accounts
+    /// that walking the sorted index finds a page sooner than sorting them all.
+    pub many_matches: bool,
+}
+
+pub struct ListQuery<'a> {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub filter: Filter<'a>,
+    pub cursor: Option<&'a Cursor>,
+    pub limit: i64,
+    /// A list limited by groups (and not searched) counts its accounts up to
+    /// this many in the same statement.
+    pub count_cap: i64,
+    /// Count each listed account's groups (`group_count`; 0 otherwise).
+    pub group_counts: bool,
+}
+
+/// `m.group_id` is one of `groups`: an equality for one group, so SQLite
+/// can walk that group's part of an index in order.
+fn push_group_condition(qb: &mut QueryBuilder<Sqlite>, groups: &[String]) {
+    match groups {
+        [one] => qb.push("m.group_id = ").push_bind(one.clone()),
+        _ => qb
+            .push("m.group_id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(groups).unwrap_or_default())
+            .push("))"),
+    };
+}
+
+pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
+    qb.push(" WHERE 1 = 1");
+    if let Some(groups) = filter.groups {
+        qb.push(" AND a.id IN (SELECT account_id FROM memberships WHERE group_id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(groups).unwrap_or_default())
+            .push(")))");
+    }
+    // The unary `+` keeps SQLite from driving the scan with that term, so
+    // a group's few hundred members are found from the membership index
+    // rather than by walking 100,000 accounts in name order.
+    let drive_by_group = filter.groups.is_some();
+    if let Some(state) = filter.state {
+        qb.push(if drive_by_group {
+            " AND +a.state = "
+        } else {
+            " AND a.state = "
+        })
+        .push_bind(state.to_owned());
+    }
+    if let Some(text) = filter.search {
+        if text.chars().count() >= 3 && !filter.many_matches && !drive_by_group {
+            qb.push(" AND a.seq IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ")
+                .push_bind(fts_phrase(text))
+                .push(")");
+        } else {
+            // Tested on each account as the list's sorted index is walked: that
+            // index holds the lower-cased name and email (migration 0004), so
+            // only the accounts shown are read. The trigram index needs three
+            // characters; and when thousands match, collecting and sorting all
+            // of them costs ten times more than walking to the page's 51st.
+            let needle = text.to_lowercase();
+            qb.push(" AND (instr(a.sort_name, ")
+                .push_bind(needle.clone())
+                .push(") > 0 OR instr(a.email_key, ")
+                .push_bind(needle)
+                .push(") > 0)");
+        }
+    }
+}
+
+/// One page of accounts in keyset order: no OFFSET, so page 1,000 costs what page 1 does.
+/// Returns up to `limit + 1` rows in display order (the extra row tells that
+/// more follow) and, unless a search limits the list, the number of
+/// accounts it walks through (up to `count_cap` when groups limit it).
+pub async fn list(
+    e: impl SqliteExecutor<'_>,
+    q: &ListQuery<'_>,
+) -> Result<(Vec<AccountSummary>, Option<i64>), sqlx::Error> {
+    let col = q.sort.column();
+    // One statement, one row: the count and the page as JSON. sqlx hands
+    // every statement and row to a connection thread and back, which costs
+    // more than SQLite building the JSON.
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+    match (q.filter.search, q.filter.groups) {
+        (None, None) => push_state_count(&mut qb, q.filter.state),
+        (None, Some(groups)) => push_group_count(&mut qb, groups, q.filter.state, q.count_cap),
+        // A search is counted first, by `count`: the count decides how the
+        // page is best found.
+        (Some(_), _) => {
+            qb.push("NULL");
+        }
+    }
+    qb.push(
+        ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
+            'last_name', last_name, 'state', state, 'registered_at', registered_at, 'group_count', ",
+    );
+    qb.push(if q.group_counts {
+        "(SELECT count(*) FROM memberships m WHERE m.sort_name = page.sort_name AND m.account_id = page.id)"
+    } else {
+        "0"
+    });
+    qb.push(
+        ", 'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
+         SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
+                a.sort_name, a.email_key FROM ",
+    );
+    // Walking backwards (a "Previous" link) reverses the scan, then the rows.
+    let reverse = q.cursor.is_some_and(|c| c.before);
+    let ascending = q.descending == reverse;
+    let dir = if ascending { "ASC" } else { "DESC" };
+    let cmp = if ascending { ">" } else { "<" };
+    match (q.filter.groups, q.filter.search, q.sort) {
+        // A group's members in name order: walk the memberships' own index
+        // (they carry the sort name and state) and look up only the page.
+        (Some(groups), None, SortKey::Name) => {
+            // One group holds an account once: DISTINCT (a temporary index
+            // of every row walked) only when several groups may repeat it.
+            qb.push(if groups.len() == 1 {
+                "(SELECT m.sort_name, m.account_id FROM memberships m WHERE "
+            } else {
+                "(SELECT DISTINCT m.sort_name, m.account_id FROM memberships m WHERE "
+            });
+            push_group_condition(&mut qb, groups);
+            if let Some(state) = q.filter.state {
+                qb.push(" AND m.state = ").push_bind(state.to_owned());
+            }
+            if let Some(c) = q.cursor {
+                qb.push(format!(" AND (m.sort_name, m.account_id) {cmp} ("))
+                    .push_bind(c.key.clone())
+                    .push(", ")
+                    .push_bind(c.id.clone())
+                    .push(")");
+            }
+            qb.push(format!(
+                " ORDER BY m.sort_name {dir}, m.account_id {dir} LIMIT "
+            ))
+            .push_bind(q.limit + 1)
+            .push(") k JOIN accounts a ON a.id = k.account_id) AS page)");
+        }
+        _ => {
+            qb.push("accounts a");
+            push_filters(&mut qb, &q.filter);
+            if let Some(c) = q.cursor {
+                qb.push(format!(" AND ({col}, a.id) {cmp} ("));
+                match q.sort {
+                    SortKey::Registered => qb.push_bind(c.key.parse::<i64>().unwrap_or(0)),
+                    _ => qb.push_bind(c.key.clone()),
+                };
+                qb.push(", ").push_bind(c.id.clone()).push(")");
+            }
+            qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
+                .push_bind(q.limit + 1)
+                .push(") AS page)");
+        }
+    }
+    let (total, json): (Option<i64>, String) = qb.build_query_as().fetch_one(e).await?;
+    let mut rows: Vec<AccountSummary> =
+        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    // json_group_array keeps the subquery's order in SQLite, but nothing
+    // promises it: put the page in order here, where it is cheap.
+    let key = |r: &AccountSummary| (q.sort.value_of(r), r.id.clone());
+    match q.sort {
+        SortKey::Registered => rows.sort_by_key(|r| (r.registered_at, r.id.clone())),
+        _ => rows.sort_by_key(key),
+    }
+    if q.descending {
+        rows.reverse();
+    }
+    Ok((rows, total))
+}
+
+/// Accounts in a state (or all), from the per-state counters: a subquery.
+fn push_state_count(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>) {
+    qb.push("(SELECT coalesce(sum(n), 0) FROM account_counts");
+    if let Some(state) = state {
+        qb.push(" WHERE state = ").push_bind(state.to_owned());
+    }
+    qb.push(")");
+}
+
+/// Members of any of `groups` (in a state), at most `cap`, counted in the
+/// memberships' index, which holds each member's state: a subquery.
+fn push_group_count(
+    qb: &mut QueryBuilder<Sqlite>,
+    groups: &[String],
+    state: Option<&str>,
+    cap: i64,
+) {
+    qb.push(if groups.len() == 1 {
+        "(SELECT count(*) FROM (SELECT m.account_id FROM memberships m WHERE "
+    } else {
+        "(SELECT count(*) FROM (SELECT DISTINCT m.account_id FROM memberships m WHERE "
+    });
+    push_group_condition(qb, groups);
+    if let Some(state) = state {
+        qb.push(" AND m.state = ").push_bind(state.to_owned());
+    }
+    qb.push(" LIMIT ").push_bind(cap).push("))");
+}
+
+/// How many accounts match, counting at most `cap` so a common search
+/// fragment never counts 100,000 rows. Without a search or group the count
+/// comes from the per-state counters.
+pub async fn count(
+    e: impl SqliteExecutor<'_>,
+    filter: &Filter<'_>,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    if filter.search.is_none() {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+        match filter.groups {
+            None => push_state_count(&mut qb, filter.state),
+            Some(groups) => push_group_count(&mut qb, groups, filter.state, cap),
+        }
+        return qb.build_query_scalar().fetch_one(e).await;
+    }
+    if let (Some(text), None, None) = (filter.search, filter.state, filter.groups)
+        && text.chars().count() >= 3
+    {
+        // Every account has one row in the search index: count there.
+        return sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM accounts_fts WHERE accounts_fts MATCH ? LIMIT ?)",
+        )
+        .bind(fts_phrase(text))
+        .bind(cap)
+        .fetch_one(e)
+        .await;
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
+    push_filters(&mut qb, filter);
+    qb.push(" LIMIT ").push_bind(cap).push(")");
+    qb.build_query_scalar().fetch_one(e).await
+}
+
+// ---- the management API's lists (SPEC M4) -------------------------------------
+
+/// Which accounts a management API list holds.
+pub enum Among<'a> {
+    Everyone,
+    /// Explicit members of one group.
+    MembersOf(&'a str),
+}
+
+fn user_column(f: UserField) -> &'static str {
+    match f {
+        UserField::Name => "a.id",
+        UserField::FirstName => "a.first_name",
+        UserField::LastName => "a.last_name",
+        UserField::Email => "a.email",
+        UserField::Note => "a.note",
+        UserField::State => "a.state",
+        UserField::RegistrationDate => "a.registered_at",
+    }
+}
+
+fn push_among_and_filter(
+    qb: &mut QueryBuilder<Sqlite>,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+) {
+    qb.push(" FROM accounts a WHERE 1 = 1");
+    if let Among::MembersOf(group) = among {
+        qb.push(" AND a.id IN (SELECT m.account_id FROM memberships m WHERE m.group_id = ")
+            .push_bind(group.to_string())
+            .push(")");
+    }
+    if let Some(f) = filter {
+        qb.push(" AND ");
+        super::query::push_filter(qb, f, &user_column);
+    }
+}
+
+/// `limit` accounts from `offset`, in registration order (stable while
+/// pages are read: the rowid).
+pub async fn filtered(
+    e: impl SqliteExecutor<'_>,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<AccountDetail>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
+                a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version"
+    ));
+    push_among_and_filter(&mut qb, among, filter);
+    qb.push(" ORDER BY a.seq LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    qb.build_query_as().fetch_all(e).await
+}
+
+/// How many accounts such a list holds in all.
+pub async fn count_filtered(
+    e: impl SqliteExecutor<'_>,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+) -> Result<i64, sqlx::Error> {
+    if let (Among::Everyone, None) = (among, filter) {
+        return sqlx::query_scalar("SELECT coalesce(sum(n), 0) FROM account_counts")
+            .fetch_one(e)
+            .await;
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_among_and_filter(&mut qb, among, filter);
+    qb.build_query_scalar().fetch_one(e).await
+}

@@ -1,0 +1,307 @@
+//! The management API's wire shapes (SPEC M2, M3): the resource envelope
+//! (`id`, `type`, `name`, `properties`), collections (`value`, `count`,
+//! `nextLink`), entity tags, and the error envelope
+//! `{"error":{"code","message","details"}}`, mapped once from `ServiceError`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::services::ServiceError;
+
+/// An error as the commercial API answers it.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// (target field, message), one per field that broke a rule.
+    pub details: Vec<(String, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+    }
+
+    /// One field that breaks a rule (400 ValidationError).
+    pub fn field(target: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "ValidationError",
+            message: "One or more fields contain incorrect values:".into(),
+            details: vec![(target.to_owned(), message)],
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("{what} not found."),
+        )
+    }
+
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            "The entity has changed since it was read (If-Match does not match its ETag).",
+        )
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let details: Vec<_> = self
+            .details
+            .iter()
+            .map(|(target, message)| json!({"code": "ValidationError", "target": target, "message": message}))
+            .collect();
+        let mut resp = HttpResponse::build(self.status);
+        // Only a 503 invites a retry: the SDKs retry any error that carries
+        // Retry-After.
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.insert_header((header::RETRY_AFTER, "5"));
+        }
+        resp.json(
+            json!({"error": {"code": self.code, "message": self.message, "details": details}}),
+        )
+    }
+}
+
+/// `first_name` → `firstName`: the API's name of a form field.
+fn wire_name(field: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => Self::not_found("Entity"),
+            ServiceError::Invalid(fields) => Self {
+                status: StatusCode::BAD_REQUEST,
+                code: "ValidationError",
+                message: "One or more fields contain incorrect values:".into(),
+                details: fields
+                    .into_iter()
+                    .map(|f| (wire_name(f.field), f.message))
+                    .collect(),
+            },
+            ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "Conflict", m),
+            ServiceError::Forbidden(m) => Self::new(StatusCode::BAD_REQUEST, "ValidationError", m),
+            ServiceError::Expired => Self::bad_request("The link has expired."),
+            ServiceError::PreconditionFailed => Self::precondition_failed(),
+            ServiceError::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The portal is busy; nothing was changed. Try again in a few seconds.",
+            ),
+            ServiceError::Unexpected(e) => {
+                let request_id = crate::web::request::current_request_id();
+                tracing::error!(request_id = %request_id, error = %e, "unexpected error in the management API");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    format!("Something went wrong on our side; request id {request_id}."),
+                )
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+pub type ApiResult = Result<HttpResponse, ApiError>;
+
+/// The path every entity's `id` starts with: the subscription, resource
+/// group and service the request named, echoed (SPEC M1).
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub prefix: String,
+}
+
+impl Service {
+    pub fn of(req: &HttpRequest) -> Self {
+        let m = req.match_info();
+        Self {
+            prefix: format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ApiManagement/service/{}",
+                m.get("sub").unwrap_or_default(),
+                m.get("rg").unwrap_or_default(),
+                m.get("svc").unwrap_or_default()
+            ),
+        }
+    }
+
+    /// An entity: `{id, type, name, properties}`.
+    pub fn resource(
+        &self,
+        path: &str,
+        kind: &str,
+        name: &str,
+        properties: impl Serialize,
+    ) -> serde_json::Value {
+        json!({
+            "id": format!("{}{path}", self.prefix),
+            "type": format!("Microsoft.ApiManagement/service/{kind}"),
+            "name": name,
+            "properties": properties,
+        })
+    }
+}
+
+/// An entity tag from a version (M3): quoted, as HTTP writes them.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// What `If-Match` asks, if anything: any version (`*`), or one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Version(i64),
+}
+
+impl IfMatch {
+    /// `Err` when the header is there but names no version of ours: it can
+    /// never match.
+    pub fn of(req: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        let Some(v) = req.headers().get(header::IF_MATCH) else {
+            return Ok(None);
+        };
+        let v = v.to_str().unwrap_or_default().trim();
+        if v == "*" {
+            return Ok(Some(Self::Any));
+        }
+        let bare = v.trim_start_matches("W/").trim_matches('"');
+        bare.parse::<i64>()
+            .map(|n| Some(Self::Version(n)))
+            .map_err(|_| ApiError::precondition_failed())
+    }
+
+    /// PATCH and DELETE (M3): `If-Match` is required.
+    pub fn required(req: &HttpRequest) -> Result<Self, ApiError> {
+        Self::of(req)?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequest",
+                "The If-Match header is required (an ETag, or * for any version).",
+            )
+        })
+    }
+
+    /// What the change must find.
+    pub fn expect(self) -> crate::services::Expect {
+        match self {
+            Self::Any => crate::services::Expect::Any,
+            Self::Version(n) => crate::services::Expect::Version(n),
+        }
+    }
+}
+
+/// An id a client chose for a new entity (it stands in console URLs too).
+pub fn entity_id(id: &str) -> Result<String, ApiError> {
+    crate::domain::ids::parse_entity_id(id).map_err(|m| ApiError::field("name", m))
+}
+
+/// An entity with its ETag.
+pub fn entity(status: StatusCode, version: i64, body: serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// The answer to HEAD: 200 and the ETag, no body.
+pub fn entity_tag(version: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .finish()
+}
+
+/// `{value, count, nextLink}`.
+pub fn collection(
+    value: Vec<serde_json::Value>,
+    count: Option<i64>,
+    next_link: Option<String>,
+) -> HttpResponse {
+    let mut body = json!({ "value": value, "nextLink": next_link.unwrap_or_default() });
+    if let Some(c) = count {
+        body["count"] = json!(c);
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// RFC 3339 in UTC with a `Z`, as the API writes dates.
+pub fn date(unix: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The entity a path names. Paths also carry the subscription, resource
+/// group and service, so parameters are read by name.
+#[derive(serde::Deserialize)]
+pub struct Id {
+    pub id: String,
+}
+
+impl std::ops::Deref for Id {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.id
+    }
+}
+
+/// An entity and the one linked to it (`/groups/{id}/users/{other}`).
+#[derive(serde::Deserialize)]
+pub struct Link {
+    pub id: String,
+    pub other: String,
+}
