@@ -328,6 +328,15 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     })
 }
 
+/// The account with this email address, if any (compared case-insensitively).
+#[tracing::instrument(skip_all)]
+pub async fn by_email(ctx: &Ctx, email: &str) -> Result<Option<AccountDetail>, ServiceError> {
+    Ok(
+        store::accounts::detail_by_email(ctx.db.pool(), &crate::domain::Email::key_of(email))
+            .await?,
+    )
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, ServiceError> {
     Ok(store::accounts::by_ids(ctx.db.pool(), ids).await?)

@@ -526,3 +526,105 @@ async fn a_renamed_developer_keeps_the_groups_and_products_they_had() {
     assert!(members.contains("Ångström"), "listed under the new name");
     assert!(members.contains("1 member"));
 }
+
+/// Issue 13: an administrator adds a subscription from the console, from
+/// the account's page (pick a product it can see) or from the product's
+/// (name the account); the same rules as the developer's own, the usual
+/// email, an audit record, and a key that works at once.
+#[tokio::test]
+async fn an_administrator_adds_a_subscription_from_the_console() {
+    let server = SmtpServer::start(Mode::Normal).await;
+    let app = spawn_with_smtp(&server).await;
+    let admin = app.admin().await;
+    let dev = app
+        .insert_account("kim@example.org", "Kim", "Park", "active")
+        .await;
+    let open = app.product(&admin, "Weather", &["developers"], &[]).await;
+    let hidden = app.product(&admin, "Secret", &[], &[]).await;
+
+    let form = app
+        .get_html(&admin, &format!("/admin/users/{dev}/subscriptions/add"))
+        .await;
+    assert_eq!(
+        text_of(&form, "select#product option"),
+        ["Weather"],
+        "only what the account may see"
+    );
+    // Not one the account cannot see, whatever the form sends.
+    let r = app
+        .post(
+            &admin,
+            &format!("/admin/users/{dev}/subscriptions/add"),
+            &[
+                ("product", hidden.as_str()),
+                ("name", "x"),
+                ("state", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.subscriptions_of(&dev).await.is_empty());
+
+    let r = app
+        .post(
+            &admin,
+            &format!("/admin/users/{dev}/subscriptions/add"),
+            &[
+                ("product", open.as_str()),
+                ("name", "Kim's key"),
+                ("state", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.get_html(&admin, &location(&r)).await;
+    assert!(flash(&html).contains("Subscribed kim@example.org to Weather."));
+    let subs = app.subscriptions_of(&dev).await;
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].1, "active");
+    assert_eq!(app.check_key(&subs[0].2).await.status(), StatusCode::OK);
+    let got = server.wait_for(1, Duration::from_secs(15)).await;
+    let mail = Mail::parse(&got[0].data);
+    assert!(mail.header("to").contains("kim@example.org"));
+    assert!(mail.subject().contains("approved"), "{}", mail.subject());
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"subscription.created".to_owned())
+    );
+
+    // From the product's tab, by email; submitted waits for approval.
+    let r = app
+        .post(
+            &admin,
+            &format!("/admin/products/{open}/subscriptions/add"),
+            &[
+                ("email", "KIM@example.org"),
+                ("name", ""),
+                ("state", "submitted"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let subs = app.subscriptions_of(&dev).await;
+    assert_eq!(subs.len(), 2);
+    assert_eq!(subs[1].1, "submitted");
+    assert_eq!(
+        app.check_key(&subs[1].2).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .post(
+            &admin,
+            &format!("/admin/products/{open}/subscriptions/add"),
+            &[("email", "nobody@example.org"), ("state", "active")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("There is no account with this email address.")
+    );
+}

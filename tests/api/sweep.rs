@@ -100,6 +100,8 @@ enum Kind {
     GroupIds,
     /// A group the product is granted to (Developers).
     GrantedGroupId,
+    /// A product every developer can see.
+    ProductId,
     /// The Add to group menu: a group's id or its name.
     GroupRef,
     Search,
@@ -387,6 +389,27 @@ const ROUTES: &[Route] = &[
         "console email",
         &[Param::Outbox],
         &[f("back", Back("/admin/email/log"))],
+    ),
+    // ---- console: Add subscription
+    route(
+        "/admin/users/{id}/subscriptions/add",
+        "console subscriptions",
+        ACCOUNT,
+        &[
+            f("product", ProductId),
+            f("name", Text),
+            f("state", Choice(&["active", "submitted"])),
+        ],
+    ),
+    route(
+        "/admin/products/{id}/subscriptions/add",
+        "console subscriptions",
+        PRODUCT,
+        &[
+            f("email", ActiveEmail),
+            f("name", Text),
+            f("state", Choice(&["active", "submitted"])),
+        ],
     ),
     // ---- console: management API tokens
     route(
@@ -1359,6 +1382,12 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
         "/admin/email/settings" => t == Settings,
         "/admin/email/log/{id}/retry" => t == FailedMail && op == Removed && ch.key == id,
         "/admin/api/tokens" => t == ApiTokens && op == Added,
+        "/admin/users/{id}/subscriptions/add" => {
+            t == Subscriptions && op == Added && is(&r.account, id)
+        }
+        "/admin/products/{id}/subscriptions/add" => {
+            t == Subscriptions && op == Added && is(&r.product, id)
+        }
         "/admin/api/tokens/{id}/revoke" => t == ApiTokens && op == Modified && ch.key == id,
         "/products/{id}/subscribe" => {
             t == Subscriptions && op == Added && is(&r.account, actor) && is(&r.product, id)
@@ -2443,6 +2472,7 @@ impl<'a> Sweep<'a> {
             NonMemberId => fx.dev1.clone(),
             GroupId | GroupIds | GroupRef => fx.group.clone(),
             GrantedGroupId => "developers".into(),
+            ProductId => fx.p_open.clone(),
             Search => "sweep".into(),
             Back(p) => p.into(),
             Next => "/subscriptions".into(),
@@ -2534,6 +2564,11 @@ impl<'a> Sweep<'a> {
                 MISSING_ID.into(),
             ],
             GroupId | GroupIds => s(&["developers", "guests", "administrators", MISSING_ID]),
+            ProductId => vec![
+                fx.p_hidden.clone(),
+                fx.p_approval.clone(),
+                MISSING_ID.into(),
+            ],
             GrantedGroupId => vec![
                 fx.group.clone(),
                 "guests".into(),

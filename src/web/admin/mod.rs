@@ -10,6 +10,7 @@ mod guard;
 mod invitations;
 mod products;
 mod sign_in;
+mod subscription_add;
 mod subscriptions;
 mod users;
 
@@ -116,6 +117,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(
                         "/users/{id}/subscriptions",
                         web::get().to(subscriptions::of_account),
+                    )
+                    .route(
+                        "/users/{id}/subscriptions/add",
+                        web::get().to(subscription_add::for_account_form),
+                    )
+                    .route(
+                        "/users/{id}/subscriptions/add",
+                        web::post().to(subscription_add::for_account),
+                    )
+                    .route(
+                        "/products/{id}/subscriptions/add",
+                        web::get().to(subscription_add::for_product_form),
+                    )
+                    .route(
+                        "/products/{id}/subscriptions/add",
+                        web::post().to(subscription_add::for_product),
                     )
                     .route("/subscriptions/{id}", web::get().to(subscriptions::show))
                     .route(

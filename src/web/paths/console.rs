@@ -75,6 +75,11 @@ pub fn account_subscriptions(id: &str) -> String {
     account_sub(id, "subscriptions")
 }
 
+/// Add subscription, for this account.
+pub fn account_subscriptions_add(id: &str) -> String {
+    account_sub(id, "subscriptions/add")
+}
+
 // ---- groups ---------------------------------------------------------------------
 
 pub const GROUPS: &str = "/admin/groups";
@@ -133,6 +138,11 @@ pub fn product_access_remove(id: &str) -> String {
 
 pub fn product_subscriptions(id: &str) -> String {
     format!("{}/subscriptions", product(id))
+}
+
+/// Add subscription, to this product.
+pub fn product_subscriptions_add(id: &str) -> String {
+    format!("{}/subscriptions/add", product(id))
 }
 
 pub fn product_delete(id: &str) -> String {
