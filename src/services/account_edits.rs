@@ -194,7 +194,7 @@ pub async fn update(
         store::accounts::set_state(&mut tx, id, state.as_str()).await?;
     }
     if let Some(hash) = &hash {
-        store::accounts::set_password_hash(&mut tx, id, hash).await?;
+        crate::services::accounts::replace_password(&mut tx, id, hash).await?;
     }
     let after = load(&mut tx, id).await?;
     if after.version == before.version {

@@ -249,6 +249,23 @@ pub async fn delete(
     Ok(before)
 }
 
+/// A new password hash for account `id`, inside `tx`: every session ends
+/// (S-10, U10) and every reset link still out is void (S-5), however the
+/// password changed (set by an administrator, the API, a reset, the owner).
+/// Returns the account's new session epoch.
+pub(crate) async fn replace_password(
+    tx: &mut Tx,
+    id: &str,
+    hash: &str,
+) -> Result<i64, ServiceError> {
+    let epoch = store::accounts::set_password_hash(tx, id, hash)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let now = tx.now();
+    store::tokens::void_for_account(tx, id, &crate::domain::link::LinkPurpose::RESETS, now).await?;
+    Ok(epoch)
+}
+
 /// U7 (direct): sets a new password and ends every session of the account
 /// (U10). Returns the account's new session epoch, so the caller can keep
 /// its own session when it changed its own password.
@@ -262,9 +279,7 @@ pub async fn set_password(
     let hash = ctx.hasher.hash(password).await?;
     let mut tx = ctx.db.begin_write().await?;
     let account = load(&mut tx, id).await?;
-    let epoch = store::accounts::set_password_hash(&mut tx, id, &hash)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let epoch = replace_password(&mut tx, id, &hash).await?;
     audit::record(
         &mut tx,
         actor,

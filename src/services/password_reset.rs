@@ -147,9 +147,7 @@ pub async fn complete(
     let account = store::accounts::detail(&mut *tx, &id)
         .await?
         .ok_or(ResetError::Link(LinkProblem::Unknown))?;
-    store::accounts::set_password_hash(&mut tx, &id, &hash).await?;
-    let now = tx.now();
-    store::tokens::void_for_account(&mut tx, &id, &LinkPurpose::RESETS, now).await?;
+    crate::services::accounts::replace_password(&mut tx, &id, &hash).await?;
     let actor = origin.actor(&id, &account.email);
     audit::record(
         &mut tx,

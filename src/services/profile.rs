@@ -2,7 +2,6 @@
 //! password (S-2: a change asks for the current one; U10: it ends every
 //! other session).
 
-use crate::domain::link::LinkPurpose;
 use crate::domain::{FieldErrors, Password, PersonName};
 use crate::services::accounts::{self, Snapshot};
 use crate::services::{Ctx, Origin, ServiceError, audit};
@@ -79,11 +78,7 @@ pub async fn change_password(
     }
     let hash = ctx.hasher.hash(&password).await?;
     let mut tx = ctx.db.begin_write().await?;
-    let epoch = store::accounts::set_password_hash(&mut tx, account_id, &hash)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let now = tx.now();
-    store::tokens::void_for_account(&mut tx, account_id, &LinkPurpose::RESETS, now).await?;
+    let epoch = accounts::replace_password(&mut tx, account_id, &hash).await?;
     audit::record(
         &mut tx,
         &origin.actor(&account.id, &account.email),

@@ -376,3 +376,29 @@ async fn a_newer_reset_link_supersedes_the_older() {
         StatusCode::OK
     );
 }
+
+/// S-5: a reset link is void once the password changes, also when an
+/// administrator sets the password directly (console or management API).
+#[tokio::test]
+async fn a_password_set_by_an_administrator_voids_reset_links() {
+    let server = SmtpServer::start(Mode::Normal).await;
+    let app = spawn_with_smtp(&server).await;
+    let admin = app.admin().await;
+    let id = app
+        .insert_account("kim@example.org", "Kim", "Park", "active")
+        .await;
+    app.post(&admin, &format!("/admin/users/{id}/reset-password"), &[])
+        .await;
+    let (_, link) = app.link_in(&server, 1, "/reset-password").await;
+    let r = app
+        .post(
+            &admin,
+            &format!("/admin/users/{id}/password"),
+            &[("password", "saffron kettle meadow 55")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = accept(&app, &browser(), &link).await;
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("no longer works"));
+}
