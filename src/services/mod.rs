@@ -18,6 +18,7 @@ pub mod gateway;
 pub mod groups;
 pub mod invitations;
 pub mod links;
+pub mod lists;
 pub mod mail;
 pub mod password_reset;
 pub mod passwords;

@@ -14,7 +14,7 @@ use super::envelope::{
 use super::users::{list_among, user_resource};
 use crate::domain::group::{DEVELOPERS, GUESTS, GroupSettings};
 use crate::domain::query::GroupField;
-use crate::services::{Ctx, Expect, ServiceError, accounts, groups};
+use crate::services::{Ctx, Expect, ServiceError, accounts, groups, lists};
 use crate::store::account_list::Among;
 use crate::store::groups::GroupRow;
 
@@ -74,11 +74,10 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
     let svc = Service::of(&req);
     let paging = Paging::of(&req)?;
     let filter = body::filter::<GroupField>(&req)?;
-    let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, count) =
-        crate::store::groups::filtered(&mut conn, filter.as_ref(), paging.skip, paging.top).await?;
-    let more = paging.skip + (rows.len() as i64) < count;
-    let value = rows
+    let page = lists::groups(&ctx, filter.as_ref(), paging.skip, paging.top).await?;
+    let (more, count) = (page.more_after(paging.skip), page.total);
+    let value = page
+        .rows
         .iter()
         .map(|g| group_resource(&svc, g, "groups"))
         .collect();

@@ -15,6 +15,7 @@ use super::groups::group_resource;
 use super::subscriptions::list_of;
 use crate::domain::product::ProductSettings;
 use crate::domain::query::{Filter, ProductField, Value};
+use crate::services::lists::{self, With};
 use crate::services::products::Subscriptions;
 use crate::services::{Ctx, Expect, ServiceError, groups, products};
 use crate::store::products::ProductRow;
@@ -112,24 +113,24 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
     let paging = Paging::of(&req)?;
     let filter = body::filter::<ProductField>(&req)?.map(with_stored_states);
     let expand = body::flag(&req, "expandGroups")?;
-    let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, count) =
-        crate::store::products::filtered(&mut conn, filter.as_ref(), paging.skip, paging.top)
-            .await?;
-    let more = paging.skip + (rows.len() as i64) < count;
-    let mut value = Vec::with_capacity(rows.len());
-    for p in &rows {
-        let mut r = product_resource(&svc, p);
-        if expand {
-            let gs = crate::store::access::group_rows(&mut *conn, &p.id).await?;
-            r["properties"]["groups"] = gs
-                .iter()
-                .map(|g| group_resource(&svc, g, "groups"))
-                .collect::<Vec<_>>()
-                .into();
-        }
-        value.push(r);
-    }
+    let with = if expand { With::Groups } else { With::Nothing };
+    let page = lists::products(&ctx, filter.as_ref(), paging.skip, paging.top, with).await?;
+    let (more, count) = (page.more_after(paging.skip), page.total);
+    let value = page
+        .rows
+        .iter()
+        .map(|(p, groups)| {
+            let mut r = product_resource(&svc, p);
+            if let Some(gs) = groups {
+                r["properties"]["groups"] = gs
+                    .iter()
+                    .map(|g| group_resource(&svc, g, "groups"))
+                    .collect::<Vec<_>>()
+                    .into();
+            }
+            r
+        })
+        .collect();
     Ok(collection(
         value,
         Some(count),
@@ -320,7 +321,7 @@ async fn groups_of(
     products::get(&ctx, &id)
         .await
         .map_err(not_found_as_product)?;
-    let all = crate::store::access::group_rows(ctx.db.pool(), &id).await?;
+    let all = lists::groups_of_product(&ctx, &id).await?;
     let count = all.len() as i64;
     let page = all
         .iter()

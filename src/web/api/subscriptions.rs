@@ -16,7 +16,7 @@ use crate::domain::query::SubscriptionField;
 use crate::domain::subscription::{KeySlot, SubscriptionState};
 use crate::services::subscription_edits::{self, NewSubscriptionSpec, SubscriptionChanges};
 use crate::services::subscriptions::{self, Caller as Who};
-use crate::services::{Ctx, Expect, ServiceError};
+use crate::services::{Ctx, Expect, ServiceError, lists};
 use crate::store::subscriptions::{Of, SubscriptionRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -77,16 +77,9 @@ pub async fn list_of(ctx: &Ctx, req: &HttpRequest, of: Of<'_>) -> ApiResult {
     let svc = Service::of(req);
     let paging = Paging::of(req)?;
     let filter = body::filter::<SubscriptionField>(req)?;
-    let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, count) = crate::store::subscriptions::filtered(
-        &mut conn,
-        &of,
-        filter.as_ref(),
-        paging.skip,
-        paging.top,
-    )
-    .await?;
-    let more = paging.skip + (rows.len() as i64) < count;
+    let page = lists::subscriptions(ctx, &of, filter.as_ref(), paging.skip, paging.top).await?;
+    let (more, count) = (page.more_after(paging.skip), page.total);
+    let rows = page.rows;
     let value = rows
         .iter()
         .map(|s| subscription_resource(&svc, s))

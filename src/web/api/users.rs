@@ -18,8 +18,9 @@ use crate::domain::query::UserField;
 use crate::domain::{AccountState, Email, FieldErrors, Password, PersonName};
 use crate::services::account_edits::{self, AccountChanges, AccountSpec, Welcome};
 use crate::services::invitations::{self, NewInvitation};
+use crate::services::lists::{self, With};
 use crate::services::{Ctx, Expect, ServiceError, accounts, password_reset};
-use crate::store::account_list::{self, Among};
+use crate::store::account_list::Among;
 use crate::store::accounts::AccountDetail;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -96,37 +97,27 @@ pub async fn list_among(ctx: &Ctx, req: &HttpRequest, among: Among<'_>, kind: &s
     let paging = Paging::of(req)?;
     let filter = body::filter::<UserField>(req)?;
     let expand = body::flag(req, "expandGroups")?;
-    let mut conn = ctx.db.pool().acquire().await?;
-    let mut rows = account_list::filtered(
-        &mut *conn,
-        &among,
-        filter.as_ref(),
-        paging.skip,
-        paging.top + 1,
-    )
-    .await?;
-    let more = rows.len() as i64 > paging.top;
-    rows.truncate(paging.top as usize);
-    let count = account_list::count_filtered(&mut *conn, &among, filter.as_ref()).await?;
-    let mut value = Vec::with_capacity(rows.len());
-    for a in &rows {
-        let groups = if expand {
-            let gs = crate::store::groups::rows_of_account(&mut *conn, &a.id).await?;
-            Some(
+    let with = if expand { With::Groups } else { With::Nothing };
+    let page = lists::accounts(ctx, &among, filter.as_ref(), paging.skip, paging.top, with).await?;
+    let more = page.more_after(paging.skip);
+    let count = page.total;
+    let value = page
+        .rows
+        .iter()
+        .map(|(a, groups)| {
+            let groups = groups.as_ref().map(|gs| {
                 gs.iter()
                     .map(|g| serde_json::to_value(group_properties(g)).unwrap_or_default())
-                    .collect(),
+                    .collect()
+            });
+            svc.resource(
+                &format!("/users/{}", a.id),
+                kind,
+                &a.id,
+                properties(a, groups),
             )
-        } else {
-            None
-        };
-        value.push(svc.resource(
-            &format!("/users/{}", a.id),
-            kind,
-            &a.id,
-            properties(a, groups),
-        ));
-    }
+        })
+        .collect();
     Ok(collection(
         value,
         Some(count),
@@ -463,7 +454,7 @@ async fn groups(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<
     let svc = Service::of(&req);
     let paging = Paging::of(&req)?;
     accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
-    let all = crate::store::groups::rows_of_account(ctx.db.pool(), &id).await?;
+    let all = lists::groups_of_account(&ctx, &id).await?;
     let count = all.len() as i64;
     let page: Vec<Json> = all
         .iter()
