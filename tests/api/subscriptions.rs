@@ -609,7 +609,10 @@ async fn an_administrator_adds_a_subscription_from_the_console() {
     let subs = app.subscriptions_of(&dev).await;
     assert_eq!(subs.len(), 2);
     // Both were made within a second: find the new one by its state.
-    let submitted = subs.iter().find(|s| s.1 == "submitted").expect("a submitted one");
+    let submitted = subs
+        .iter()
+        .find(|s| s.1 == "submitted")
+        .expect("a submitted one");
     assert_eq!(
         app.check_key(&submitted.2).await.status(),
         StatusCode::FORBIDDEN
