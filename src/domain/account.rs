@@ -30,6 +30,29 @@ impl AccountState {
             Self::Pending => "Pending",
         }
     }
+
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
+
+    /// U5: Block applies to any account not blocked already.
+    pub fn may_block(self) -> bool {
+        self != Self::Blocked
+    }
+
+    /// U5: Activate applies to a blocked account, and to a pending one
+    /// (an administrator may let it in without its confirmation).
+    pub fn may_activate(self) -> bool {
+        self != Self::Active
+    }
+}
+
+stored_as_words!(AccountState);
+
+/// S-14 and P3: an administrator counts as one (sees everything, keeps the
+/// console open, is the last one standing) only while active.
+pub fn is_active_administrator(is_admin: bool, state: AccountState) -> bool {
+    is_admin && state.is_active()
 }
 
 impl fmt::Display for AccountState {
@@ -108,6 +131,28 @@ fn email_related(email: Option<&super::Email>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_states_may_be_blocked_or_activated() {
+        use AccountState::*;
+        assert_eq!(
+            AccountState::ALL.map(AccountState::may_block),
+            [true, false, true]
+        );
+        assert_eq!(
+            AccountState::ALL.map(AccountState::may_activate),
+            [false, true, true]
+        );
+        assert!(is_active_administrator(true, Active));
+        assert!(!is_active_administrator(true, Blocked));
+        assert!(!is_active_administrator(false, Active));
+        for s in AccountState::ALL {
+            assert_eq!(AccountState::try_from(s.as_str().to_owned()), Ok(s));
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(serde_json::from_str::<AccountState>(&json).unwrap(), s);
+        }
+        assert!(AccountState::try_from("deleted".to_owned()).is_err());
+    }
 
     #[test]
     fn delays_double_and_cap() {

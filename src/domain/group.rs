@@ -26,6 +26,26 @@ impl GroupKind {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Custom => "custom",
+            Self::External => "external",
+        }
+    }
+
+    /// G2: fixed, never edited, renamed, deleted or given members by hand.
+    pub fn is_system(self) -> bool {
+        self == Self::System
+    }
+
+    /// G3, G4: the only kind whose name, description and members an
+    /// administrator edits (system groups are fixed, external ones follow
+    /// their identity provider, G7).
+    pub fn is_edited_by_hand(self) -> bool {
+        self == Self::Custom
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::System => "System",
@@ -33,6 +53,14 @@ impl GroupKind {
             Self::External => "External",
         }
     }
+}
+
+stored_as_words!(GroupKind);
+
+/// G2: how many groups an account is in, counting Developers, which every
+/// account is in without a membership row.
+pub fn count_with_developers(explicit: i64) -> i64 {
+    explicit + 1
 }
 
 /// A group's display name: required, at most 100 characters, one line.

@@ -1,6 +1,37 @@
 //! Domain types and pure rules. Everything here is parsed, never trusted:
 //! a value of these types is valid by construction.
 
+/// What an enum of a few words (a state, a kind) is stored and sent as:
+/// its `as_str` word. Rows decode it at the store boundary
+/// (`#[sqlx(try_from = "String")]`) and in JSON rows, so nothing past the
+/// store compares strings.
+macro_rules! stored_as_words {
+    ($t:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = String;
+
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(&s).ok_or_else(|| format!("unknown {}: {s:?}", stringify!($t)))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown {}: {s:?}", stringify!($t)))
+                })
+            }
+        }
+
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod api_token;
 pub mod email;

@@ -3,6 +3,50 @@
 use super::{FieldError, FieldErrors, names};
 
 pub const NAME_MAX: usize = 100;
+
+/// P1: whether anyone but administrators may see the product (P3) and use
+/// its keys (S2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductState {
+    Published,
+    NotPublished,
+}
+
+impl ProductState {
+    pub fn of(published: bool) -> Self {
+        if published {
+            Self::Published
+        } else {
+            Self::NotPublished
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::NotPublished => "not_published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Published, Self::NotPublished]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    pub fn is_published(self) -> bool {
+        self == Self::Published
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Published => "Published",
+            Self::NotPublished => "Not published",
+        }
+    }
+}
+
+stored_as_words!(ProductState);
 pub const LIMIT_MAX: i64 = 1000;
 
 /// The Add product and Settings forms, parsed.

@@ -56,6 +56,18 @@ impl SubscriptionState {
     }
 }
 
+stored_as_words!(SubscriptionState);
+
+/// S2: a key is accepted iff its subscription is active, its account is
+/// active (not blocked) and its product is published.
+pub fn key_accepted(
+    subscription: SubscriptionState,
+    account: super::AccountState,
+    product: super::product::ProductState,
+) -> bool {
+    subscription == SubscriptionState::Active && account.is_active() && product.is_published()
+}
+
 /// What an administrator (or, for `Cancel`, the owner) can do to a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubscriptionAction {
@@ -186,6 +198,38 @@ pub fn display_name(input: &str, product_name: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s2_accepts_a_key_only_when_all_three_are_on() {
+        use super::super::AccountState as A;
+        use super::super::product::ProductState as P;
+        use SubscriptionState as S;
+        assert!(key_accepted(S::Active, A::Active, P::Published));
+        for (s, a, p) in [
+            (S::Suspended, A::Active, P::Published),
+            (S::Submitted, A::Active, P::Published),
+            (S::Active, A::Blocked, P::Published),
+            (S::Active, A::Pending, P::Published),
+            (S::Active, A::Active, P::NotPublished),
+        ] {
+            assert!(!key_accepted(s, a, p), "{s:?} {a:?} {p:?}");
+        }
+    }
+
+    #[test]
+    fn a_state_is_reached_along_the_lifecycle_only() {
+        use SubscriptionState as S;
+        assert_eq!(
+            SubscriptionAction::between(S::Submitted, S::Active),
+            Some(SubscriptionAction::Approve)
+        );
+        assert_eq!(
+            SubscriptionAction::between(S::Suspended, S::Active),
+            Some(SubscriptionAction::Activate)
+        );
+        assert_eq!(SubscriptionAction::between(S::Active, S::Submitted), None);
+        assert_eq!(SubscriptionAction::between(S::Cancelled, S::Active), None);
+    }
     use SubscriptionAction as A;
     use SubscriptionState as S;
 

@@ -1,6 +1,7 @@
 //! SPEC P3: who sees which product. The one place this rule is written;
 //! listings, detail pages, subscribe and the API all ask it.
 
+use super::AccountState;
 use super::group::{DEVELOPERS, GUESTS};
 
 /// Who is looking.
@@ -17,12 +18,12 @@ pub enum Viewer {
 impl Viewer {
     /// An account as a viewer: an active administrator sees everything;
     /// anyone else is a developer with the groups they belong to.
-    pub fn account(is_admin: bool, state: &str, groups: Vec<String>) -> Self {
-        if is_admin && state == "active" {
+    pub fn account(is_admin: bool, state: AccountState, groups: Vec<String>) -> Self {
+        if super::account::is_active_administrator(is_admin, state) {
             return Self::Administrator;
         }
         Self::Developer {
-            active: state == "active",
+            active: state.is_active(),
             groups,
         }
     }

@@ -4,8 +4,9 @@ use std::collections::HashSet;
 
 use super::words::*;
 use super::{MANY_GROUPS, MANY_GROUPS_EVERY, SPREAD_SECS, SeedOptions};
-use crate::domain::Email;
 use crate::domain::group::{DEVELOPERS, GUESTS};
+use crate::domain::product::ProductState;
+use crate::domain::{AccountState, Email};
 use crate::store;
 use crate::store::seed::{
     AccountRow, GroupRow, MembershipRow, ProductGroupRow, ProductRow, SubscriptionRow,
@@ -51,12 +52,13 @@ pub(super) fn generate_accounts(opts: &SeedOptions, offset: i64) -> Vec<AccountR
             );
             let roll = rng.below(100);
             let state = if in_many_groups(opts, i) || roll < 90 {
-                "active"
+                AccountState::Active
             } else if roll < 95 {
-                "blocked"
+                AccountState::Blocked
             } else {
-                "pending"
-            };
+                AccountState::Pending
+            }
+            .as_str();
             let registered_at = opts.now - rng.below(SPREAD_SECS) as i64;
             AccountRow {
                 id: format!("{:016x}", mix(id_salt ^ number)),
@@ -151,11 +153,7 @@ pub(super) fn generate_products(opts: &SeedOptions, offset: i64) -> Vec<ProductR
                 subscription_required: rng.below(100) < 95,
                 approval_required: rng.below(100) < 15,
                 subscriptions_limit: (rng.below(100) < 30).then(|| 1 + rng.below(5) as i64),
-                state: if rng.below(100) < 90 {
-                    "published"
-                } else {
-                    "not_published"
-                },
+                state: ProductState::of(rng.below(100) < 90).as_str(),
                 created_at: opts.now - rng.below(SPREAD_SECS) as i64,
             }
         })

@@ -32,7 +32,7 @@ pub async fn audience(
     }
     let member_groups: Vec<String> = groups
         .iter()
-        .filter(|g| g.kind != "system" || g.id == crate::domain::group::ADMINISTRATORS)
+        .filter(|g| !g.kind.is_system() || g.id == crate::domain::group::ADMINISTRATORS)
         .map(|g| g.id.clone())
         .collect();
     if !everyone_signed_in && member_groups.is_empty() {

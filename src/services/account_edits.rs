@@ -186,7 +186,7 @@ pub async fn update(
         store::accounts::set_note(&mut tx, id, note.as_deref()).await?;
     }
     if let Some(state) = changes.state
-        && state.as_str() != before.state
+        && state != before.state
     {
         if state != AccountState::Active {
             ensure_not_last_admin(&mut tx, &before, "blocked").await?;

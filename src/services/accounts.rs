@@ -25,7 +25,7 @@ impl<'a> From<&'a AccountDetail> for Snapshot<'a> {
             email: &a.email,
             first_name: &a.first_name,
             last_name: &a.last_name,
-            state: &a.state,
+            state: a.state.as_str(),
         }
     }
 }
@@ -162,8 +162,7 @@ pub(crate) async fn ensure_not_last_admin(
     account: &AccountDetail,
     doing: &str,
 ) -> Result<(), ServiceError> {
-    if account.is_admin
-        && account.state == "active"
+    if crate::domain::account::is_active_administrator(account.is_admin, account.state)
         && store::accounts::count_other_active_admins(tx, &account.id).await? == 0
     {
         return Err(ServiceError::Conflict(format!(
@@ -194,7 +193,7 @@ async fn change_state(
 ) -> Result<AccountDetail, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
-    if before.state == to.as_str() {
+    if before.state == to {
         return Ok(before);
     }
     if to != AccountState::Active {
@@ -330,7 +329,7 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
         store::audit::for_subject(&mut *conn, "account", id, super::audit_log::HISTORY).await?;
     let viewer = Viewer::account(
         account.is_admin,
-        &account.state,
+        account.state,
         groups.iter().map(|g| g.id.clone()).collect(),
     );
     let visible = super::visibility::visible_products_in(&mut conn, &viewer).await?;

@@ -1,7 +1,7 @@
 //! Signing in (S-3, S-4) and checking a session against the account (S-10).
 
-use crate::domain::Email;
 use crate::domain::account::signin_delay_secs;
+use crate::domain::{AccountState, Email};
 use crate::services::remembered::Remembered;
 use crate::services::{Ctx, ServiceError};
 use crate::store::{self, accounts::SessionAccount};
@@ -110,13 +110,13 @@ pub async fn sign_in(
         return Err(SignInError::Refused);
     }
     store::sessions::clear_signin_failures(ctx.db.pool(), &creds.id).await?;
-    match creds.state.as_str() {
-        "blocked" => {
+    match creds.state {
+        AccountState::Blocked => {
             tracing::warn!(account = %creds.id, "sign-in refused: blocked");
             return Err(SignInError::Blocked);
         }
-        "pending" => return Err(SignInError::Pending),
-        _ => {}
+        AccountState::Pending => return Err(SignInError::Pending),
+        AccountState::Active => {}
     }
     if realm == Realm::Console && !creds.is_admin {
         tracing::warn!(account = %creds.id, "console sign-in refused: not an administrator");
@@ -129,20 +129,19 @@ pub async fn sign_in(
     })
 }
 
-/// The account behind a session, if the session is still good: not signed
-/// out, the account exists and is active, and its epoch has not moved on
-/// since sign-in.
-pub async fn session_account(
-    ctx: &Ctx,
-    account_id: &str,
-    sid: &str,
-    epoch: i64,
-) -> Result<Option<SessionAccount>, ServiceError> {
-    let account = session_row(ctx, account_id, sid).await?;
-    Ok(account.filter(|a| a.state == "active" && a.session_epoch == epoch))
+/// S-11: whether a session signed in at `since` and last seen at `seen`
+/// has outlived its realm's timeouts at `now` (the console's idle timeout
+/// too; the portal has only the absolute lifetime).
+pub fn timed_out(ctx: &Ctx, realm: Realm, since: i64, seen: i64, now: i64) -> bool {
+    let t = &ctx.settings.timeouts;
+    let too_old = now - since >= t.session_absolute.as_secs() as i64;
+    let idle = realm == Realm::Console && now - seen > t.console_idle.as_secs() as i64;
+    too_old || idle
 }
 
-/// Why a session stopped working, so the person can be told.
+/// Whether a session is still good (S-10): not signed out, the account
+/// exists and is active, and its epoch has not moved on since sign-in;
+/// else why not, so the person can be told.
 #[derive(Debug)]
 pub enum SessionCheck {
     Good(SessionAccount),
@@ -160,8 +159,8 @@ pub async fn check_session(
 ) -> Result<SessionCheck, ServiceError> {
     let account = session_row(ctx, account_id, sid).await?;
     Ok(match account {
-        Some(a) if a.state == "blocked" => SessionCheck::Blocked,
-        Some(a) if a.state == "active" && a.session_epoch == epoch => SessionCheck::Good(a),
+        Some(a) if a.state == AccountState::Blocked => SessionCheck::Blocked,
+        Some(a) if a.state.is_active() && a.session_epoch == epoch => SessionCheck::Good(a),
         _ => SessionCheck::Ended,
     })
 }

@@ -56,9 +56,11 @@ pub async fn check(ctx: &Ctx, key: Option<&str>) -> Result<Verdict, ServiceError
             Ok::<_, sqlx::Error>(
                 owner
                     .filter(|o| {
-                        o.subscription_state == "active"
-                            && o.account_state == "active"
-                            && o.product_state == "published"
+                        crate::domain::subscription::key_accepted(
+                            o.subscription_state,
+                            o.account_state,
+                            o.product_state,
+                        )
                     })
                     .map(|o| Accepted {
                         subscription_id: o.subscription_id,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::group::{DEVELOPERS, GroupSettings, slug};
+use crate::domain::group::{DEVELOPERS, GroupKind, GroupSettings, slug};
 use crate::services::{Actor, Ctx, Expect, ServiceError, account_list, audit};
 use crate::store::accounts::{Cursor, SortKey};
 use crate::store::{self, Tx, audit::Subject, groups::*};
@@ -30,13 +30,13 @@ async fn load(tx: &mut Tx, id: &str) -> Result<GroupRow, ServiceError> {
 /// Only custom groups are edited by hand: system groups are fixed (G2) and
 /// external ones follow their identity provider (G7).
 fn ensure_custom(g: &GroupRow) -> Result<(), ServiceError> {
-    match g.kind.as_str() {
-        "custom" => Ok(()),
-        "system" => Err(ServiceError::Forbidden(format!(
+    match g.kind {
+        GroupKind::Custom => Ok(()),
+        GroupKind::System => Err(ServiceError::Forbidden(format!(
             "{} is a system group: it cannot be renamed, edited or deleted, and its members cannot be changed by hand.",
             g.name
         ))),
-        _ => Err(ServiceError::Forbidden(format!(
+        GroupKind::External => Err(ServiceError::Forbidden(format!(
             "{} mirrors a group of an identity provider: its members come from there.",
             g.name
         ))),

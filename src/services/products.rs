@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::group::slug;
-use crate::domain::product::ProductSettings;
+use crate::domain::product::{ProductSettings, ProductState};
 use crate::services::{Actor, Ctx, Expect, ServiceError, audit};
 use crate::store::{self, Tx, audit::Subject, groups::GroupRef, products::*};
 
@@ -20,7 +20,7 @@ impl<'a> From<&'a ProductRow> for Snapshot<'a> {
     fn from(p: &'a ProductRow) -> Self {
         Self {
             name: &p.name,
-            state: &p.state,
+            state: p.state.as_str(),
             subscription_required: p.subscription_required,
             approval_required: p.approval_required,
             subscriptions_limit: p.subscriptions_limit,
@@ -157,15 +157,11 @@ pub async fn set_published(
 ) -> Result<ProductRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
-    let state = if published {
-        "published"
-    } else {
-        "not_published"
-    };
+    let state = ProductState::of(published);
     if before.state == state {
         return Ok(before);
     }
-    store::products::set_state(&mut tx, id, state).await?;
+    store::products::set_state(&mut tx, id, state.as_str()).await?;
     let after = load(&mut tx, id).await?;
     let (action, verb) = if published {
         ("product.published", "Published")

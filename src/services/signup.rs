@@ -71,12 +71,12 @@ async fn remind_owner(tx: &mut Tx, ctx: &Ctx, account: &AccountDetail) -> Result
         tracing::info!(account = %account.id, "sign-up with a taken address: email limit reached");
         return Ok(());
     }
-    match account.state.as_str() {
-        "pending" => send_confirmation(tx, ctx, account).await?,
-        "active" => {
+    match account.state {
+        AccountState::Pending => send_confirmation(tx, ctx, account).await?,
+        AccountState::Active => {
             password_reset::send_link(tx, ctx, account, LinkPurpose::SelfReset).await?;
         }
-        _ => {}
+        AccountState::Blocked => {}
     }
     tracing::info!(account = %account.id, "sign-up with a taken address: owner emailed");
     Ok(())
@@ -122,7 +122,7 @@ pub async fn resend_confirmation(ctx: &Ctx, email: &str) -> Result<(), ServiceEr
     };
     let mut tx = ctx.db.begin_write().await?;
     let account = store::accounts::detail_by_email(&mut *tx, &email.key()).await?;
-    let Some(account) = account.filter(|a| a.state == "pending") else {
+    let Some(account) = account.filter(|a| a.state == AccountState::Pending) else {
         return Ok(());
     };
     if !may_email(&mut tx, &account.id).await? {
@@ -143,7 +143,7 @@ pub async fn forgot_password(ctx: &Ctx, email: &str) -> Result<(), ServiceError>
     };
     let mut tx = ctx.db.begin_write().await?;
     let account = store::accounts::detail_by_email(&mut *tx, &email.key()).await?;
-    let Some(account) = account.filter(|a| a.state == "active") else {
+    let Some(account) = account.filter(|a| a.state.is_active()) else {
         tracing::info!("forgot password: no active account for the address");
         return Ok(());
     };
@@ -194,7 +194,7 @@ pub async fn confirm(
     let Some(before) = store::accounts::detail(&mut *tx, &id).await? else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    if before.state == "pending" {
+    if before.state == AccountState::Pending {
         store::accounts::set_state(&mut tx, &id, AccountState::Active.as_str()).await?;
         let after = accounts::load(&mut tx, &id).await?;
         audit::record(

@@ -46,7 +46,7 @@ pub async fn create_for(
         .await?
         .ok_or_else(|| ServiceError::field("owner_id", "There is no such account."))?;
     let viewer =
-        visibility::viewer_in(&mut tx, &account.id, account.is_admin, &account.state).await?;
+        visibility::viewer_in(&mut tx, &account.id, account.is_admin, account.state).await?;
     let product = match visibility::visible_product(&mut tx, &viewer, &spec.product_id).await {
         Ok((p, _)) => p,
         Err(ServiceError::NotFound) => {
@@ -169,7 +169,7 @@ pub async fn update(
     }
     if let Some(to) = changes.state {
         let current = load(&mut tx, id).await?;
-        let from = SubscriptionState::parse(&current.state).ok_or(ServiceError::NotFound)?;
+        let from = current.state;
         if from != to {
             let action = SubscriptionAction::between(from, to).ok_or_else(|| {
                 ServiceError::field(

@@ -28,7 +28,7 @@ pub(crate) struct Snapshot<'a> {
 pub(crate) fn snapshot(s: &SubscriptionRow) -> Snapshot<'_> {
     Snapshot {
         display_name: &s.display_name,
-        state: &s.state,
+        state: s.state.as_str(),
     }
 }
 
@@ -92,7 +92,7 @@ pub async fn subscribe(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let viewer =
-        visibility::viewer_in(&mut tx, &account.id, account.is_admin, &account.state).await?;
+        visibility::viewer_in(&mut tx, &account.id, account.is_admin, account.state).await?;
     let (product, _) = visibility::visible_product(&mut tx, &viewer, product_id).await?;
     if !viewer.may_subscribe() {
         return Err(ServiceError::Forbidden(
@@ -285,7 +285,7 @@ pub(crate) async fn act_in(
     action: SubscriptionAction,
 ) -> Result<SubscriptionRow, ServiceError> {
     let id = before.id.as_str();
-    let from = SubscriptionState::parse(&before.state).ok_or(ServiceError::NotFound)?;
+    let from = before.state;
     let Some(to) = action.from(from) else {
         return Err(ServiceError::Conflict(format!(
             "{} cannot be done to a subscription that is {}.",

@@ -3,6 +3,7 @@
 
 use sqlx::SqliteConnection;
 
+use crate::domain::AccountState;
 use crate::domain::visibility::{Viewer, can_see, granting_groups};
 use crate::services::{Ctx, ServiceError};
 use crate::store;
@@ -10,7 +11,7 @@ use crate::store;
 /// The viewer behind a session whose account was just checked (the
 /// session check reads the groups too).
 pub fn viewer_of_session(a: &store::accounts::SessionAccount) -> Viewer {
-    Viewer::account(a.is_admin, &a.state, a.groups())
+    Viewer::account(a.is_admin, a.state, a.groups())
 }
 
 /// The same, read on `conn` (a transaction's, when the answer must hold
@@ -19,9 +20,9 @@ pub(crate) async fn viewer_in(
     conn: &mut SqliteConnection,
     account_id: &str,
     is_admin: bool,
-    state: &str,
+    state: AccountState,
 ) -> Result<Viewer, ServiceError> {
-    if is_admin && state == "active" {
+    if crate::domain::account::is_active_administrator(is_admin, state) {
         return Ok(Viewer::Administrator);
     }
     let groups = store::groups::of_account(&mut *conn, account_id).await?;
@@ -94,7 +95,8 @@ pub(crate) async fn visible_products_in(
                 id,
                 name,
                 description,
-                published: state == "published",
+                published: crate::domain::product::ProductState::parse(&state)
+                    .is_some_and(|s| s.is_published()),
                 granted_by: Vec::new(),
             })
             .collect());
@@ -114,7 +116,7 @@ pub(crate) async fn visible_products_in(
             j += 1;
         }
         let ids: Vec<&str> = grants[i..j].iter().map(|g| g.group_id.as_str()).collect();
-        let published = first.state == "published";
+        let published = first.state.is_published();
         let granting = granting_groups(viewer, published, &ids);
         if !granting.is_empty() {
             out.push(VisibleProduct {

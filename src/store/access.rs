@@ -6,13 +6,15 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 use super::Tx;
 use super::groups::GroupRef;
 use super::products::{self, ProductRow};
+use crate::domain::product::ProductState;
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GrantRow {
     pub product_id: String,
     pub product_name: String,
     pub description: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ProductState,
     pub group_id: String,
     pub group_name: String,
 }

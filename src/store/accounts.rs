@@ -1,6 +1,7 @@
 //! Accounts (U1): the rows, and the changes made to one account. Signing
 //! in and sessions are `sessions`; the Users tab's list is `account_list`.
 
+use crate::domain::AccountState;
 use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
 
 use super::Tx;
@@ -13,7 +14,8 @@ pub struct AccountSummary {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub registered_at: i64,
     pub group_count: i64,
     pub sort_name: String,
@@ -27,7 +29,8 @@ pub struct AccountDetail {
     pub first_name: String,
     pub last_name: String,
     pub note: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub registered_at: i64,
     pub has_password: bool,
     pub is_admin: bool,

@@ -1,13 +1,15 @@
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
+use crate::domain::group::GroupKind;
 use crate::domain::query::{self, GroupField};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: GroupKind,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -15,7 +17,8 @@ pub struct GroupRow {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: GroupKind,
     pub external_id: Option<String>,
     pub member_count: i64,
     pub version: i64,
@@ -27,7 +30,8 @@ pub struct GroupListRow {
     pub name: String,
     pub name_key: String,
     pub description: Option<String>,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: GroupKind,
     pub member_count: i64,
     pub product_count: i64,
 }
@@ -177,7 +181,7 @@ pub async fn list(
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     // Nothing promises json_group_array keeps the subquery's order: restore it.
     rows.sort_by(|a, b| {
-        (a.kind != "system", &a.name_key, &a.id).cmp(&(b.kind != "system", &b.name_key, &b.id))
+        (!a.kind.is_system(), &a.name_key, &a.id).cmp(&(!b.kind.is_system(), &b.name_key, &b.id))
     });
     Ok(rows)
 }

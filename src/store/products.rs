@@ -2,6 +2,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 use crate::domain::product::ProductSettings;
+use crate::domain::product::ProductState;
 use crate::domain::query::{self, ProductField};
 
 #[derive(Debug, Clone, FromRow)]
@@ -13,14 +14,15 @@ pub struct ProductRow {
     pub subscription_required: bool,
     pub approval_required: bool,
     pub subscriptions_limit: Option<i64>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ProductState,
     pub created_at: i64,
     pub version: i64,
 }
 
 impl ProductRow {
     pub fn published(&self) -> bool {
-        self.state == "published"
+        self.state.is_published()
     }
 }
 
@@ -29,7 +31,8 @@ pub struct ProductListRow {
     pub id: String,
     pub name: String,
     pub name_key: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ProductState,
     /// Display names of the groups that may see it, joined by U+001F.
     pub group_names: Option<String>,
 }
@@ -62,11 +65,7 @@ pub async fn name_taken(
 }
 
 fn state_of(p: &ProductSettings) -> &'static str {
-    if p.published {
-        "published"
-    } else {
-        "not_published"
-    }
+    ProductState::of(p.published).as_str()
 }
 
 pub async fn insert(

@@ -2,6 +2,7 @@
 //! S-9, S-10): an account's credentials and sign-in failures, the account
 //! behind a session, and signed-out session ids.
 
+use crate::domain::AccountState;
 use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
 
 use super::Tx;
@@ -12,7 +13,8 @@ use super::accounts::IS_ADMIN;
 pub struct Credentials {
     pub id: String,
     pub password_hash: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub session_epoch: i64,
     pub failed_signins: i64,
     pub locked_until: i64,
@@ -26,7 +28,8 @@ pub struct SessionAccount {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub session_epoch: i64,
     pub is_admin: bool,
     /// The groups it is an explicit member of, as a JSON array: read with

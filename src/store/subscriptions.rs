@@ -4,7 +4,10 @@
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 
 use super::Tx;
+use crate::domain::AccountState;
+use crate::domain::product::ProductState;
 use crate::domain::query::{self, SubscriptionField};
+use crate::domain::subscription::SubscriptionState;
 use crate::domain::subscription::{KeySlot, key_hash};
 
 /// A subscription with the names people read.
@@ -19,7 +22,8 @@ pub struct SubscriptionRow {
     pub display_name: String,
     pub primary_key: String,
     pub secondary_key: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: SubscriptionState,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -184,9 +188,12 @@ pub struct KeyOwner {
     pub subscription_id: String,
     pub account_id: String,
     pub product_id: String,
-    pub subscription_state: String,
-    pub account_state: String,
-    pub product_state: String,
+    #[sqlx(try_from = "String")]
+    pub subscription_state: SubscriptionState,
+    #[sqlx(try_from = "String")]
+    pub account_state: AccountState,
+    #[sqlx(try_from = "String")]
+    pub product_state: ProductState,
 }
 
 pub async fn key_owner(

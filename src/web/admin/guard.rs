@@ -6,7 +6,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::services::auth::{self, Realm};
+use crate::services::auth::{self, Realm, SessionCheck};
 use crate::services::{Actor, Ctx};
 use crate::web::errors::{WebError, see_other};
 use crate::web::paths::console;
@@ -65,20 +65,17 @@ pub async fn require_admin(
         return refuse(req, to_sign_in(false));
     };
     let now = ctx.now();
-    let t = &ctx.settings.timeouts;
-    if now - user.since >= t.session_absolute.as_secs() as i64
-        || now - user.seen > t.console_idle.as_secs() as i64
-    {
+    if auth::timed_out(&ctx, Realm::Console, user.since, user.seen, now) {
         session::end(&session, Realm::Console);
         return refuse(req, to_sign_in(true));
     }
-    let account = match auth::session_account(&ctx, &user.id, &user.sid, user.epoch).await {
-        Ok(a) => a,
+    let account = match auth::check_session(&ctx, &user.id, &user.sid, user.epoch).await {
+        Ok(SessionCheck::Good(a)) => a,
+        Ok(SessionCheck::Blocked | SessionCheck::Ended) => {
+            session::end(&session, Realm::Console);
+            return refuse(req, to_sign_in(true));
+        }
         Err(e) => return refuse(req, WebError::from(e).error_response()),
-    };
-    let Some(account) = account else {
-        session::end(&session, Realm::Console);
-        return refuse(req, to_sign_in(true));
     };
     if !account.is_admin {
         tracing::warn!(account = %account.id, path = %req.path(), "console refused: not an administrator");

@@ -31,7 +31,7 @@ pub struct Row {
 
 impl From<SubscriptionRow> for Row {
     fn from(s: SubscriptionRow) -> Self {
-        let state = SubscriptionState::parse(&s.state).unwrap_or(SubscriptionState::Expired);
+        let state = s.state;
         Self {
             state_label: state.label(),
             created: clock::display(s.created_at),
@@ -184,7 +184,7 @@ pub async fn act(
     let action = SubscriptionAction::parse(&action).ok_or(WebError::NotFound)?;
     match subscriptions::act(&ctx, &admin.actor(), Caller::Administrator, &id, action).await {
         Ok(s) => {
-            let state = SubscriptionState::parse(&s.state).unwrap_or(SubscriptionState::Expired);
+            let state = s.state;
             let mailed = matches!(
                 action,
                 SubscriptionAction::Approve | SubscriptionAction::Reject

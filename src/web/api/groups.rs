@@ -48,8 +48,8 @@ pub fn group_properties(g: &GroupRow) -> GroupProperties<'_> {
     GroupProperties {
         display_name: &g.name,
         description: g.description.as_deref(),
-        built_in: g.kind == "system",
-        kind: &g.kind,
+        built_in: g.kind.is_system(),
+        kind: g.kind.as_str(),
         external_id: g.external_id.as_deref(),
     }
 }

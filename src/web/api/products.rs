@@ -13,7 +13,7 @@ use super::envelope::{
 };
 use super::groups::group_resource;
 use super::subscriptions::list_of;
-use crate::domain::product::ProductSettings;
+use crate::domain::product::{ProductSettings, ProductState};
 use crate::domain::query::{Filter, ProductField, Value};
 use crate::services::lists::{self, With};
 use crate::services::products::Subscriptions;
@@ -90,7 +90,7 @@ fn with_stored_states(f: Filter<ProductField>) -> Filter<ProductField> {
             ProductField::State,
             op,
             Value::Text(if t == "notPublished" {
-                "not_published".into()
+                ProductState::NotPublished.as_str().into()
             } else {
                 t
             }),

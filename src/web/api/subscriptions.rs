@@ -59,7 +59,7 @@ pub fn subscription_resource(svc: &Service, s: &SubscriptionRow) -> Json {
             owner_id: format!("{}/users/{}", svc.prefix, s.account_id),
             scope: format!("{}/products/{}", svc.prefix, s.product_id),
             display_name: &s.display_name,
-            state: &s.state,
+            state: s.state.as_str(),
             created_date: date(s.created_at),
         },
     )

@@ -66,7 +66,7 @@ fn properties(a: &AccountDetail, groups: Option<Vec<Json>>) -> UserProperties<'_
         first_name: &a.first_name,
         last_name: &a.last_name,
         email: &a.email,
-        state: &a.state,
+        state: a.state.as_str(),
         note: a.note.as_deref(),
         registration_date: date(a.registered_at),
         identities: vec![Identity {
@@ -154,7 +154,7 @@ fn invitation_resource(svc: &Service, inv: &crate::store::invitations::Invitatio
             first_name: &inv.first_name,
             last_name: &inv.last_name,
             email: &inv.email,
-            state: "pending",
+            state: AccountState::Pending.as_str(),
             note: None,
             registration_date: date(inv.created_at),
             identities: Vec::new(),

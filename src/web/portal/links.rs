@@ -282,7 +282,7 @@ pub async fn confirm(
             session::flash(
                 &session,
                 "success",
-                if a.state == "active" {
+                if a.state.is_active() {
                     "Your email address is confirmed and your account is active. Sign in to continue."
                 } else {
                     "Your email address is confirmed."

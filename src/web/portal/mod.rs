@@ -65,8 +65,7 @@ pub async fn visitor(ctx: &Ctx, session: &Session) -> Result<Option<SessionAccou
     let Some(user) = session::user(session, Realm::Portal) else {
         return Ok(None);
     };
-    let limit = ctx.settings.timeouts.session_absolute.as_secs() as i64;
-    if ctx.now() - user.since >= limit {
+    if auth::timed_out(ctx, Realm::Portal, user.since, user.seen, ctx.now()) {
         session::end_with_flash(
             session,
             Realm::Portal,

@@ -112,7 +112,7 @@ pub async fn subscribe(
     let who = require(visitor(&ctx, &session).await?, &portal::product(&id))?;
     match subscriptions::subscribe(&ctx, origin(), &who.id, &id, &f.name).await {
         Ok(s) => {
-            let message = if s.state == "submitted" {
+            let message = if s.state == crate::domain::subscription::SubscriptionState::Submitted {
                 format!(
                     "You asked to subscribe to {}. An administrator will approve or reject the request; you will get an email.",
                     s.product_name

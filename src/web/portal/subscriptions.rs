@@ -49,7 +49,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|s| {
-            let state = SubscriptionState::parse(&s.state).unwrap_or(SubscriptionState::Expired);
+            let state = s.state;
             Row {
                 state_label: state.label(),
                 active: state == SubscriptionState::Active,

@@ -30,7 +30,7 @@ pub async fn delete_confirm(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let g = groups::get(&ctx, &id).await?;
-    if is_system(&g.id) || g.kind != "custom" {
+    if is_system(&g.id) || !g.kind.is_edited_by_hand() {
         return Err(WebError::Forbidden(format!(
             "{} cannot be deleted.",
             g.name

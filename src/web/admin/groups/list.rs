@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::group::GroupKind;
 use crate::services::{Ctx, groups};
 use crate::store::groups::GroupListRow;
 use crate::web::admin::{Chrome, CurrentAdmin};
@@ -49,8 +48,8 @@ fn list_row(g: GroupListRow, all_accounts: i64) -> ListRow {
         _ => g.member_count.to_string(),
     };
     ListRow {
-        kind: GroupKind::parse(&g.kind).map_or("", |k| k.label()),
-        system: g.kind == "system",
+        kind: g.kind.label(),
+        system: g.kind.is_system(),
         members,
         products: g.product_count,
         description: g.description.unwrap_or_default(),

@@ -79,7 +79,7 @@ pub async fn members(
             )
         }
     };
-    let custom = g.kind == "custom";
+    let custom = g.kind.is_edited_by_hand();
     let found = if custom {
         find_members_to_add(&ctx, &g.id, &p.find).await?
     } else {

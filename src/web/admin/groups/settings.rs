@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::group::{GroupKind, GroupSettings};
+use crate::domain::group::GroupSettings;
 use crate::services::{Ctx, ServiceError, groups};
 use crate::store::groups::GroupRow;
 use crate::web::admin::users::HistoryRow;
@@ -50,8 +50,8 @@ async fn show_page(
         status,
         &ShowPage {
             chrome: Chrome::new(session, admin, "groups"),
-            kind: GroupKind::parse(&g.kind).map_or("", |k| k.label()),
-            custom: g.kind == "custom",
+            kind: g.kind.label(),
+            custom: g.kind.is_edited_by_hand(),
             g,
             name,
             description,

@@ -72,11 +72,11 @@ pub async fn access(
     // groups are found by name and added (1,000 checkboxes help nobody).
     let mut checks: Vec<GroupCheck> = system
         .iter()
-        .chain(granted.iter().filter(|g| g.kind != "system"))
+        .chain(granted.iter().filter(|g| !g.kind.is_system()))
         .map(|g| GroupCheck {
             id: g.id.clone(),
             name: g.name.clone(),
-            system: g.kind == "system",
+            system: g.kind.is_system(),
             checked: granted.iter().any(|x| x.id == g.id),
         })
         .collect();

@@ -59,7 +59,7 @@ pub async fn list(
             .rows
             .into_iter()
             .map(|r| ListRow {
-                published: r.state == "published",
+                published: r.state.is_published(),
                 groups: r
                     .group_names
                     .map(|g| g.split('\u{1f}').map(str::to_owned).collect())

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::HistoryRow;
 use crate::clock;
-use crate::domain::{AccountState, Password};
+use crate::domain::Password;
 use crate::services::auth::Realm;
 use crate::services::{Ctx, ServiceError, accounts};
 use crate::store::groups::GroupRef;
@@ -50,7 +50,7 @@ async fn show_page(
         status,
         &ShowPage {
             chrome: Chrome::new(session, admin, "users"),
-            state_label: AccountState::parse(&p.account.state).map_or("Unknown", |s| s.label()),
+            state_label: p.account.state.label(),
             registered: clock::display(p.account.registered_at),
             is_self: p.account.id == admin.id,
             a: p.account,

@@ -14,7 +14,6 @@ pub use add_to_group::toggle;
 pub use list::{home, list};
 
 use crate::clock;
-use crate::domain::AccountState;
 use crate::store::accounts::{AccountSummary, Cursor};
 use crate::store::audit::Entry;
 use crate::web::paths::with_query;
@@ -25,7 +24,7 @@ pub struct Row {
     pub name: String,
     pub email: String,
     pub state: &'static str,
-    pub state_key: String,
+    pub state_key: &'static str,
     pub registered: String,
     pub groups: i64,
 }
@@ -34,11 +33,10 @@ impl From<AccountSummary> for Row {
     fn from(a: AccountSummary) -> Self {
         Self {
             name: format!("{} {}", a.first_name, a.last_name),
-            state: AccountState::parse(&a.state).map_or("Unknown", |s| s.label()),
-            state_key: a.state,
+            state: a.state.label(),
+            state_key: a.state.as_str(),
             registered: clock::display(a.registered_at),
-            // Developers is implicit: every account is in it.
-            groups: a.group_count + 1,
+            groups: crate::domain::group::count_with_developers(a.group_count),
             id: a.id,
             email: a.email,
         }
