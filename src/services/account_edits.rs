@@ -7,12 +7,11 @@
 use serde::Serialize;
 
 use crate::domain::account::NewAccount;
-use crate::domain::email_template::EmailTemplate;
 use crate::domain::{AccountState, Email, Password, PersonName, ids};
 use crate::services::accounts::{
-    Snapshot, ensure_not_last_admin, insert_account_as, load, subject,
+    Snapshot, ensure_not_last_admin, insert_account_as, load, send_account_created, subject,
 };
-use crate::services::{Actor, Ctx, Expect, ServiceError, audit, mail, signup};
+use crate::services::{Actor, Ctx, Expect, ServiceError, audit, signup};
 use crate::store::{self, accounts::AccountDetail};
 
 /// What the account is told when it is made.
@@ -93,25 +92,7 @@ pub async fn create_with(
     match spec.welcome {
         Welcome::Nothing => {}
         Welcome::ConfirmSignUp => signup::send_confirmation(&mut tx, ctx, &created).await?,
-        Welcome::AccountCreated => {
-            let link = format!("{}/sign-in", ctx.settings.base_url);
-            mail::queue(
-                &mut tx,
-                ctx,
-                EmailTemplate::AccountCreated,
-                &mail::Recipient {
-                    address: &created.email,
-                    name: &format!("{} {}", created.first_name, created.last_name),
-                    account_id: Some(&created.id),
-                },
-                &[
-                    ("first_name", &created.first_name),
-                    ("last_name", &created.last_name),
-                    ("link", &link),
-                ],
-            )
-            .await?;
-        }
+        Welcome::AccountCreated => send_account_created(&mut tx, ctx, &created).await?,
     }
     tx.commit().await?;
     tracing::info!(account = %created.id, actor = %actor.label, "account created");

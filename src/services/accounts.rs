@@ -52,27 +52,37 @@ pub async fn create(
     let mut tx = ctx.db.begin_write().await?;
     let created = create_in(&mut tx, actor, &new, &hash).await?;
     if notify {
-        let link = format!("{}/sign-in", ctx.settings.base_url);
-        mail::queue(
-            &mut tx,
-            ctx,
-            EmailTemplate::AccountCreated,
-            &mail::Recipient {
-                address: &created.email,
-                name: &format!("{} {}", created.first_name, created.last_name),
-                account_id: Some(&created.id),
-            },
-            &[
-                ("first_name", &created.first_name),
-                ("last_name", &created.last_name),
-                ("link", &link),
-            ],
-        )
-        .await?;
+        send_account_created(&mut tx, ctx, &created).await?;
     }
     tx.commit().await?;
     tracing::info!(account = %created.id, actor = %actor.label, notify, "account created");
     Ok(created.id)
+}
+
+/// Queues the *account created* email (E1) for `account` inside `tx`.
+pub(crate) async fn send_account_created(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    account: &AccountDetail,
+) -> Result<(), ServiceError> {
+    let link = format!("{}/sign-in", ctx.settings.base_url);
+    mail::queue(
+        tx,
+        ctx,
+        EmailTemplate::AccountCreated,
+        &mail::Recipient {
+            address: &account.email,
+            name: &format!("{} {}", account.first_name, account.last_name),
+            account_id: Some(&account.id),
+        },
+        &[
+            ("first_name", &account.first_name),
+            ("last_name", &account.last_name),
+            ("link", &link),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Creates an active account with its audit record inside `tx`.

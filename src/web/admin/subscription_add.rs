@@ -131,41 +131,45 @@ pub async fn for_account(
     id: web::Path<String>,
     Form(f): Form<AddForm>,
 ) -> Result<HttpResponse, WebError> {
-    let spec = NewSubscriptionSpec {
-        id: None,
-        account_id: id.to_string(),
-        product_id: f.product.clone(),
-        display_name: f.name.clone(),
-        state: state_of(&f.state),
-    };
-    match subscription_edits::create_for(&ctx, &admin.actor(), spec).await {
-        Ok(s) => done(&session, &s),
-        Err(ServiceError::Invalid(e)) => {
-            account_page(
-                &ctx,
-                &session,
-                &admin,
-                &id,
-                f,
-                form_errors(e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+    let product = f.product.clone();
+    match create(&ctx, &session, &admin, id.to_string(), product, &f).await? {
+        Ok(done) => Ok(done),
+        Err(errors) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            account_page(&ctx, &session, &admin, &id, f, errors, status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
-fn done(
+/// Subscribes `account_id` to `product_id` as the form says: the way to the
+/// new subscription's page, or the form's errors.
+async fn create(
+    ctx: &Ctx,
     session: &Session,
-    s: &crate::store::subscriptions::SubscriptionRow,
-) -> Result<HttpResponse, WebError> {
-    session::flash(
-        session,
-        "success",
-        format!("Subscribed {} to {}.", s.account_email, s.product_name),
-    );
-    Ok(see_other(&console::subscription(&s.id)))
+    admin: &CurrentAdmin,
+    account_id: String,
+    product_id: String,
+    f: &AddForm,
+) -> Result<Result<HttpResponse, Errors>, WebError> {
+    let spec = NewSubscriptionSpec {
+        id: None,
+        account_id,
+        product_id,
+        display_name: f.name.clone(),
+        state: state_of(&f.state),
+    };
+    match subscription_edits::create_for(ctx, &admin.actor(), spec).await {
+        Ok(s) => {
+            session::flash(
+                session,
+                "success",
+                format!("Subscribed {} to {}.", s.account_email, s.product_name),
+            );
+            Ok(Ok(see_other(&console::subscription(&s.id))))
+        }
+        Err(ServiceError::Invalid(e)) => Ok(Err(form_errors(e))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn for_product_form(
@@ -236,27 +240,11 @@ pub async fn for_product(
             .await;
         }
     };
-    let spec = NewSubscriptionSpec {
-        id: None,
-        account_id: account.id,
-        product_id: id.to_string(),
-        display_name: f.name.clone(),
-        state: state_of(&f.state),
-    };
-    match subscription_edits::create_for(&ctx, &admin.actor(), spec).await {
-        Ok(s) => done(&session, &s),
-        Err(ServiceError::Invalid(e)) => {
-            product_page(
-                &ctx,
-                &session,
-                &admin,
-                &id,
-                f,
-                form_errors(e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+    match create(&ctx, &session, &admin, account.id, id.to_string(), &f).await? {
+        Ok(done) => Ok(done),
+        Err(errors) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            product_page(&ctx, &session, &admin, &id, f, errors, status).await
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -149,6 +149,23 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// Field errors of a form's parser, under the API's field names: the
+/// console's `name` is the API's `displayName`.
+pub fn display_name_errors(errors: Vec<crate::domain::FieldError>) -> ApiError {
+    ServiceError::Invalid(
+        errors
+            .into_iter()
+            .map(|mut f| {
+                if f.field == "name" {
+                    f.field = "display_name";
+                }
+                f
+            })
+            .collect(),
+    )
+    .into()
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         ServiceError::from(e).into()

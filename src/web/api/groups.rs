@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, entity, entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, display_name_errors, entity,
+    entity_id, entity_tag,
 };
 use super::users::{list_among, user_resource};
 use crate::domain::group::{DEVELOPERS, GUESTS, GroupSettings};
@@ -137,19 +138,7 @@ fn settings(b: &GroupBody, current: Option<&GroupRow>) -> Result<GroupSettings, 
         .as_deref()
         .or(current.and_then(|g| g.description.as_deref()))
         .unwrap_or("");
-    GroupSettings::parse(name, description).map_err(|e| {
-        ServiceError::Invalid(
-            e.into_iter()
-                .map(|mut f| {
-                    if f.field == "name" {
-                        f.field = "display_name";
-                    }
-                    f
-                })
-                .collect(),
-        )
-        .into()
-    })
+    GroupSettings::parse(name, description).map_err(display_name_errors)
 }
 
 async fn put(

@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, entity, entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, display_name_errors, entity,
+    entity_id, entity_tag,
 };
 use super::groups::group_resource;
 use super::subscriptions::list_of;
@@ -219,19 +220,7 @@ fn settings(b: &ProductBody, current: Option<&ProductRow>) -> Result<ProductSett
         &limit,
         published,
     )
-    .map_err(|e| {
-        ServiceError::Invalid(
-            e.into_iter()
-                .map(|mut f| {
-                    if f.field == "name" {
-                        f.field = "display_name";
-                    }
-                    f
-                })
-                .collect(),
-        )
-        .into()
-    })
+    .map_err(display_name_errors)
 }
 
 async fn put(
