@@ -38,6 +38,20 @@ pub enum Filter<F> {
     Not(Box<Filter<F>>),
 }
 
+impl<F> Filter<F> {
+    /// Whether it searches text anywhere in a field (contains, endswith):
+    /// such a filter is answered a page at a time, but counting all its
+    /// matches means reading every row.
+    pub fn searches_text(&self) -> bool {
+        match self {
+            Self::Compare(..) => false,
+            Self::Text(func, ..) => *func != Func::StartsWith,
+            Self::And(a, b) | Self::Or(a, b) => a.searches_text() || b.searches_text(),
+            Self::Not(a) => a.searches_text(),
+        }
+    }
+}
+
 /// What a field holds, which decides what may be asked of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {

@@ -10,16 +10,20 @@ use crate::store::products::ProductRow;
 use crate::store::subscriptions::{Of, SubscriptionRow};
 use crate::store::{self};
 
-/// A page of a list: its rows and how many the whole list holds.
+/// A page of a list: its rows, whether more follow, and how many the whole
+/// list holds (not counted for a text search over accounts: that would read
+/// all 100,000 to answer one page).
 pub struct Page<T> {
     pub rows: Vec<T>,
-    pub total: i64,
+    pub more: bool,
+    pub total: Option<i64>,
 }
 
 impl<T> Page<T> {
-    /// Whether rows follow this page's, which began at `skip`.
-    pub fn more_after(&self, skip: i64) -> bool {
-        skip + (self.rows.len() as i64) < self.total
+    fn of(mut rows: Vec<T>, top: i64, total: Option<i64>) -> Self {
+        let more = rows.len() as i64 > top;
+        rows.truncate(top as usize);
+        Self { rows, more, total }
     }
 }
 
@@ -44,8 +48,11 @@ pub async fn accounts(
     with: With,
 ) -> Result<Page<WithGroups<AccountDetail>>, ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
-    let rows = account_list::filtered(&mut *conn, among, filter, skip, top).await?;
-    let total = account_list::count_filtered(&mut *conn, among, filter).await?;
+    let rows = account_list::filtered(&mut *conn, among, filter, skip, top + 1).await?;
+    let total = match filter {
+        Some(f) if f.searches_text() => None,
+        _ => Some(account_list::count_filtered(&mut *conn, among, filter).await?),
+    };
     let mut out = Vec::with_capacity(rows.len());
     for a in rows {
         let groups = match with {
@@ -54,7 +61,7 @@ pub async fn accounts(
         };
         out.push((a, groups));
     }
-    Ok(Page { rows: out, total })
+    Ok(Page::of(out, top, total))
 }
 
 #[tracing::instrument(skip_all)]
@@ -65,8 +72,8 @@ pub async fn groups(
     top: i64,
 ) -> Result<Page<GroupRow>, ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, total) = store::groups::filtered(&mut conn, filter, skip, top).await?;
-    Ok(Page { rows, total })
+    let (rows, total) = store::groups::filtered(&mut conn, filter, skip, top + 1).await?;
+    Ok(Page::of(rows, top, Some(total)))
 }
 
 /// Every group an account is in (Developers included).
@@ -90,7 +97,7 @@ pub async fn products(
     with: With,
 ) -> Result<Page<WithGroups<ProductRow>>, ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, total) = store::products::filtered(&mut conn, filter, skip, top).await?;
+    let (rows, total) = store::products::filtered(&mut conn, filter, skip, top + 1).await?;
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
         let groups = match with {
@@ -99,7 +106,7 @@ pub async fn products(
         };
         out.push((p, groups));
     }
-    Ok(Page { rows: out, total })
+    Ok(Page::of(out, top, Some(total)))
 }
 
 #[tracing::instrument(skip_all)]
@@ -111,6 +118,7 @@ pub async fn subscriptions(
     top: i64,
 ) -> Result<Page<SubscriptionRow>, ServiceError> {
     let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, total) = store::subscriptions::filtered(&mut conn, of, filter, skip, top).await?;
-    Ok(Page { rows, total })
+    let (rows, total) =
+        store::subscriptions::filtered(&mut conn, of, filter, skip, top + 1).await?;
+    Ok(Page::of(rows, top, Some(total)))
 }

@@ -352,7 +352,9 @@ async fn filters_and_paging() {
     let mut got = names(&v);
     got.sort();
     assert_eq!(got, ["Hudson", "Jackson"]);
-    assert_eq!(v["count"], 2);
+    // A text search is answered a page at a time without counting every
+    // match (the count is optional in the reference).
+    assert!(v.get("count").is_none(), "{v}");
     let (_, v) = api.get("/users?$filter=state%20eq%20'blocked'").await;
     assert_eq!(names(&v), ["Blocked"]);
     let (_, v) = api

@@ -76,7 +76,7 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
     let paging = Paging::of(&req)?;
     let filter = body::filter::<GroupField>(&req)?;
     let page = lists::groups(&ctx, filter.as_ref(), paging.skip, paging.top).await?;
-    let (more, count) = (page.more_after(paging.skip), page.total);
+    let (more, count) = (page.more, page.total);
     let value = page
         .rows
         .iter()
@@ -84,7 +84,7 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
         .collect();
     Ok(collection(
         value,
-        Some(count),
+        count,
         paging.next_link(&req, &ctx.settings.base_url, more),
     ))
 }

@@ -116,7 +116,7 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
     let expand = body::flag(&req, "expandGroups")?;
     let with = if expand { With::Groups } else { With::Nothing };
     let page = lists::products(&ctx, filter.as_ref(), paging.skip, paging.top, with).await?;
-    let (more, count) = (page.more_after(paging.skip), page.total);
+    let (more, count) = (page.more, page.total);
     let value = page
         .rows
         .iter()
@@ -134,7 +134,7 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
         .collect();
     Ok(collection(
         value,
-        Some(count),
+        count,
         paging.next_link(&req, &ctx.settings.base_url, more),
     ))
 }

@@ -78,7 +78,7 @@ pub async fn list_of(ctx: &Ctx, req: &HttpRequest, of: Of<'_>) -> ApiResult {
     let paging = Paging::of(req)?;
     let filter = body::filter::<SubscriptionField>(req)?;
     let page = lists::subscriptions(ctx, &of, filter.as_ref(), paging.skip, paging.top).await?;
-    let (more, count) = (page.more_after(paging.skip), page.total);
+    let (more, count) = (page.more, page.total);
     let rows = page.rows;
     let value = rows
         .iter()
@@ -86,7 +86,7 @@ pub async fn list_of(ctx: &Ctx, req: &HttpRequest, of: Of<'_>) -> ApiResult {
         .collect();
     Ok(collection(
         value,
-        Some(count),
+        count,
         paging.next_link(req, &ctx.settings.base_url, more),
     ))
 }

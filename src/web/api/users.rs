@@ -99,8 +99,7 @@ pub async fn list_among(ctx: &Ctx, req: &HttpRequest, among: Among<'_>, kind: &s
     let expand = body::flag(req, "expandGroups")?;
     let with = if expand { With::Groups } else { With::Nothing };
     let page = lists::accounts(ctx, &among, filter.as_ref(), paging.skip, paging.top, with).await?;
-    let more = page.more_after(paging.skip);
-    let count = page.total;
+    let (more, count) = (page.more, page.total);
     let value = page
         .rows
         .iter()
@@ -120,7 +119,7 @@ pub async fn list_among(ctx: &Ctx, req: &HttpRequest, among: Among<'_>, kind: &s
         .collect();
     Ok(collection(
         value,
-        Some(count),
+        count,
         paging.next_link(req, &ctx.settings.base_url, more),
     ))
 }
