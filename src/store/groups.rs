@@ -347,11 +347,37 @@ pub async fn remove_selected(tx: &mut Tx, group_id: &str) -> Result<u64, sqlx::E
         .rows_affected())
 }
 
-/// Names every selected account as a subject of audit entry `audit_id`.
+/// A change naming more accounts than this lists them in
+/// `audit_subject_lists` (migration 0008) rather than one `audit_subjects`
+/// row each. Ticking accounts page by page (50 a page) stays below it; a
+/// toggle of every account matching a search is what goes above.
+pub const LISTED_ABOVE: i64 = 1_000;
+
+/// Names every selected account as a subject of audit entry `audit_id`:
+/// one `audit_subjects` row each, or, above [`LISTED_ABOVE`] accounts, one
+/// list (every row appended after the last list's, in key order).
 pub async fn audit_selected(tx: &mut Tx, audit_id: i64) -> Result<(), sqlx::Error> {
+    let selected: i64 = sqlx::query_scalar("SELECT count(*) FROM temp.selected_accounts")
+        .fetch_one(&mut **tx)
+        .await?;
+    if selected <= LISTED_ABOVE {
+        sqlx::query(
+            "INSERT OR IGNORE INTO audit_subjects (audit_id, kind, subject_id, name)
+             SELECT ?, 'account', s.id, s.email FROM temp.selected_accounts s",
+        )
+        .bind(audit_id)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(());
+    }
+    sqlx::query("INSERT INTO audit_lists (kind, audit_id, subjects) VALUES ('account', ?, ?)")
+        .bind(audit_id)
+        .bind(selected)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO audit_subjects (audit_id, kind, subject_id, name)
-         SELECT ?, 'account', s.id, s.email FROM temp.selected_accounts s",
+        "INSERT INTO audit_subject_lists (audit_id, kind, subject_id, name)
+         SELECT ?, 'account', s.id, s.email FROM temp.selected_accounts s ORDER BY s.id",
     )
     .bind(audit_id)
     .execute(&mut **tx)
