@@ -21,3 +21,23 @@ CREATE TABLE audit_lists (
     PRIMARY KEY (kind, audit_id)
 ) WITHOUT ROWID;
 
+-- Counts every account added or deleted and every change of an account's
+-- email, sort name or state. A toggle reads its selection before taking
+-- the write lock (store::groups::prepare_toggle); if this has not moved
+-- when it has the lock, the accounts it read are still there as it read
+-- them, and only who is a member needs reading again. Sign-ins (failure
+-- counters) and other columns leave it alone.
+CREATE TABLE account_changes (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    n   INTEGER NOT NULL
+);
+INSERT INTO account_changes (id, n) VALUES (1, 0);
+CREATE TRIGGER account_changes_insert AFTER INSERT ON accounts BEGIN
+    UPDATE account_changes SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER account_changes_delete AFTER DELETE ON accounts BEGIN
+    UPDATE account_changes SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER account_changes_update AFTER UPDATE OF email, sort_name, state ON accounts BEGIN
+    UPDATE account_changes SET n = n + 1 WHERE id = 1;
+END;

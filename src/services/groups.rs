@@ -305,7 +305,10 @@ pub struct Toggled {
 
 /// G5 "Add to group": each selected account that is a member leaves the
 /// group, each that is not joins it; one transaction, a few statements
-/// whatever the number of accounts.
+/// whatever the number of accounts. Who is selected and who of them is a
+/// member is read before the write lock is taken, and read again under it
+/// only if something was committed in between (`store::groups::prepare_toggle`),
+/// so other writes wait for the writing alone.
 pub async fn toggle(
     ctx: &Ctx,
     actor: &Actor,
@@ -313,12 +316,17 @@ pub async fn toggle(
     selection: &Selection<'_>,
 ) -> Result<Toggled, ServiceError> {
     let started = std::time::Instant::now();
-    let mut tx = ctx.db.begin_write().await?;
+    // A group that cannot be toggled is refused before any reading.
+    ensure_custom(&get(ctx, id).await?)?;
+    let prepared = store::groups::prepare_toggle(&ctx.db, id, selection).await?;
+    let reread_before = prepared.reread_before;
+    let prepare_micros = started.elapsed().as_micros() as u64;
+    let (mut tx, locked) = prepared.begin_write(&ctx.db, selection).await?;
+    // Again under the lock: it may have been deleted or changed meanwhile.
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
-    store::groups::select(&mut tx, selection).await?;
     let now = tx.now();
-    let (added, removed) = store::groups::toggle_selected(&mut tx, id, now).await?;
+    let (added, removed) = store::groups::apply_toggle(&mut tx, id, now).await?;
     record_members_changed(
         &mut tx,
         actor,
@@ -334,7 +342,12 @@ pub async fn toggle(
     tx.commit().await?;
     tracing::info!(
         group = %id, added, removed, actor = %actor.label,
+        selected = locked.selected,
         micros = started.elapsed().as_micros() as u64,
+        prepare_micros,
+        lock_micros = locked.locked_at.elapsed().as_micros() as u64,
+        reread_before,
+        reread_in_lock = locked.reread_in_lock,
         "group membership toggled"
     );
     Ok(Toggled {

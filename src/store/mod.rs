@@ -168,6 +168,21 @@ impl Db {
         let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
     }
+
+    /// A write transaction, as `begin_write`, on a connection taken from the
+    /// pool earlier: one that has read (into its temporary tables) what the
+    /// change needs before the write lock is taken, so that others' writes
+    /// do not wait for that reading (`groups::PreparedToggle`).
+    pub async fn begin_write_on(
+        &self,
+        conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    ) -> Result<Tx, sqlx::Error> {
+        use sqlx::SqlSafeStr;
+        // What `Pool::begin_with` does, with this connection (the function
+        // is public in sqlx, if undocumented).
+        let inner = sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
+        Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
+    }
 }
 
 /// Creates (if needed) and migrates the file on a single connection, and

@@ -1,9 +1,11 @@
-//! G5 Add to group over every matching account, at a size where its audit
-//! record lists the accounts (migration 0008): the result is all or
-//! nothing, the counts and counters right, and each account's history
-//! shows the change.
+//! G5 Add to group over every matching account, at a size where the toggle
+//! is read before its write lock is taken (store::groups::prepare_toggle)
+//! and its audit record lists the accounts (migration 0008): the result is
+//! still all or nothing, the counts and counters right, and each account's
+//! history shows the change.
 
-use portal::store;
+use portal::services::{Actor, audit};
+use portal::store::{self, accounts::Filter, groups::Selection};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -304,5 +306,175 @@ async fn a_toggle_that_fails_part_way_changes_nothing() {
         "{message}"
     );
     assert_eq!(member_count(&app, &g).await, total - 2);
+    assert_consistent(&app).await;
+}
+
+/// What `services::groups::toggle` does after `prepare_toggle`, with this
+/// test's database handle (the server's own is not reachable from here).
+async fn write_prepared(
+    app: &TestApp,
+    prepared: store::groups::PreparedToggle,
+    group: &str,
+    selection: &Selection<'_>,
+) -> (u64, u64, &'static str) {
+    let (mut tx, locked) = prepared.begin_write(&app.db, selection).await.unwrap();
+    let now = tx.now();
+    let (added, removed) = store::groups::apply_toggle(&mut tx, group, now)
+        .await
+        .unwrap();
+    let audit_id = audit::record(
+        &mut tx,
+        &Actor::system(),
+        "group.members_toggled",
+        &format!("Add to group (test): added {added}, removed {removed}"),
+        &[],
+        audit::NONE,
+        audit::NONE,
+    )
+    .await
+    .unwrap();
+    store::groups::audit_selected(&mut tx, audit_id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        locked.selected,
+        added + removed,
+        "every account selected under the lock was toggled"
+    );
+    (added, removed, locked.reread_in_lock)
+}
+
+/// Who is selected and who is a member is read before the write lock is
+/// taken. An account deleted meanwhile is not added (it would be a
+/// membership of nobody), an account created meanwhile is, and one that
+/// joined the group meanwhile leaves it.
+#[tokio::test]
+async fn changes_between_preparing_and_writing_are_read_again_under_the_lock() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let ids = insert_many(&app, MANY, "race").await;
+    let g = app.group(&admin, "Racing", &[&ids[0]]).await;
+    let selection = Selection::Matching(Filter::default());
+
+    // Nothing committed in between: nothing read again.
+    let prepared = store::groups::prepare_toggle(&app.db, &g, &selection)
+        .await
+        .unwrap();
+    let everyone = app.account_count().await as u64;
+    assert_eq!(prepared.selected, everyone);
+    let (added, removed, reread) = write_prepared(&app, prepared, &g, &selection).await;
+    assert_eq!((added, removed, reread), (everyone - 1, 1, "none"));
+    assert_consistent(&app).await;
+
+    // Only memberships change in between: who is a member is read again.
+    let prepared = store::groups::prepare_toggle(&app.db, &g, &selection)
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            &admin,
+            &format!("/admin/groups/{g}/members/add"),
+            &[("ids", ids[0].as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (added, removed, reread) = write_prepared(&app, prepared, &g, &selection).await;
+    assert_eq!((added, removed, reread), (0, everyone, "members"));
+    assert!(member_ids(&app, &g).await.is_empty());
+    assert_eq!(member_count(&app, &g).await, 0);
+    assert_consistent(&app).await;
+
+    // An account is deleted, another created and a third renamed in
+    // between: the selection is read again.
+    let prepared = store::groups::prepare_toggle(&app.db, &g, &selection)
+        .await
+        .unwrap();
+    let deleted = &ids[100];
+    let r = app
+        .post(&admin, &format!("/admin/users/{deleted}/delete"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.state_of(deleted).await, None);
+    let created = app
+        .insert_account("new@example.org", "New", "Comer", "active")
+        .await;
+    let renamed = &ids[200];
+    sqlx::query(
+        "UPDATE accounts SET last_name = 'Renamed', sort_name = 'race200 renamed' WHERE id = ?",
+    )
+    .bind(renamed)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let (added, removed, reread) = write_prepared(&app, prepared, &g, &selection).await;
+    assert_eq!((added, removed, reread), (everyone, 0, "selection"));
+    let members = member_ids(&app, &g).await;
+    assert!(!members.contains(deleted));
+    assert!(members.contains(&created));
+    assert_eq!(members, all_ids(&app).await);
+    assert_eq!(member_count(&app, &g).await, everyone as i64);
+    // Carries the new sort name (the Members page and the account's
+    // groups find memberships by it).
+    let sort_name: String = sqlx::query_scalar(
+        "SELECT sort_name FROM memberships WHERE group_id = ? AND account_id = ?",
+    )
+    .bind(&g)
+    .bind(renamed)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(sort_name, "race200 renamed");
+    assert_consistent(&app).await;
+
+    // The group deleted in between: the toggle finds no group under the lock.
+    let prepared = store::groups::prepare_toggle(&app.db, &g, &selection)
+        .await
+        .unwrap();
+    let r = app
+        .post(&admin, &format!("/admin/groups/{g}/delete"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (mut tx, _) = prepared.begin_write(&app.db, &selection).await.unwrap();
+    assert!(
+        store::groups::get(&mut *tx, &g).await.unwrap().is_none(),
+        "services::groups::toggle stops here (not found)"
+    );
+    tx.rollback().await.unwrap();
+    assert_consistent(&app).await;
+}
+
+/// The toggle switches triggers and foreign-key checks off on a connection
+/// of its own and closes it afterwards: the server's other connections go
+/// on counting members and cascading deletes.
+#[tokio::test]
+async fn after_a_toggle_other_changes_still_keep_the_counters() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let ids = insert_many(&app, 1_200, "after").await;
+    let g = app.group(&admin, "After", &[]).await;
+    for _ in 0..3 {
+        toggle_matching(&app, &admin, &g, "after1").await;
+    }
+    // More changes than the pool has connections, each through the server.
+    for (i, id) in ids.iter().enumerate().take(12) {
+        let path = if i % 2 == 0 { "add" } else { "remove" };
+        let r = app
+            .post(
+                &admin,
+                &format!("/admin/groups/{g}/members/{path}"),
+                &[("ids", id.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = app
+            .post(
+                &admin,
+                &format!("/admin/users/{}/delete", ids[1000 + i]),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
     assert_consistent(&app).await;
 }
