@@ -326,7 +326,7 @@ pub async fn toggle(
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
     let now = tx.now();
-    let (added, removed) = store::groups::apply_toggle(&mut tx, id, now).await?;
+    let (added, removed) = store::groups::apply_toggle(&mut tx, id, selection, now).await?;
     record_members_changed(
         &mut tx,
         actor,

@@ -290,6 +290,8 @@ async fn insert_selection(
         }
         Selection::Matching(filter) => super::accounts::push_filters(&mut qb, filter),
     }
+    // In key order: each page is written once, full.
+    qb.push(" ORDER BY a.id");
     Ok(qb.build().execute(conn).await?.rows_affected())
 }
 
@@ -301,10 +303,11 @@ async fn insert_selection(
 // (a sign-in, a subscription) waited for the lock. Now:
 //
 // 1. `prepare_toggle` takes a connection of its own out of the pool and, in
-//    one read transaction (a snapshot), fills its temporary tables: the
-//    selection (`selected_accounts`, with what the rows copy, and an index
-//    of it in the memberships' name order) and the selected accounts that
-//    are members (`toggle_leaving`). No write lock is held for any of that.
+//    one read transaction (a snapshot), fills its temporary tables (in a
+//    file): the selection (`selected_accounts`, with what the rows copy, and
+//    an index of it in the memberships' name order) and the selected
+//    accounts that are members (`toggle_leaving`). No write lock is held
+//    for any of that.
 // 2. `PreparedToggle::begin_write` takes the lock (BEGIN IMMEDIATE) and
 //    asks SQLite whether another connection has committed since that
 //    snapshot (`PRAGMA data_version`). If none has, the tables are what
@@ -313,10 +316,10 @@ async fn insert_selection(
 //    are fewer), and if accounts were added, deleted, renamed, blocked or
 //    readdressed meanwhile (`account_changes`, migration 0008) the
 //    selection is read again too, all under the lock.
-// 3. `apply_toggle` removes and adds with one statement each and moves the
-//    member count with one more, instead of the per-row triggers; the audit
-//    record lists the accounts (`audit_selected`). One transaction: all or
-//    nothing, as G5 says.
+// 3. `apply_toggle` removes and adds with one statement each, both in the
+//    name indexes' order, and moves the member count with one more instead
+//    of the per-row triggers; the audit record lists the accounts
+//    (`audit_selected`). One transaction: all or nothing, as G5 says.
 //
 // The per-row work that statement-level work replaces is switched off on
 // that connection: the member-count triggers (one UPDATE of the group per
@@ -325,15 +328,14 @@ async fn insert_selection(
 // inserted was read in the snapshot the lock now protects, or under the
 // lock, and the group is read under the lock). The connection is closed
 // afterwards, never returned to the pool, so no other use ever meets it
-// like that; closing it also frees its temporary tables and its larger page
-// cache.
+// like that; closing it also removes its temporary tables and frees its
+// page cache.
 
 /// Page cache of the connection that applies a toggle (KiB; the pool's are
-/// 2,000): 100,000 new memberships dirty about 6,000 pages of three
-/// indexes. With 2 MB, pages were written out to the log and read back
-/// again during the insert (1.1 s of CPU for it, against 0.7 s with 16 MB,
-/// both with the triggers on); the memory is freed with the connection.
-const TOGGLE_CACHE_KIB: i64 = 16_000;
+/// 2,000). Every index is written in key order, so a little more than
+/// the pool's suffices: 4, 8 and 16 MB toggled 100,000 accounts in the same
+/// time; each 4 MB more is 4 MB more of the server's peak memory.
+const TOGGLE_CACHE_KIB: i64 = 4_000;
 
 /// The triggers on the tables a toggle writes, which `apply_toggle` does
 /// the work of (member counts); any other trigger there would be skipped
@@ -390,11 +392,15 @@ pub async fn prepare_toggle(
     // its settings below never goes back to the pool.
     conn.close_on_drop();
     statement_level_only(&mut conn).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "PRAGMA cache_size = -{TOGGLE_CACHE_KIB}"
-    )))
-    .execute(&mut *conn)
-    .await?;
+    for pragma in [
+        format!("PRAGMA cache_size = -{TOGGLE_CACHE_KIB}"),
+        // Before any temporary table (it drops those there are).
+        "PRAGMA temp_store = FILE".to_owned(),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(pragma))
+            .execute(&mut *conn)
+            .await?;
+    }
     create_toggle_tables(&mut conn).await?;
     let (mut snapshot, mut selected) = read_in_snapshot(&mut conn, group_id, selection).await?;
     let mut reread_before = 0;
@@ -445,16 +451,10 @@ impl PreparedToggle {
 pub async fn apply_toggle(
     tx: &mut Tx,
     group_id: &str,
+    selection: &Selection<'_>,
     now: i64,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let removed = sqlx::query(
-        "DELETE FROM memberships
-         WHERE group_id = ? AND account_id IN (SELECT id FROM temp.toggle_leaving)",
-    )
-    .bind(group_id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let removed = remove_leaving(tx, group_id, selection).await?;
     // In the order of the two name-ordered indexes (the group's members by
     // name, every membership by account name), read from the selection's
     // own index in that order: each index is written from one end to the
@@ -464,7 +464,8 @@ pub async fn apply_toggle(
         "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
          SELECT ?, s.id, ?, s.sort_name, s.state
          FROM temp.selected_accounts s INDEXED BY selected_by_name
-         WHERE s.id NOT IN (SELECT id FROM temp.toggle_leaving)
+         WHERE NOT EXISTS (SELECT 1 FROM temp.toggle_leaving l
+                           WHERE l.sort_name = s.sort_name AND l.id = s.id)
          ORDER BY s.sort_name, s.id",
     )
     .bind(group_id)
@@ -480,6 +481,61 @@ pub async fn apply_toggle(
         .execute(&mut **tx)
         .await?;
     Ok((added, removed))
+}
+
+/// Deletes the memberships of `temp.toggle_leaving`; returns how many.
+///
+/// A DELETE whose condition holds a subquery finds its rows first, then
+/// deletes them in primary-key order (account id): random places of the two
+/// name-ordered indexes, fine for a few thousand, 1 s and more for 100,000
+/// (a page read, and a dirty page written out, per row). When every
+/// account of the selection is one with some state, or any (every matching
+/// account, no search), the members leaving are exactly the group's
+/// members (in that state): a DELETE with no subquery says so, and SQLite
+/// deletes those as it walks the group's members in name order.
+async fn remove_leaving(
+    tx: &mut Tx,
+    group_id: &str,
+    selection: &Selection<'_>,
+) -> Result<u64, sqlx::Error> {
+    let leaving: i64 = sqlx::query_scalar("SELECT count(*) FROM temp.toggle_leaving")
+        .fetch_one(&mut **tx)
+        .await?;
+    if leaving == 0 {
+        return Ok(0);
+    }
+    let whole = match selection {
+        Selection::Matching(f) if f.search.is_none() && f.groups.is_none() => Some(f.state),
+        _ => None,
+    };
+    let Some(state) = whole else {
+        return Ok(sqlx::query(
+            "DELETE FROM memberships INDEXED BY memberships_by_account
+             WHERE group_id = ? AND (sort_name, account_id) IN (SELECT sort_name, id FROM temp.toggle_leaving)",
+        )
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
+    };
+    // A membership carries its account's state (migration 0003's trigger).
+    let removed = sqlx::query(
+        "DELETE FROM memberships INDEXED BY memberships_by_name
+         WHERE group_id = ?1 AND (?2 IS NULL OR state = ?2)",
+    )
+    .bind(group_id)
+    .bind(state)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if removed != leaving as u64 {
+        // Cannot happen while the tables hold (begin_write); if it did, the
+        // transaction is rolled back rather than committed wrong.
+        return Err(sqlx::Error::Protocol(format!(
+            "toggle of {group_id}: {removed} members removed, {leaving} expected"
+        )));
+    }
+    Ok(removed)
 }
 
 async fn data_version(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
@@ -538,16 +594,22 @@ async fn statement_level_only(conn: &mut SqliteConnection) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// The toggle's temporary tables. In a file (`temp_store = FILE`): 100,000
+/// accounts are about 15 MB with the index, which in memory was the largest
+/// part of the server's peak resident memory; the operating system caches
+/// the file instead, and every table is written and read in key order, so a
+/// small page cache serves.
 async fn create_toggle_tables(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     for sql in [
-        "CREATE TEMP TABLE IF NOT EXISTS selected_accounts (
+        "DROP TABLE IF EXISTS temp.selected_accounts",
+        "DROP TABLE IF EXISTS temp.toggle_leaving",
+        "CREATE TEMP TABLE selected_accounts (
              id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL,
              sort_name TEXT NOT NULL, state TEXT NOT NULL
          ) WITHOUT ROWID",
-        // Only on this connection, which is closed afterwards.
-        "CREATE INDEX IF NOT EXISTS temp.selected_by_name
-         ON selected_accounts (sort_name, id, state)",
-        "CREATE TEMP TABLE IF NOT EXISTS toggle_leaving (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID",
+        "CREATE TEMP TABLE toggle_leaving (
+             sort_name TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (sort_name, id)
+         ) WITHOUT ROWID",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
@@ -581,10 +643,18 @@ async fn fill_toggle_tables(
     group_id: &str,
     selection: &Selection<'_>,
 ) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM temp.selected_accounts")
+    for sql in [
+        "DROP INDEX IF EXISTS temp.selected_by_name",
+        "DELETE FROM temp.selected_accounts",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await?;
+    }
+    let selected = insert_selection(&mut *conn, selection).await?;
+    // Built once filled (sorting is cheaper than keeping it in order row by
+    // row): the memberships' name order, which the insert walks.
+    sqlx::query("CREATE INDEX temp.selected_by_name ON selected_accounts (sort_name, id, state)")
         .execute(&mut *conn)
         .await?;
-    let selected = insert_selection(&mut *conn, selection).await?;
     fill_leaving(conn, group_id, selected).await?;
     Ok(selected)
 }
@@ -605,14 +675,20 @@ async fn fill_leaving(
             .bind(group_id)
             .fetch_one(&mut *conn)
             .await?;
+    // Both walk in account-name order (a membership carries its account's
+    // sort name), so the look-ups and the table's rows come in key order.
     let sql = if (members.max(0) as u64) < selected {
-        "INSERT INTO temp.toggle_leaving (id) SELECT m.account_id
-         FROM memberships m CROSS JOIN temp.selected_accounts s ON s.id = m.account_id
-         WHERE m.group_id = ?"
+        "INSERT INTO temp.toggle_leaving (sort_name, id) SELECT m.sort_name, m.account_id
+         FROM memberships m INDEXED BY memberships_by_name
+         CROSS JOIN temp.selected_accounts s INDEXED BY selected_by_name
+              ON s.sort_name = m.sort_name AND s.id = m.account_id
+         WHERE m.group_id = ?
+         ORDER BY m.sort_name, m.account_id"
     } else {
-        "INSERT INTO temp.toggle_leaving (id) SELECT s.id
-         FROM temp.selected_accounts s CROSS JOIN memberships m
-              ON m.group_id = ? AND m.account_id = s.id"
+        "INSERT INTO temp.toggle_leaving (sort_name, id) SELECT s.sort_name, s.id
+         FROM temp.selected_accounts s INDEXED BY selected_by_name
+         CROSS JOIN memberships m ON m.group_id = ? AND m.account_id = s.id
+         ORDER BY s.sort_name, s.id"
     };
     sqlx::query(sql).bind(group_id).execute(&mut *conn).await?;
     Ok(())

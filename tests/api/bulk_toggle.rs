@@ -90,6 +90,16 @@ async fn assert_consistent(app: &TestApp) {
 }
 
 async fn toggle_matching(app: &TestApp, admin: &reqwest::Client, group: &str, q: &str) -> String {
+    toggle_in_state(app, admin, group, q, "").await
+}
+
+async fn toggle_in_state(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    group: &str,
+    q: &str,
+    state: &str,
+) -> String {
     let r = app
         .post(
             admin,
@@ -98,6 +108,7 @@ async fn toggle_matching(app: &TestApp, admin: &reqwest::Client, group: &str, q:
                 ("group", group),
                 ("scope", "matching"),
                 ("q", q),
+                ("state", state),
                 ("confirm", "yes"),
             ],
         )
@@ -190,6 +201,59 @@ async fn every_matching_account_is_toggled_in_one_change_with_its_counts() {
         message.contains("Bulk: added 100, removed 11."),
         "{message}"
     );
+    assert_consistent(&app).await;
+}
+
+/// With a state and no search, the members leaving are the group's members
+/// in that state (deleted as the group's members are walked in name
+/// order); a search leaves them to be looked up one by one. Either way,
+/// only those.
+#[tokio::test]
+async fn a_state_filter_toggles_the_accounts_in_that_state_only() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    insert_many(&app, MANY, "state").await;
+    let g = app.group(&admin, "States", &[]).await;
+    let everyone = app.account_count().await;
+    let blocked = (MANY / 10) as i64;
+    let message = toggle_matching(&app, &admin, &g, "").await;
+    assert!(
+        message.contains(&format!("States: added {everyone}, removed 0.")),
+        "{message}"
+    );
+
+    let message = toggle_in_state(&app, &admin, &g, "", "blocked").await;
+    assert!(
+        message.contains(&format!("States: added 0, removed {blocked}.")),
+        "{message}"
+    );
+    let blocked_members: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM memberships WHERE group_id = ? AND state = 'blocked'",
+    )
+    .bind(&g)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(blocked_members, 0);
+    assert_eq!(member_count(&app, &g).await, everyone - blocked);
+    assert_consistent(&app).await;
+
+    // The active ones matching a search ("state1": state1, state10…19,
+    // state100…199, state1000…1999; 111 of those 1,111 blocked).
+    let message = toggle_in_state(&app, &admin, &g, "state1", "active").await;
+    assert!(
+        message.contains("States: added 0, removed 1000."),
+        "{message}"
+    );
+    assert_consistent(&app).await;
+
+    let message = toggle_in_state(&app, &admin, &g, "", "active").await;
+    let active = everyone - blocked;
+    assert!(
+        message.contains(&format!("States: added 1000, removed {}.", active - 1000)),
+        "{message}"
+    );
+    assert_eq!(member_count(&app, &g).await, 1000);
     assert_consistent(&app).await;
 }
 
@@ -319,7 +383,7 @@ async fn write_prepared(
 ) -> (u64, u64, &'static str) {
     let (mut tx, locked) = prepared.begin_write(&app.db, selection).await.unwrap();
     let now = tx.now();
-    let (added, removed) = store::groups::apply_toggle(&mut tx, group, now)
+    let (added, removed) = store::groups::apply_toggle(&mut tx, group, selection, now)
         .await
         .unwrap();
     let audit_id = audit::record(
