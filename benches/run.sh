@@ -401,12 +401,12 @@ else
 fi
 
 # Add to group over every account (G5: "all matching", an empty search) into
-# TOGGLE_ALL_GROUP, while other writes keep coming: every WRITE_EVERY seconds
-# until the toggle has answered, a portal sign-in (POST /sign-in, the seeded
-# developer) and a subscription (POST /products/{id}/subscribe, as that
-# developer, to a product it sees with no per-developer limit), side by side.
-# Each waits for the write lock if the toggle holds it; the rows give the
-# slowest of each. The toggle's own row reads the server's timing (micros,
+# TOGGLE_ALL_GROUP, while other writes keep coming until it has answered:
+# portal sign-ins (POST /sign-in, the seeded developer) one after another,
+# WRITE_EVERY seconds apart, and beside them, on their own, subscriptions
+# (POST /products/{id}/subscribe, as that developer, to a product it sees
+# with no per-developer limit). Each waits for the write lock while the
+# toggle holds it; the rows give the median and the slowest of each. The toggle's own row reads the server's timing (micros,
 # and lock_micros: from taking the write lock to the commit).
 section "Add-to-group toggle of every account, with other writes"
 TOGGLE_ALL_GROUP=${TOGGLE_ALL_GROUP:-g0002}
@@ -458,13 +458,22 @@ else
     --data "csrf_token=$all_token&group=$TOGGLE_ALL_GROUP&scope=matching&q=&state=&confirm=yes" \
     "$BASE/admin/users/toggle" >"$WORK/toggle-all.txt" &
   toggle_all_pid=$!
-  while sleep "$WRITE_EVERY"; kill -0 "$toggle_all_pid" 2>/dev/null; do
-    { printf 'signin %s\n' "$(post_signin)" >>"$WORK/writes.txt"; } &
-    signin_pid=$!
-    { [[ -z $sub_product ]] || printf 'subscribe %s\n' "$(post_subscribe)" >>"$WORK/writes.txt"; } &
-    wait "$signin_pid" $!
-  done
+  # writer KIND: sends one after another, WRITE_EVERY s apart, while the
+  # toggle runs (each kind on its own, so one waiting holds up no other).
+  writer() {
+    while sleep "$WRITE_EVERY"; kill -0 "$toggle_all_pid" 2>/dev/null; do
+      printf '%s %s\n' "$1" "$("post_$1")" >>"$WORK/writes.txt"
+    done
+  }
+  writer signin &
+  signin_writer=$!
+  subscribe_writer=
+  if [[ -n $sub_product ]]; then
+    writer subscribe &
+    subscribe_writer=$!
+  fi
   wait "$toggle_all_pid" || true
+  wait $signin_writer $subscribe_writer || true
   all_http=$(cat "$WORK/toggle-all.txt")
   all_line=$(grep 'group membership toggled' "$WORK/server.log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')
   field() { grep -o " $1=[^ ]*" <<<"$all_line" | cut -d= -f2 | tr -d '"'; }
