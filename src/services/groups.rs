@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::domain::group::{DEVELOPERS, GroupKind, GroupSettings, slug};
 use crate::services::{Actor, Ctx, Expect, ServiceError, account_list, audit};
 use crate::store::accounts::{Cursor, SortKey};
+use crate::store::selection::Selection;
 use crate::store::{self, Tx, audit::Subject, groups::*};
 
 #[derive(Serialize)]
@@ -119,8 +120,8 @@ pub async fn create(
     let added = if members.is_empty() {
         0
     } else {
-        store::groups::select(&mut tx, &Selection::Ids(members)).await?;
-        store::groups::add_selected(&mut tx, &id, now).await?
+        store::selection::select(&mut tx, &Selection::Ids(members)).await?;
+        store::selection::add_selected(&mut tx, &id, now).await?
     };
     #[derive(Serialize)]
     struct Created<'a> {
@@ -146,7 +147,7 @@ pub async fn create(
     )
     .await?;
     if added > 0 {
-        store::groups::audit_selected(&mut tx, audit_id).await?;
+        store::selection::audit_selected(&mut tx, audit_id).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -266,7 +267,7 @@ async fn record_members_changed(
         Some(&counts),
     )
     .await?;
-    store::groups::audit_selected(tx, audit_id).await?;
+    store::selection::audit_selected(tx, audit_id).await?;
     Ok(())
 }
 
@@ -281,9 +282,9 @@ pub async fn add_members(
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
-    store::groups::select(&mut tx, &Selection::Ids(accounts)).await?;
+    store::selection::select(&mut tx, &Selection::Ids(accounts)).await?;
     let now = tx.now();
-    let added = store::groups::add_selected(&mut tx, id, now).await?;
+    let added = store::selection::add_selected(&mut tx, id, now).await?;
     record_members_changed(
         &mut tx,
         actor,
@@ -308,8 +309,8 @@ pub async fn remove_members(
     let mut tx = ctx.db.begin_write().await?;
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
-    store::groups::select(&mut tx, &Selection::Ids(accounts)).await?;
-    let removed = store::groups::remove_selected(&mut tx, id).await?;
+    store::selection::select(&mut tx, &Selection::Ids(accounts)).await?;
+    let removed = store::selection::remove_selected(&mut tx, id).await?;
     record_members_changed(
         &mut tx,
         actor,
@@ -331,7 +332,10 @@ pub struct Toggled {
 
 /// G5 "Add to group": each selected account that is a member leaves the
 /// group, each that is not joins it; one transaction, a few statements
-/// whatever the number of accounts.
+/// whatever the number of accounts. Who is selected and who of them is a
+/// member is read before the write lock is taken, and read again under it
+/// only if something was committed in between (`store::add_to_group::prepare_toggle`),
+/// so other writes wait for the writing alone.
 #[tracing::instrument(skip_all)]
 pub async fn toggle(
     ctx: &Ctx,
@@ -340,12 +344,17 @@ pub async fn toggle(
     selection: &Selection<'_>,
 ) -> Result<Toggled, ServiceError> {
     let started = std::time::Instant::now();
-    let mut tx = ctx.db.begin_write().await?;
+    // A group that cannot be toggled is refused before any reading.
+    ensure_custom(&get(ctx, id).await?)?;
+    let prepared = store::add_to_group::prepare_toggle(&ctx.db, id, selection).await?;
+    let reread_before = prepared.reread_before;
+    let prepare_micros = started.elapsed().as_micros() as u64;
+    let (mut tx, locked) = prepared.begin_write(&ctx.db, selection).await?;
+    // Again under the lock: it may have been deleted or changed meanwhile.
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
-    store::groups::select(&mut tx, selection).await?;
     let now = tx.now();
-    let (added, removed) = store::groups::toggle_selected(&mut tx, id, now).await?;
+    let (added, removed) = store::add_to_group::apply_toggle(&mut tx, id, selection, now).await?;
     record_members_changed(
         &mut tx,
         actor,
@@ -361,7 +370,12 @@ pub async fn toggle(
     tx.commit().await?;
     tracing::info!(
         group = %id, added, removed, actor = %actor.label,
+        selected = locked.selected,
         micros = started.elapsed().as_micros() as u64,
+        prepare_micros,
+        lock_micros = locked.locked_at.elapsed().as_micros() as u64,
+        reread_before,
+        reread_in_lock = locked.reread_in_lock,
         "group membership toggled"
     );
     Ok(Toggled {

@@ -2,6 +2,10 @@ use sqlx::{FromRow, SqliteExecutor};
 
 use super::Tx;
 
+/// The kinds of entity a change can name in a list (`audit_subject_lists`,
+/// migration 0008) rather than in `audit_subjects` rows.
+pub const LISTED_KINDS: [&str; 1] = ["account"];
+
 /// One entity an audit entry concerns, by readable name (A1).
 pub struct Subject<'a> {
     pub kind: &'static str,
@@ -66,7 +70,11 @@ pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64, sqlx::Error> {
     Ok(id)
 }
 
-/// The newest entries about one entity, for its page's history.
+/// The newest entries about one entity, for its page's history: those that
+/// name it in `audit_subjects`, and those whose list names it
+/// (`audit_subject_lists`, migration 0008: a change of many accounts). The
+/// lists are looked at newest first, one look-up of the entity's key in
+/// each, until `limit` of them name it.
 pub async fn for_subject(
     e: impl SqliteExecutor<'_>,
     kind: &str,
@@ -75,8 +83,18 @@ pub async fn for_subject(
 ) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as(
         "SELECT l.id, l.at, l.actor_label, l.channel, l.action, l.summary, l.before_json, l.after_json
-         FROM audit_subjects s JOIN audit_log l ON l.id = s.audit_id
-         WHERE s.kind = ? AND s.subject_id = ? ORDER BY s.audit_id DESC LIMIT ?",
+         FROM (SELECT audit_id FROM (SELECT s.audit_id FROM audit_subjects s
+                                     WHERE s.kind = ?1 AND s.subject_id = ?2
+                                     ORDER BY s.audit_id DESC LIMIT ?3)
+               UNION ALL
+               SELECT audit_id FROM (SELECT b.audit_id FROM audit_lists b
+                                     WHERE b.kind = ?1 AND EXISTS (
+                                         SELECT 1 FROM audit_subject_lists x
+                                         WHERE x.audit_id = b.audit_id AND x.kind = ?1
+                                           AND x.subject_id = ?2)
+                                     ORDER BY b.audit_id DESC LIMIT ?3)) AS h
+         JOIN audit_log l ON l.id = h.audit_id
+         ORDER BY l.id DESC LIMIT ?3",
     )
     .bind(kind)
     .bind(id)
@@ -139,7 +157,25 @@ pub async fn list(
     // The column the keyset walks: with one entity, its range of the
     // primary key (kind, subject_id, audit_id) drives the query, so a rare
     // entity's history never scans the whole log (as EXISTS per entry would).
-    let key = if let Some((kind, id)) = filter.subject {
+    let key = if let Some((kind, id)) = filter.subject
+        && LISTED_KINDS.contains(&kind)
+    {
+        // Entries with a list that names it too (see `for_subject`): an
+        // account's entries are few, so they are gathered, then sorted.
+        qb.push(" FROM (SELECT s.audit_id FROM audit_subjects s WHERE s.kind = ")
+            .push_bind(kind.to_owned())
+            .push(" AND s.subject_id = ")
+            .push_bind(id.to_owned())
+            .push(" UNION ALL SELECT b.audit_id FROM audit_lists b WHERE b.kind = ")
+            .push_bind(kind.to_owned())
+            .push(
+                " AND EXISTS (SELECT 1 FROM audit_subject_lists x
+                   WHERE x.audit_id = b.audit_id AND x.kind = b.kind AND x.subject_id = ",
+            )
+            .push_bind(id.to_owned())
+            .push(")) AS s JOIN audit_log l ON l.id = s.audit_id WHERE 1 = 1");
+        "s.audit_id"
+    } else if let Some((kind, id)) = filter.subject {
         qb.push(" FROM audit_subjects s JOIN audit_log l ON l.id = s.audit_id WHERE s.kind = ")
             .push_bind(kind.to_owned())
             .push(" AND s.subject_id = ")
@@ -158,11 +194,22 @@ pub async fn list(
             // The subjects of one kind are a range of the primary key, read
             // once into a set; a correlated EXISTS would rescan it per entry.
             // LIKE ignores case (of ASCII letters).
+            let pattern = format!("%{}%", like_escape(text));
             qb.push(" AND l.id IN (SELECT n.audit_id FROM audit_subjects n WHERE n.kind = ")
                 .push_bind(kind)
                 .push(" AND n.name LIKE ")
-                .push_bind(format!("%{}%", like_escape(text)))
-                .push(" ESCAPE '\\')");
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+            if LISTED_KINDS.contains(&kind) {
+                // And the lists' names (every row of every list: as many
+                // rows as audit_subjects would have had).
+                qb.push(" UNION ALL SELECT x.audit_id FROM audit_subject_lists x WHERE x.kind = ")
+                    .push_bind(kind)
+                    .push(" AND x.name LIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\'");
+            }
+            qb.push(")");
         }
     }
     if let Some(prefix) = filter.action_prefix {
@@ -191,7 +238,9 @@ pub async fn list(
     Ok(rows)
 }
 
-/// The subjects of many entries in one query (no query per entry).
+/// The subjects of many entries in one query (no query per entry). A list
+/// (`audit_subject_lists`) is not read here: an entry naming 100,000
+/// accounts shows its other subjects and its summary's counts.
 pub async fn subjects_of(
     e: impl SqliteExecutor<'_>,
     audit_ids: &[i64],
@@ -216,8 +265,18 @@ pub async fn subject_name(
     kind: &str,
     id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
+    // The newest of its latest subject row and the newest list naming it.
     sqlx::query_scalar(
-        "SELECT name FROM audit_subjects WHERE kind = ? AND subject_id = ?
+        "SELECT name FROM (
+             SELECT * FROM (SELECT audit_id, name FROM audit_subjects
+                            WHERE kind = ?1 AND subject_id = ?2
+                            ORDER BY audit_id DESC LIMIT 1)
+             UNION ALL
+             SELECT * FROM (SELECT x.audit_id, x.name FROM audit_lists b
+                            JOIN audit_subject_lists x
+                              ON x.audit_id = b.audit_id AND x.kind = b.kind AND x.subject_id = ?2
+                            WHERE b.kind = ?1
+                            ORDER BY b.audit_id DESC LIMIT 1))
          ORDER BY audit_id DESC LIMIT 1",
     )
     .bind(kind)

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account_list;
 pub mod accounts;
+pub mod add_to_group;
 pub mod api_tokens;
 pub mod audit;
 pub mod commits;
@@ -14,6 +15,7 @@ pub mod outbox;
 pub mod products;
 mod query;
 pub mod seed;
+pub mod selection;
 pub mod sessions;
 pub mod settings;
 mod sqlite_memory;
@@ -203,6 +205,21 @@ impl Db {
     /// up front: a deferred one that upgrades fails at once with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
+    }
+
+    /// A write transaction, as `begin_write`, on a connection taken from the
+    /// pool earlier: one that has read (into its temporary tables) what the
+    /// change needs before the write lock is taken, so that others' writes
+    /// do not wait for that reading (`groups::PreparedToggle`).
+    pub async fn begin_write_on(
+        &self,
+        conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    ) -> Result<Tx, sqlx::Error> {
+        use sqlx::SqlSafeStr;
+        // What `Pool::begin_with` does, with this connection (the function
+        // is public in sqlx, if undocumented).
+        let inner = sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
         Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
     }
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod audit_log;
+mod bulk_toggle;
 mod durability;
 mod email;
 mod first_start;

@@ -95,13 +95,13 @@ pub async fn toggle(
                 back,
             });
         }
-        crate::store::groups::Selection::Matching(filter)
+        crate::store::selection::Selection::Matching(filter)
     } else {
         if f.ids.is_empty() {
             session::flash(&session, "error", "Tick at least one account first.");
             return Ok(see_other(&back));
         }
-        crate::store::groups::Selection::Ids(&f.ids)
+        crate::store::selection::Selection::Ids(&f.ids)
     };
     match groups::toggle(&ctx, &admin.actor(), &group.id, &selection).await {
         Ok(t) => session::flash(
