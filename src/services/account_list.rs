@@ -5,7 +5,8 @@
 
 use crate::domain::AccountState;
 use crate::services::{Ctx, ServiceError};
-use crate::store::{self, accounts::*};
+use crate::store::account_list::*;
+use crate::store::{self, accounts::AccountSummary};
 
 pub const PAGE_SIZE: i64 = 50;
 /// Searches count their matches up to this many and then say "more than".

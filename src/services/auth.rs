@@ -4,7 +4,7 @@ use crate::domain::account::signin_delay_secs;
 use crate::domain::{AccountState, Email};
 use crate::services::remembered::Remembered;
 use crate::services::{Ctx, ServiceError};
-use crate::store::{self, accounts::SessionAccount};
+use crate::store::{self, sessions::SessionAccount};
 
 /// Where a person signs in: the console admits administrators only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::domain::group::{DEVELOPERS, GroupKind, GroupSettings, slug};
 use crate::services::{Actor, Ctx, Expect, ServiceError, account_list, audit};
-use crate::store::accounts::{Cursor, SortKey};
+use crate::store::account_list::{Cursor, SortKey};
 use crate::store::selection::Selection;
 use crate::store::{self, Tx, audit::Subject, groups::*};
 
@@ -417,7 +417,7 @@ pub async fn all(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
 #[tracing::instrument(skip_all)]
 pub async fn count_matching(
     ctx: &Ctx,
-    filter: &store::accounts::Filter<'_>,
+    filter: &store::account_list::Filter<'_>,
 ) -> Result<i64, ServiceError> {
     Ok(store::account_list::count(ctx.db.pool(), filter, i64::MAX).await?)
 }

@@ -10,7 +10,7 @@ use crate::store;
 
 /// The viewer behind a session whose account was just checked (the
 /// session check reads the groups too).
-pub fn viewer_of_session(a: &store::accounts::SessionAccount) -> Viewer {
+pub fn viewer_of_session(a: &store::sessions::SessionAccount) -> Viewer {
     Viewer::account(a.is_admin, a.state, a.groups())
 }
 

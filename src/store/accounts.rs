@@ -243,8 +243,3 @@ pub async fn by_ids(
     .fetch_all(e)
     .await
 }
-
-// Paths the rest of the code knew these by before they had files of their own.
-pub(crate) use super::account_list::push_filters;
-pub use super::account_list::{Cursor, Filter, ListQuery, SortKey};
-pub use super::sessions::{Credentials, SessionAccount};

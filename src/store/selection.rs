@@ -11,7 +11,7 @@ use super::Tx;
 pub enum Selection<'a> {
     Ids(&'a [String]),
     /// Every account matching the Users tab's search and state filter.
-    Matching(super::accounts::Filter<'a>),
+    Matching(super::account_list::Filter<'a>),
 }
 
 // Joins with `temp.selected_accounts` are CROSS JOINs: that makes SQLite loop over
@@ -54,7 +54,7 @@ pub(super) async fn insert_selection(
                 .push_bind(serde_json::to_string(ids).unwrap_or_default())
                 .push("))");
         }
-        Selection::Matching(filter) => super::accounts::push_filters(&mut qb, filter),
+        Selection::Matching(filter) => super::account_list::push_filters(&mut qb, filter),
     }
     // In key order: each page is written once, full.
     qb.push(" ORDER BY a.id");

@@ -5,7 +5,7 @@
 //! history shows the change.
 
 use portal::services::{Actor, audit};
-use portal::store::{self, accounts::Filter, selection::Selection};
+use portal::store::{self, account_list::Filter, selection::Selection};
 use reqwest::StatusCode;
 
 use crate::helpers::*;

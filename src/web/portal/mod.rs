@@ -13,7 +13,7 @@ use actix_web::web;
 use crate::domain::visibility::Viewer;
 use crate::services::auth::{self, Realm, SessionCheck};
 use crate::services::{Actor, Ctx, Origin, visibility};
-use crate::store::accounts::SessionAccount;
+use crate::store::sessions::SessionAccount;
 use crate::web::errors::WebError;
 use crate::web::session::{self, Flash};
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::find_accounts;
 use crate::services::{Ctx, ServiceError, account_list, groups};
-use crate::store::accounts::Cursor;
+use crate::store::account_list::Cursor;
 use crate::store::groups::GroupRow;
 use crate::web::admin::users::{Row, page_url};
 use crate::web::admin::{Chrome, CurrentAdmin};

@@ -15,7 +15,7 @@ pub use members::{add_members, members, remove_members};
 pub use settings::{show, update};
 
 use crate::services::{Ctx, ServiceError, account_list};
-use crate::store::accounts::SortKey;
+use crate::store::account_list::SortKey;
 use crate::web::admin::users::Row;
 
 /// Accounts matching a search, for picking (first 20).

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::services::{Ctx, ServiceError, access, account_list, products};
-use crate::store::accounts::{Cursor, SortKey};
+use crate::store::account_list::{Cursor, SortKey};
 use crate::store::groups::GroupRef;
 use crate::store::products::ProductRow;
 use crate::web::admin::users::{Row, page_url};

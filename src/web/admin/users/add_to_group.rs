@@ -76,7 +76,7 @@ pub async fn toggle(
     };
     let q = f.q.trim().to_owned();
     let state = AccountState::parse(&f.state);
-    let filter = crate::store::accounts::Filter {
+    let filter = crate::store::account_list::Filter {
         state: state.map(|s| s.as_str()),
         search: (!q.is_empty()).then_some(q.as_str()),
         groups: None,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{Row, cursor_pairs};
 use crate::domain::AccountState;
 use crate::services::{Ctx, account_list, groups};
-use crate::store::accounts::{Cursor, SortKey};
+use crate::store::account_list::{Cursor, SortKey};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok, see_other};
 use crate::web::paths::{console, with_query};

@@ -14,7 +14,8 @@ pub use add_to_group::toggle;
 pub use list::{home, list};
 
 use crate::clock;
-use crate::store::accounts::{AccountSummary, Cursor};
+use crate::store::account_list::Cursor;
+use crate::store::accounts::AccountSummary;
 use crate::store::audit::Entry;
 use crate::web::paths::with_query;
 
