@@ -33,7 +33,7 @@ pub async fn audience(
     let member_groups: Vec<String> = groups
         .iter()
         .filter(|g| !g.kind.is_system() || g.id == crate::domain::group::ADMINISTRATORS)
-        .map(|g| g.id.clone())
+        .map(|g| g.id.to_string())
         .collect();
     if !everyone_signed_in && member_groups.is_empty() {
         return Ok(Audience {

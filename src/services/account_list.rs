@@ -97,7 +97,7 @@ pub(crate) async fn list_in(
     }
     let cursor_at = |row: &AccountSummary, before: bool| Cursor {
         key: q.sort.value_of(row),
-        id: row.id.clone(),
+        id: row.id.to_string(),
         before,
     };
     let (has_next, has_prev) = if backwards {

@@ -56,7 +56,7 @@ pub async fn create(
     }
     tx.commit().await?;
     tracing::info!(account = %created.id, actor = %actor.label, notify, "account created");
-    Ok(created.id)
+    Ok(created.id.into())
 }
 
 /// Queues the *account created* email (E1) for `account` inside `tx`.
@@ -340,7 +340,7 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     let viewer = Viewer::account(
         account.is_admin,
         account.state,
-        groups.iter().map(|g| g.id.clone()).collect(),
+        groups.iter().map(|g| g.id.to_string()).collect(),
     );
     let visible = super::visibility::visible_products_in(&mut conn, &viewer).await?;
     Ok(AccountPage {
@@ -373,7 +373,7 @@ pub(crate) async fn add_to_administrators(
     account: &AccountDetail,
 ) -> Result<(), ServiceError> {
     let now = tx.now();
-    store::groups::add_member(tx, ADMINISTRATORS, &account.id, now).await?;
+    store::groups::add_member(tx, &ADMINISTRATORS.into(), &account.id, now).await?;
     audit::record(
         tx,
         actor,

@@ -124,7 +124,7 @@ pub async fn sign_in(
     }
     tracing::info!(account = %creds.id, realm = ?realm, "signed in");
     Ok(SignedIn {
-        account_id: creds.id,
+        account_id: creds.id.into(),
         session_epoch: creds.session_epoch,
     })
 }

@@ -63,9 +63,9 @@ pub async fn check(ctx: &Ctx, key: Option<&str>) -> Result<Verdict, ServiceError
                         )
                     })
                     .map(|o| Accepted {
-                        subscription_id: o.subscription_id,
-                        account_id: o.account_id,
-                        product_id: o.product_id,
+                        subscription_id: o.subscription_id.into(),
+                        account_id: o.account_id.into(),
+                        product_id: o.product_id.into(),
                     }),
             )
         })

@@ -68,7 +68,9 @@ pub async fn list(
     after: Option<(&str, &str)>,
 ) -> Result<GroupsPage, ServiceError> {
     let mut rows = store::groups::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
-    let next = super::next_page(&mut rows, PAGE_SIZE, |r| (r.name_key.clone(), r.id.clone()));
+    let next = super::next_page(&mut rows, PAGE_SIZE, |r| {
+        (r.name_key.clone(), r.id.to_string())
+    });
     let all_accounts = store::account_list::count(ctx.db.pool(), &Default::default(), 0).await?;
     Ok(GroupsPage {
         rows,
@@ -451,7 +453,7 @@ pub async fn members_page(
             descending: false,
             state: None,
             search,
-            groups: (!members_are_everyone(&group.id)).then(|| vec![group.id.clone()]),
+            groups: (!members_are_everyone(&group.id)).then(|| vec![group.id.to_string()]),
             cursor,
             group_counts: false,
         },

@@ -142,7 +142,7 @@ pub async fn invite_as(
     )
     .await?;
     for g in &new.groups {
-        store::invitations::add_group(&mut tx, &id, g).await?;
+        store::invitations::add_group(&mut tx, &id, &g.as_str().into()).await?;
     }
     let inv = load(&mut tx, &id).await?;
     let expires_at = send(&mut tx, ctx, &inv).await?;
@@ -349,7 +349,7 @@ pub async fn accept(
     )
     .await?;
     for g in store::invitations::groups_of(&mut *tx, &inv_id).await? {
-        store::groups::add_member(&mut tx, &g, &id, now).await?;
+        store::groups::add_member(&mut tx, &g.into(), &id.as_str().into(), now).await?;
     }
     store::invitations::set_state(&mut tx, &inv_id, "accepted").await?;
     let actor = origin.actor(&id, &inv.email);

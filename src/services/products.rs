@@ -63,7 +63,9 @@ pub async fn list(
     after: Option<(&str, &str)>,
 ) -> Result<ProductsPage, ServiceError> {
     let mut rows = store::products::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
-    let next = super::next_page(&mut rows, PAGE_SIZE, |r| (r.name_key.clone(), r.id.clone()));
+    let next = super::next_page(&mut rows, PAGE_SIZE, |r| {
+        (r.name_key.clone(), r.id.to_string())
+    });
     Ok(ProductsPage { rows, next })
 }
 
@@ -323,9 +325,9 @@ pub async fn change_access(
         .ok_or_else(|| ServiceError::field("group", "That group no longer exists."))?;
     let before = store::access::access_groups(&mut *tx, id).await?;
     let changed = if grant {
-        store::access::grant(&mut tx, id, group_id).await?
+        store::access::grant(&mut tx, &product.id, &group.id).await?
     } else {
-        store::access::revoke(&mut tx, id, group_id).await?
+        store::access::revoke(&mut tx, &product.id, &group.id).await?
     };
     if !changed {
         return Err(ServiceError::Conflict(if grant {

@@ -92,7 +92,7 @@ pub async fn create_for(
     store::subscriptions::insert(
         &mut tx,
         &NewSubscription {
-            id: &id,
+            id: &id.as_str().into(),
             account_id: &account.id,
             product_id: &product.id,
             display_name: &name,

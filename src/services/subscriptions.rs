@@ -69,7 +69,7 @@ impl Caller<'_> {
     /// S-13: someone else's subscription is "not found", not "forbidden".
     fn may_touch(&self, s: &SubscriptionRow) -> Result<(), ServiceError> {
         match self {
-            Self::Owner(id) if *id != s.account_id => Err(ServiceError::NotFound),
+            Self::Owner(id) if s.account_id != *id => Err(ServiceError::NotFound),
             _ => Ok(()),
         }
     }
@@ -134,7 +134,7 @@ pub async fn subscribe(
     store::subscriptions::insert(
         &mut tx,
         &NewSubscription {
-            id: &id,
+            id: &id.as_str().into(),
             account_id: &account.id,
             product_id: &product.id,
             display_name: &name,

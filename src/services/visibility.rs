@@ -29,7 +29,7 @@ pub(crate) async fn viewer_in(
     Ok(Viewer::account(
         is_admin,
         state,
-        groups.into_iter().map(|g| g.id).collect(),
+        groups.into_iter().map(|g| g.id.into()).collect(),
     ))
 }
 
@@ -120,7 +120,7 @@ pub(crate) async fn visible_products_in(
         let granting = granting_groups(viewer, published, &ids);
         if !granting.is_empty() {
             out.push(VisibleProduct {
-                id: first.product_id.clone(),
+                id: first.product_id.to_string(),
                 name: first.product_name.clone(),
                 description: first.description.clone(),
                 published,

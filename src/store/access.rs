@@ -1,6 +1,7 @@
 //! Which groups may see which product (P2): the `product_groups` table,
 //! read and written for Access control and for the visibility rule (P3).
 
+use crate::domain::ids::{GroupId, ProductId};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
@@ -10,12 +11,14 @@ use crate::domain::product::ProductState;
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GrantRow {
-    pub product_id: String,
+    #[sqlx(try_from = "String")]
+    pub product_id: ProductId,
     pub product_name: String,
     pub description: String,
     #[sqlx(try_from = "String")]
     pub state: ProductState,
-    pub group_id: String,
+    #[sqlx(try_from = "String")]
+    pub group_id: GroupId,
     pub group_name: String,
 }
 
@@ -61,20 +64,28 @@ pub async fn set_access(
     Ok((granted, revoked))
 }
 
-pub async fn grant(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn grant(
+    tx: &mut Tx,
+    product_id: &ProductId,
+    group_id: &GroupId,
+) -> Result<bool, sqlx::Error> {
     let r =
         sqlx::query("INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, ?)")
-            .bind(product_id)
-            .bind(group_id)
+            .bind(product_id.as_str())
+            .bind(group_id.as_str())
             .execute(&mut **tx)
             .await?;
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn revoke(tx: &mut Tx, product_id: &str, group_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn revoke(
+    tx: &mut Tx,
+    product_id: &ProductId,
+    group_id: &GroupId,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM product_groups WHERE product_id = ? AND group_id = ?")
-        .bind(product_id)
-        .bind(group_id)
+        .bind(product_id.as_str())
+        .bind(group_id.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(r.rows_affected() == 1)

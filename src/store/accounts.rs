@@ -2,6 +2,7 @@
 //! in and sessions are `sessions`; the Users tab's list is `account_list`.
 
 use crate::domain::AccountState;
+use crate::domain::ids::AccountId;
 use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
 
 use super::Tx;
@@ -10,7 +11,8 @@ use crate::domain::group::ADMINISTRATORS;
 /// What the Users tab and the account page show of an account.
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct AccountSummary {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: AccountId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -24,7 +26,8 @@ pub struct AccountSummary {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AccountDetail {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: AccountId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,

@@ -2,11 +2,13 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
 use crate::domain::group::GroupKind;
+use crate::domain::ids::{AccountId, GroupId};
 use crate::domain::query::{self, GroupField};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: GroupId,
     pub name: String,
     #[sqlx(try_from = "String")]
     pub kind: GroupKind,
@@ -14,7 +16,8 @@ pub struct GroupRef {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct GroupRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: GroupId,
     pub name: String,
     pub description: Option<String>,
     #[sqlx(try_from = "String")]
@@ -26,7 +29,8 @@ pub struct GroupRow {
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupListRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: GroupId,
     pub name: String,
     pub name_key: String,
     pub description: Option<String>,
@@ -38,17 +42,17 @@ pub struct GroupListRow {
 
 pub async fn add_member(
     tx: &mut Tx,
-    group_id: &str,
-    account_id: &str,
+    group_id: &GroupId,
+    account_id: &AccountId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
          SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?",
     )
-    .bind(group_id)
+    .bind(group_id.as_str())
     .bind(now)
-    .bind(account_id)
+    .bind(account_id.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())

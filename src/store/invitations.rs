@@ -1,6 +1,7 @@
 use sqlx::{FromRow, SqliteExecutor};
 
 use super::Tx;
+use crate::domain::ids::GroupId;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InvitationRow {
@@ -51,8 +52,9 @@ pub async fn insert(tx: &mut Tx, i: &NewInvitation<'_>) -> Result<(), sqlx::Erro
 pub async fn add_group(
     tx: &mut Tx,
     invitation_id: &str,
-    group_id: &str,
+    group_id: &GroupId,
 ) -> Result<(), sqlx::Error> {
+    let group_id = group_id.as_str();
     sqlx::query(
         "INSERT OR IGNORE INTO invitation_groups (invitation_id, group_id)
          SELECT ?, id FROM groups WHERE id = ? AND kind = 'custom'",

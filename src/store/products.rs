@@ -1,13 +1,15 @@
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::Tx;
+use crate::domain::ids::ProductId;
 use crate::domain::product::ProductSettings;
 use crate::domain::product::ProductState;
 use crate::domain::query::{self, ProductField};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ProductId,
     pub name: String,
     pub description: String,
     pub terms: String,
@@ -28,7 +30,8 @@ impl ProductRow {
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductListRow {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ProductId,
     pub name: String,
     pub name_key: String,
     #[sqlx(try_from = "String")]

@@ -3,6 +3,7 @@
 //! behind a session, and signed-out session ids.
 
 use crate::domain::AccountState;
+use crate::domain::ids::AccountId;
 use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
 
 use super::Tx;
@@ -11,7 +12,8 @@ use super::accounts::IS_ADMIN;
 /// What a sign-in needs to decide.
 #[derive(FromRow)]
 pub struct Credentials {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: AccountId,
     pub password_hash: Option<String>,
     #[sqlx(try_from = "String")]
     pub state: AccountState,
@@ -24,7 +26,8 @@ pub struct Credentials {
 /// What every signed-in request checks against its session (S-10).
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionAccount {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: AccountId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,

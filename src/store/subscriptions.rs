@@ -1,6 +1,7 @@
 //! Subscriptions and their keys (SPEC S1, S2). Keys are found by their
 //! SHA-256 (`domain::subscription::key_hash`), never by the key itself.
 
+use crate::domain::ids::{AccountId, ProductId, SubscriptionId};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 
 use super::Tx;
@@ -13,11 +14,14 @@ use crate::domain::subscription::{KeySlot, key_hash};
 /// A subscription with the names people read.
 #[derive(Debug, Clone, FromRow)]
 pub struct SubscriptionRow {
-    pub id: String,
-    pub account_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: SubscriptionId,
+    #[sqlx(try_from = "String")]
+    pub account_id: AccountId,
     pub account_email: String,
     pub account_name: String,
-    pub product_id: String,
+    #[sqlx(try_from = "String")]
+    pub product_id: ProductId,
     pub product_name: String,
     pub display_name: String,
     pub primary_key: String,
@@ -35,9 +39,9 @@ const SELECT: &str = "SELECT s.id, s.account_id, a.email AS account_email,
     FROM subscriptions s JOIN accounts a ON a.id = s.account_id JOIN products p ON p.id = s.product_id";
 
 pub struct NewSubscription<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
-    pub product_id: &'a str,
+    pub id: &'a SubscriptionId,
+    pub account_id: &'a AccountId,
+    pub product_id: &'a ProductId,
     pub display_name: &'a str,
     pub primary_key: &'a str,
     pub secondary_key: &'a str,
@@ -51,9 +55,9 @@ pub async fn insert(tx: &mut Tx, s: &NewSubscription<'_>) -> Result<(), sqlx::Er
              secondary_key, primary_key_hash, secondary_key_hash, state, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(s.id)
-    .bind(s.account_id)
-    .bind(s.product_id)
+    .bind(s.id.as_str())
+    .bind(s.account_id.as_str())
+    .bind(s.product_id.as_str())
     .bind(s.display_name)
     .bind(s.primary_key)
     .bind(s.secondary_key)
@@ -70,9 +74,10 @@ pub async fn insert(tx: &mut Tx, s: &NewSubscription<'_>) -> Result<(), sqlx::Er
 /// The account's subscriptions to the product that count against its limit.
 pub async fn count_open(
     tx: &mut Tx,
-    account_id: &str,
-    product_id: &str,
+    account_id: &AccountId,
+    product_id: &ProductId,
 ) -> Result<i64, sqlx::Error> {
+    let (account_id, product_id) = (account_id.as_str(), product_id.as_str());
     sqlx::query_scalar(
         "SELECT count(*) FROM subscriptions WHERE account_id = ? AND product_id = ?
            AND state IN ('submitted', 'active', 'suspended')",
@@ -185,9 +190,12 @@ pub async fn set_key(
 /// Everything the key check (S2) needs about the subscription a key belongs to.
 #[derive(Debug, Clone, FromRow)]
 pub struct KeyOwner {
-    pub subscription_id: String,
-    pub account_id: String,
-    pub product_id: String,
+    #[sqlx(try_from = "String")]
+    pub subscription_id: SubscriptionId,
+    #[sqlx(try_from = "String")]
+    pub account_id: AccountId,
+    #[sqlx(try_from = "String")]
+    pub product_id: ProductId,
     #[sqlx(try_from = "String")]
     pub subscription_state: SubscriptionState,
     #[sqlx(try_from = "String")]

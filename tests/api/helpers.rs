@@ -181,7 +181,7 @@ impl TestApp {
 
     pub async fn make_admin(&self, id: &str) {
         let mut tx = self.db.begin_write().await.unwrap();
-        store::groups::add_member(&mut tx, "administrators", id, 0)
+        store::groups::add_member(&mut tx, &"administrators".into(), &id.into(), 0)
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -1829,9 +1829,9 @@ impl<'a> Sweep<'a> {
         portal::store::subscriptions::insert(
             &mut tx,
             &portal::store::subscriptions::NewSubscription {
-                id: &id,
-                account_id: account,
-                product_id: product,
+                id: &id.as_str().into(),
+                account_id: &account.into(),
+                product_id: &product.into(),
                 display_name: "Sweep fixture",
                 primary_key: &primary,
                 secondary_key: &secondary,

@@ -91,7 +91,7 @@ pub async fn require_admin(
     crate::web::request::record_account(&account.id);
     session::touch(&session, Realm::Console, &user, now);
     req.extensions_mut().insert(CurrentAdmin {
-        id: account.id,
+        id: account.id.into(),
         email: account.email,
         first_name: account.first_name,
         last_name: account.last_name,

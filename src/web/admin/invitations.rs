@@ -39,6 +39,13 @@ struct InvitePage {
     errors: Errors,
 }
 
+impl InvitePage {
+    /// Whether the form had group `id` ticked.
+    fn picked(&self, id: &str) -> bool {
+        self.f.groups.iter().any(|g| g == id)
+    }
+}
+
 pub async fn invite_form(
     ctx: web::Data<Ctx>,
     session: Session,

@@ -240,7 +240,16 @@ pub async fn for_product(
             .await;
         }
     };
-    match create(&ctx, &session, &admin, account.id, id.to_string(), &f).await? {
+    match create(
+        &ctx,
+        &session,
+        &admin,
+        account.id.into(),
+        id.to_string(),
+        &f,
+    )
+    .await?
+    {
         Ok(done) => Ok(done),
         Err(errors) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;

@@ -53,7 +53,7 @@ fn list_row(g: GroupListRow, all_accounts: i64) -> ListRow {
         members,
         products: g.product_count,
         description: g.description.unwrap_or_default(),
-        id: g.id,
+        id: g.id.into(),
         name: g.name,
     }
 }

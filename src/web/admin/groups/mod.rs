@@ -43,7 +43,7 @@ async fn find_accounts(
     Ok(page
         .rows
         .into_iter()
-        .filter(|a| !exclude.contains(&a.id))
+        .filter(|a| !exclude.iter().any(|e| a.id == *e))
         .take(20)
         .map(Row::from)
         .collect())

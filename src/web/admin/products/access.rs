@@ -74,7 +74,7 @@ pub async fn access(
         .iter()
         .chain(granted.iter().filter(|g| !g.kind.is_system()))
         .map(|g| GroupCheck {
-            id: g.id.clone(),
+            id: g.id.to_string(),
             name: g.name.clone(),
             system: g.kind.is_system(),
             checked: granted.iter().any(|x| x.id == g.id),
@@ -150,7 +150,7 @@ pub async fn save_access(
     let current = products::access_groups(&ctx, &id).await?;
     let mut wanted: Vec<String> = current
         .into_iter()
-        .map(|g| g.id)
+        .map(|g| String::from(g.id))
         .filter(|g| !f.shown.contains(g))
         .collect();
     wanted.extend(f.groups.into_iter().filter(|g| f.shown.contains(g)));

@@ -64,7 +64,7 @@ pub async fn list(
                     .group_names
                     .map(|g| g.split('\u{1f}').map(str::to_owned).collect())
                     .unwrap_or_default(),
-                id: r.id,
+                id: r.id.into(),
                 name: r.name,
             })
             .collect(),

@@ -87,7 +87,7 @@ pub async fn toggle(
             let count = groups::count_matching(&ctx, &filter).await?;
             return ok(&ToggleConfirm {
                 chrome: Chrome::new(&session, &admin, "users"),
-                group_id: group.id,
+                group_id: group.id.into(),
                 group_name: group.name,
                 q,
                 state: state.map_or("", |s| s.as_str()).to_owned(),

@@ -38,7 +38,7 @@ impl From<AccountSummary> for Row {
             state_key: a.state.as_str(),
             registered: clock::display(a.registered_at),
             groups: crate::domain::group::count_with_developers(a.group_count),
-            id: a.id,
+            id: a.id.into(),
             email: a.email,
         }
     }
