@@ -195,19 +195,51 @@ impl Service {
     }
 
     /// An entity: `{id, type, name, properties}`.
-    pub fn resource(
-        &self,
-        path: &str,
-        kind: &str,
-        name: &str,
-        properties: impl Serialize,
-    ) -> serde_json::Value {
-        json!({
-            "id": format!("{}{path}", self.prefix),
-            "type": format!("Microsoft.ApiManagement/service/{kind}"),
-            "name": name,
-            "properties": properties,
-        })
+    pub fn resource<'a, P: Serialize>(
+        &'a self,
+        path: String,
+        kind: &'a str,
+        name: &'a str,
+        properties: P,
+    ) -> Resource<'a, P> {
+        Resource {
+            prefix: &self.prefix,
+            path,
+            kind,
+            name,
+            properties,
+        }
+    }
+}
+
+/// An entity on the wire: `{id, type, name, properties}`, written straight
+/// to the response (a page of 100 users built no JSON tree first).
+pub struct Resource<'a, P> {
+    prefix: &'a str,
+    path: String,
+    kind: &'a str,
+    name: &'a str,
+    properties: P,
+}
+
+impl<P: Serialize> Serialize for Resource<'_, P> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Joined<'b>(&'b str, &'b str);
+        impl Serialize for Joined<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&format_args!("{}{}", self.0, self.1))
+            }
+        }
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("id", &Joined(self.prefix, &self.path))?;
+        m.serialize_entry(
+            "type",
+            &Joined("Microsoft.ApiManagement/service/", self.kind),
+        )?;
+        m.serialize_entry("name", self.name)?;
+        m.serialize_entry("properties", &self.properties)?;
+        m.end()
     }
 }
 
@@ -266,10 +298,10 @@ pub fn entity_id(id: &str) -> Result<String, ApiError> {
 }
 
 /// An entity with its ETag.
-pub fn entity(status: StatusCode, version: i64, body: serde_json::Value) -> HttpResponse {
+pub fn entity(status: StatusCode, version: i64, body: impl Serialize) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::ETAG, etag(version)))
-        .json(body)
+        .json(&body)
 }
 
 /// The answer to HEAD: 200 and the ETag, no body.
@@ -280,16 +312,24 @@ pub fn entity_tag(version: i64) -> HttpResponse {
 }
 
 /// `{value, count, nextLink}`.
-pub fn collection(
-    value: Vec<serde_json::Value>,
+pub fn collection<T: Serialize>(
+    value: Vec<T>,
     count: Option<i64>,
     next_link: Option<String>,
 ) -> HttpResponse {
-    let mut body = json!({ "value": value, "nextLink": next_link.unwrap_or_default() });
-    if let Some(c) = count {
-        body["count"] = json!(c);
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Collection<T> {
+        value: Vec<T>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        count: Option<i64>,
+        next_link: String,
     }
-    HttpResponse::Ok().json(body)
+    HttpResponse::Ok().json(&Collection {
+        value,
+        count,
+        next_link: next_link.unwrap_or_default(),
+    })
 }
 
 /// RFC 3339 in UTC with a `Z`, as the API writes dates.

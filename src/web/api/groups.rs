@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, display_name_errors, entity,
-    entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Link, Resource, Service, collection, display_name_errors,
+    entity, entity_id, entity_tag,
 };
 use super::users::{list_among, user_resource};
 use crate::domain::group::{DEVELOPERS, GUESTS, GroupSettings};
@@ -55,9 +55,13 @@ pub fn group_properties(g: &GroupRow) -> GroupProperties<'_> {
     }
 }
 
-pub fn group_resource(svc: &Service, g: &GroupRow, kind: &str) -> Json {
+pub fn group_resource<'a>(
+    svc: &'a Service,
+    g: &'a GroupRow,
+    kind: &'a str,
+) -> Resource<'a, GroupProperties<'a>> {
     svc.resource(
-        &format!("/groups/{}", g.id),
+        format!("/groups/{}", g.id),
         kind,
         &g.id,
         group_properties(g),
@@ -215,7 +219,7 @@ async fn users(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<I
     let g = groups::get(&ctx, &id).await.map_err(not_found_as_group)?;
     match g.id.as_str() {
         DEVELOPERS => list_among(&ctx, &req, Among::Everyone, "groups/users").await,
-        GUESTS => Ok(collection(Vec::new(), Some(0), None)),
+        GUESTS => Ok(collection(Vec::<Json>::new(), Some(0), None)),
         _ => list_among(&ctx, &req, Among::MembersOf(&g.id), "groups/users").await,
     }
 }

@@ -4,13 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, display_name_errors, entity,
-    entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Link, Resource, Service, collection, display_name_errors,
+    entity, entity_id, entity_tag,
 };
 use super::groups::group_resource;
 use super::subscriptions::list_of;
@@ -50,7 +49,7 @@ fn wire_state(p: &ProductRow) -> &'static str {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ProductProperties<'a> {
+pub struct ProductProperties<'a> {
     display_name: &'a str,
     description: &'a str,
     terms: &'a str,
@@ -60,9 +59,12 @@ struct ProductProperties<'a> {
     state: &'static str,
 }
 
-pub fn product_resource(svc: &Service, p: &ProductRow) -> Json {
+pub fn product_resource<'a>(
+    svc: &'a Service,
+    p: &'a ProductRow,
+) -> Resource<'a, ProductProperties<'a>> {
     svc.resource(
-        &format!("/products/{}", p.id),
+        format!("/products/{}", p.id),
         "products",
         &p.id,
         ProductProperties {
@@ -121,17 +123,19 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
         .rows
         .iter()
         .map(|(p, groups)| {
-            let mut r = product_resource(&svc, p);
+            let mut r = serde_json::to_value(product_resource(&svc, p)).unwrap_or_default();
             if let Some(gs) = groups {
                 r["properties"]["groups"] = gs
                     .iter()
-                    .map(|g| group_resource(&svc, g, "groups"))
+                    .map(|g| {
+                        serde_json::to_value(group_resource(&svc, g, "groups")).unwrap_or_default()
+                    })
                     .collect::<Vec<_>>()
                     .into();
             }
             r
         })
-        .collect();
+        .collect::<Vec<_>>();
     Ok(collection(
         value,
         count,

@@ -5,12 +5,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Service, collection, date, entity, entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Resource, Service, collection, date, entity, entity_id,
+    entity_tag,
 };
 use crate::domain::query::SubscriptionField;
 use crate::domain::subscription::{KeySlot, SubscriptionState};
@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SubscriptionProperties<'a> {
+pub struct SubscriptionProperties<'a> {
     owner_id: String,
     scope: String,
     display_name: &'a str,
@@ -50,9 +50,12 @@ struct SubscriptionProperties<'a> {
     created_date: String,
 }
 
-pub fn subscription_resource(svc: &Service, s: &SubscriptionRow) -> Json {
+pub fn subscription_resource<'a>(
+    svc: &'a Service,
+    s: &'a SubscriptionRow,
+) -> Resource<'a, SubscriptionProperties<'a>> {
     svc.resource(
-        &format!("/subscriptions/{}", s.id),
+        format!("/subscriptions/{}", s.id),
         "subscriptions",
         &s.id,
         SubscriptionProperties {

@@ -83,8 +83,8 @@ struct TemplateProperties<'a> {
 
 fn template_resource(svc: &Service, name: &str, v: &TemplateView) -> Json {
     let name = pascal(name);
-    svc.resource(
-        &format!("/templates/{name}"),
+    let r = svc.resource(
+        format!("/templates/{name}"),
         "templates",
         &name,
         TemplateProperties {
@@ -103,7 +103,8 @@ fn template_resource(svc: &Service, name: &str, v: &TemplateView) -> Json {
                 })
                 .collect(),
         },
-    )
+    );
+    serde_json::to_value(r).unwrap_or_default()
 }
 
 fn matches(f: &Filter<TemplateField>, name: &str) -> bool {

@@ -10,7 +10,8 @@ use serde_json::Value as Json;
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Service, collection, date, entity, entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Resource, Service, collection, date, entity, entity_id,
+    entity_tag,
 };
 use super::groups::group_properties;
 use super::subscriptions::subscription_resource;
@@ -48,7 +49,7 @@ struct Identity<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct UserProperties<'a> {
+pub struct UserProperties<'a> {
     first_name: &'a str,
     last_name: &'a str,
     email: &'a str,
@@ -78,13 +79,12 @@ fn properties(a: &AccountDetail, groups: Option<Vec<Json>>) -> UserProperties<'_
 }
 
 /// A user as every operation answers it.
-pub fn user_resource(svc: &Service, a: &AccountDetail, kind: &str) -> Json {
-    svc.resource(
-        &format!("/users/{}", a.id),
-        kind,
-        &a.id,
-        properties(a, None),
-    )
+pub fn user_resource<'a>(
+    svc: &'a Service,
+    a: &'a AccountDetail,
+    kind: &'a str,
+) -> Resource<'a, UserProperties<'a>> {
+    svc.resource(format!("/users/{}", a.id), kind, &a.id, properties(a, None))
 }
 
 async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
@@ -110,7 +110,7 @@ pub async fn list_among(ctx: &Ctx, req: &HttpRequest, among: Among<'_>, kind: &s
                     .collect()
             });
             svc.resource(
-                &format!("/users/{}", a.id),
+                format!("/users/{}", a.id),
                 kind,
                 &a.id,
                 properties(a, groups),
@@ -144,9 +144,12 @@ async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>
     }
 }
 
-fn invitation_resource(svc: &Service, inv: &crate::store::invitations::InvitationRow) -> Json {
+fn invitation_resource<'a>(
+    svc: &'a Service,
+    inv: &'a crate::store::invitations::InvitationRow,
+) -> Resource<'a, UserProperties<'a>> {
     svc.resource(
-        &format!("/users/{}", inv.id),
+        format!("/users/{}", inv.id),
         "users",
         &inv.id,
         UserProperties {
@@ -455,13 +458,13 @@ async fn groups(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<
     accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
     let all = lists::groups_of_account(&ctx, &id).await?;
     let count = all.len() as i64;
-    let page: Vec<Json> = all
+    let page: Vec<_> = all
         .iter()
         .skip(paging.skip as usize)
         .take(paging.top as usize)
         .map(|g| {
             svc.resource(
-                &format!("/users/{}/groups/{}", id.id, g.id),
+                format!("/users/{}/groups/{}", id.id, g.id),
                 "users/groups",
                 &g.id,
                 group_properties(g),
@@ -487,7 +490,7 @@ async fn subscriptions(
     accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
     let all = crate::services::subscriptions::of_account(&ctx, &id).await?;
     let count = all.len() as i64;
-    let page: Vec<Json> = all
+    let page: Vec<_> = all
         .iter()
         .skip(paging.skip as usize)
         .take(paging.top as usize)
