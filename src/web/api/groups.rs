@@ -12,6 +12,7 @@ use super::envelope::{
     ApiError, ApiResult, Id, IfMatch, Link, Resource, Service, collection, display_name_errors,
     entity, entity_id, entity_tag,
 };
+use super::group_contract::group_resource;
 use super::users::{list_among, user_resource};
 use crate::domain::group::{DEVELOPERS, GUESTS, GroupSettings};
 use crate::domain::query::GroupField;
@@ -30,42 +31,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/groups/{id}/users/{other}", web::head().to(has_user))
         .route("/groups/{id}/users/{other}", web::put().to(add_user))
         .route("/groups/{id}/users/{other}", web::delete().to(remove_user));
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupProperties<'a> {
-    display_name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    built_in: bool,
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    external_id: Option<&'a str>,
-}
-
-pub fn group_properties(g: &GroupRow) -> GroupProperties<'_> {
-    GroupProperties {
-        display_name: &g.name,
-        description: g.description.as_deref(),
-        built_in: g.kind.is_system(),
-        kind: g.kind.as_str(),
-        external_id: g.external_id.as_deref(),
-    }
-}
-
-pub fn group_resource<'a>(
-    svc: &'a Service,
-    g: &'a GroupRow,
-    kind: &'a str,
-) -> Resource<'a, GroupProperties<'a>> {
-    svc.resource(
-        format!("/groups/{}", g.id),
-        kind,
-        &g.id,
-        group_properties(g),
-    )
 }
 
 fn not_found_as_group(e: ServiceError) -> ApiError {

@@ -11,6 +11,7 @@
 mod body;
 mod envelope;
 mod filter;
+mod group_contract;
 mod groups;
 mod products;
 mod subscriptions;

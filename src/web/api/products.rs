@@ -11,7 +11,7 @@ use super::envelope::{
     ApiError, ApiResult, Id, IfMatch, Link, Resource, Service, collection, display_name_errors,
     entity, entity_id, entity_tag,
 };
-use super::groups::group_resource;
+use super::group_contract::group_resource;
 use super::subscriptions::list_of;
 use crate::domain::product::{ProductSettings, ProductState};
 use crate::domain::query::{Filter, ProductField, Value};

@@ -13,7 +13,7 @@ use super::envelope::{
     ApiError, ApiResult, Id, IfMatch, Resource, Service, collection, date, entity, entity_id,
     entity_tag,
 };
-use super::groups::group_properties;
+use super::group_contract::group_properties;
 use super::subscriptions::subscription_resource;
 use crate::domain::query::UserField;
 use crate::domain::{AccountState, Email, FieldErrors, Password, PersonName};
