@@ -3,14 +3,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Resource, Service, collection, display_name_errors,
-    entity, entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, display_name_errors, entity,
+    entity_id, entity_tag,
 };
 use super::group_contract::group_resource;
 use super::users::{list_among, user_resource};
