@@ -53,6 +53,15 @@ impl ApiError {
         )
     }
 
+    /// A service error, with "not found" naming what was not (`User`,
+    /// `Product` …): `.map_err(ApiError::unless_found("User"))`.
+    pub fn unless_found(what: &'static str) -> impl Fn(ServiceError) -> ApiError {
+        move |e| match e {
+            ServiceError::NotFound => ApiError::not_found(what),
+            e => e.into(),
+        }
+    }
+
     pub fn precondition_failed() -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,

@@ -33,13 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/groups/{id}/users/{other}", web::delete().to(remove_user));
 }
 
-fn not_found_as_group(e: ServiceError) -> ApiError {
-    match e {
-        ServiceError::NotFound => ApiError::not_found("Group"),
-        e => e.into(),
-    }
-}
-
 async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
     let svc = Service::of(&req);
     let paging = Paging::of(&req)?;
@@ -59,7 +52,9 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
 }
 
 async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>) -> ApiResult {
-    let g = groups::get(&ctx, &id).await.map_err(not_found_as_group)?;
+    let g = groups::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("Group"))?;
     Ok(entity(
         StatusCode::OK,
         g.version,
@@ -68,7 +63,9 @@ async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>
 }
 
 async fn head(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiResult {
-    let g = groups::get(&ctx, &id).await.map_err(not_found_as_group)?;
+    let g = groups::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("Group"))?;
     Ok(entity_tag(g.version))
 }
 
@@ -156,7 +153,9 @@ async fn patch(
     Body(body): Body<Envelope>,
 ) -> ApiResult {
     let expect = IfMatch::required(&req)?.expect();
-    let current = groups::get(&ctx, &id).await.map_err(not_found_as_group)?;
+    let current = groups::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("Group"))?;
     let s = settings(&body.properties, Some(&current))?;
     let g = groups::update(&ctx, &caller.0, &id, &s, expect).await?;
     Ok(entity(
@@ -175,13 +174,15 @@ async fn delete(
     let expect = IfMatch::required(&req)?.expect();
     groups::delete(&ctx, &caller.0, &id, expect)
         .await
-        .map_err(not_found_as_group)?;
+        .map_err(ApiError::unless_found("Group"))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Who a group holds: Developers everyone, Guests nobody (G2).
 async fn users(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>) -> ApiResult {
-    let g = groups::get(&ctx, &id).await.map_err(not_found_as_group)?;
+    let g = groups::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("Group"))?;
     match g.id.as_str() {
         DEVELOPERS => list_among(&ctx, &req, Among::Everyone, "groups/users").await,
         GUESTS => Ok(collection(Vec::<Json>::new(), Some(0), None)),
@@ -202,7 +203,9 @@ async fn is_member(ctx: &Ctx, group: &GroupRow, account: &str) -> Result<bool, A
 /// 204 when a member, 404 otherwise (what the SDK's check expects).
 async fn has_user(ctx: web::Data<Ctx>, _: Caller, path: web::Path<Link>) -> ApiResult {
     let Link { id, other: user } = path.into_inner();
-    let g = groups::get(&ctx, &id).await.map_err(not_found_as_group)?;
+    let g = groups::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("Group"))?;
     accounts::get(&ctx, &user)
         .await
         .map_err(|_| ApiError::not_found("User"))?;
@@ -226,7 +229,7 @@ async fn add_user(
         .map_err(|_| ApiError::not_found("User"))?;
     let added = groups::add_members(&ctx, &caller.0, &id, std::slice::from_ref(&user))
         .await
-        .map_err(not_found_as_group)?;
+        .map_err(ApiError::unless_found("Group"))?;
     let a = accounts::get(&ctx, &a.id).await?;
     let status = if added > 0 {
         StatusCode::CREATED
@@ -243,6 +246,6 @@ async fn remove_user(ctx: web::Data<Ctx>, caller: Caller, path: web::Path<Link>)
         .map_err(|_| ApiError::not_found("User"))?;
     groups::remove_members(&ctx, &caller.0, &id, &[user])
         .await
-        .map_err(not_found_as_group)?;
+        .map_err(ApiError::unless_found("Group"))?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -79,13 +79,6 @@ pub fn product_resource<'a>(
     )
 }
 
-fn not_found_as_product(e: ServiceError) -> ApiError {
-    match e {
-        ServiceError::NotFound => ApiError::not_found("Product"),
-        e => e.into(),
-    }
-}
-
 /// `state eq 'notPublished'` is our `not_published`.
 fn with_stored_states(f: Filter<ProductField>) -> Filter<ProductField> {
     match f {
@@ -146,7 +139,7 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
 async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>) -> ApiResult {
     let p = products::get(&ctx, &id)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     Ok(entity(
         StatusCode::OK,
         p.version,
@@ -157,7 +150,7 @@ async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>
 async fn head(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiResult {
     let p = products::get(&ctx, &id)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     Ok(entity_tag(p.version))
 }
 
@@ -275,7 +268,7 @@ async fn patch(
     let expect = IfMatch::required(&req)?.expect();
     let current = products::get(&ctx, &id)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     let s = settings(&body.properties, Some(&current))?;
     let p = products::update(&ctx, &caller.0, &id, &s, expect).await?;
     Ok(entity(
@@ -299,7 +292,7 @@ async fn delete(
     };
     products::delete(&ctx, &caller.0, &id, expect, subscriptions)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -313,7 +306,7 @@ async fn groups_of(
     let paging = Paging::of(&req)?;
     products::get(&ctx, &id)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     let all = lists::groups_of_product(&ctx, &id).await?;
     let count = all.len() as i64;
     let page = all
@@ -335,7 +328,7 @@ async fn has_group(ctx: web::Data<Ctx>, _: Caller, path: web::Path<Link>) -> Api
     let Link { id, other: group } = path.into_inner();
     products::get(&ctx, &id)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     let granted = products::access_groups(&ctx, &id).await?;
     if granted.iter().any(|g| g.id == group) {
         Ok(HttpResponse::NoContent().finish())
@@ -359,7 +352,7 @@ async fn add_group(
         Ok(_) => StatusCode::CREATED,
         // Granted already: nothing changed.
         Err(ServiceError::Conflict(_)) => StatusCode::OK,
-        Err(e) => return Err(not_found_as_product(e)),
+        Err(e) => return Err(ApiError::unless_found("Product")(e)),
     };
     Ok(HttpResponse::build(status).json(group_resource(&Service::of(&req), &g, "products/groups")))
 }
@@ -372,7 +365,7 @@ async fn remove_group(ctx: web::Data<Ctx>, caller: Caller, path: web::Path<Link>
     match products::change_access(&ctx, &caller.0, &id, &group, false).await {
         Ok(_) => Ok(HttpResponse::NoContent().finish()),
         Err(ServiceError::Conflict(_)) => Err(ApiError::not_found("Product group")),
-        Err(e) => Err(not_found_as_product(e)),
+        Err(e) => Err(ApiError::unless_found("Product")(e)),
     }
 }
 
@@ -384,6 +377,6 @@ async fn subscriptions(
 ) -> ApiResult {
     products::get(&ctx, &id)
         .await
-        .map_err(not_found_as_product)?;
+        .map_err(ApiError::unless_found("Product"))?;
     list_of(&ctx, &req, Of::Product(&id)).await
 }

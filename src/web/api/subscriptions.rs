@@ -68,13 +68,6 @@ pub fn subscription_resource<'a>(
     )
 }
 
-fn not_found_as_subscription(e: ServiceError) -> ApiError {
-    match e {
-        ServiceError::NotFound => ApiError::not_found("Subscription"),
-        e => e.into(),
-    }
-}
-
 /// A page of subscriptions: everyone's, an account's or a product's.
 pub async fn list_of(ctx: &Ctx, req: &HttpRequest, of: Of<'_>) -> ApiResult {
     let svc = Service::of(req);
@@ -101,7 +94,7 @@ async fn list(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller) -> ApiResult {
 async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>) -> ApiResult {
     let s = subscriptions::get(&ctx, Who::Administrator, &id)
         .await
-        .map_err(not_found_as_subscription)?;
+        .map_err(ApiError::unless_found("Subscription"))?;
     Ok(entity(
         StatusCode::OK,
         s.version,
@@ -112,7 +105,7 @@ async fn get(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>
 async fn head(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiResult {
     let s = subscriptions::get(&ctx, Who::Administrator, &id)
         .await
-        .map_err(not_found_as_subscription)?;
+        .map_err(ApiError::unless_found("Subscription"))?;
     Ok(entity_tag(s.version))
 }
 
@@ -291,7 +284,7 @@ async fn patch(
         expect,
     )
     .await
-    .map_err(not_found_as_subscription)?;
+    .map_err(ApiError::unless_found("Subscription"))?;
     Ok(entity(
         StatusCode::OK,
         s.version,
@@ -308,14 +301,14 @@ async fn delete(
     let expect = IfMatch::required(&req)?.expect();
     subscription_edits::delete(&ctx, &caller.0, &id, expect)
         .await
-        .map_err(not_found_as_subscription)?;
+        .map_err(ApiError::unless_found("Subscription"))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 async fn list_secrets(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiResult {
     let s = subscriptions::get(&ctx, Who::Administrator, &id)
         .await
-        .map_err(not_found_as_subscription)?;
+        .map_err(ApiError::unless_found("Subscription"))?;
     Ok(HttpResponse::Ok()
         .insert_header((
             actix_web::http::header::ETAG,
@@ -327,7 +320,7 @@ async fn list_secrets(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiR
 async fn regenerate(ctx: &Ctx, caller: &Caller, id: &str, slot: KeySlot) -> ApiResult {
     subscriptions::regenerate(ctx, &caller.0, Who::Administrator, id, slot)
         .await
-        .map_err(not_found_as_subscription)?;
+        .map_err(ApiError::unless_found("Subscription"))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

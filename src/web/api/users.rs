@@ -166,15 +166,10 @@ fn invitation_resource<'a>(
 }
 
 async fn head(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiResult {
-    let a = accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
+    let a = accounts::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("User"))?;
     Ok(entity_tag(a.version))
-}
-
-fn not_found_as_user(e: ServiceError) -> ApiError {
-    match e {
-        ServiceError::NotFound => ApiError::not_found("User"),
-        e => e.into(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -415,11 +410,13 @@ async fn patch(
     Body(body): Body<Envelope<UserUpdate>>,
 ) -> ApiResult {
     let expect = IfMatch::required(&req)?.expect();
-    let existing = accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
+    let existing = accounts::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("User"))?;
     let c = changes(body.properties, &existing)?;
     let a = account_edits::update(&ctx, &caller.0, &id, c, expect)
         .await
-        .map_err(not_found_as_user)?;
+        .map_err(ApiError::unless_found("User"))?;
     Ok(entity(
         StatusCode::OK,
         a.version,
@@ -455,7 +452,9 @@ async fn delete(
 async fn groups(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<Id>) -> ApiResult {
     let svc = Service::of(&req);
     let paging = Paging::of(&req)?;
-    accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
+    accounts::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("User"))?;
     let all = lists::groups_of_account(&ctx, &id).await?;
     let count = all.len() as i64;
     let page: Vec<_> = all
@@ -487,7 +486,9 @@ async fn subscriptions(
 ) -> ApiResult {
     let svc = Service::of(&req);
     let paging = Paging::of(&req)?;
-    accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
+    accounts::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("User"))?;
     let all = crate::services::subscriptions::of_account(&ctx, &id).await?;
     let count = all.len() as i64;
     let page: Vec<_> = all
@@ -505,7 +506,9 @@ async fn subscriptions(
 }
 
 async fn identities(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiResult {
-    let a = accounts::get(&ctx, &id).await.map_err(not_found_as_user)?;
+    let a = accounts::get(&ctx, &id)
+        .await
+        .map_err(ApiError::unless_found("User"))?;
     Ok(collection(
         vec![serde_json::json!({"provider": "Basic", "id": a.email})],
         Some(1),
@@ -516,6 +519,6 @@ async fn identities(ctx: web::Data<Ctx>, _: Caller, id: web::Path<Id>) -> ApiRes
 async fn send_password_reset(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<Id>) -> ApiResult {
     password_reset::send_by_admin(&ctx, &caller.0, &id)
         .await
-        .map_err(not_found_as_user)?;
+        .map_err(ApiError::unless_found("User"))?;
     Ok(HttpResponse::NoContent().finish())
 }
