@@ -57,6 +57,25 @@ impl GroupKind {
 
 stored_as_words!(GroupKind);
 
+/// G2: whom a group holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// Developers: every account, without a membership row.
+    Everyone,
+    /// Guests: it stands for visitors who are not signed in.
+    Nobody,
+    /// Every other group: the accounts with a membership row.
+    Members,
+}
+
+pub fn holds(id: &str) -> Holds {
+    match id {
+        DEVELOPERS => Holds::Everyone,
+        GUESTS => Holds::Nobody,
+        _ => Holds::Members,
+    }
+}
+
 /// G2: how many groups an account is in, counting Developers, which every
 /// account is in without a membership row.
 pub fn count_with_developers(explicit: i64) -> i64 {

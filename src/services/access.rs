@@ -1,7 +1,7 @@
 //! Who may see a product (P2, P5): the groups an administrator may tick or
 //! add on its Access control page, and the accounts those groups hold.
 
-use crate::domain::group::DEVELOPERS;
+use crate::domain::group::{GUESTS, Holds, holds};
 use crate::services::account_list::{self, UsersPage, UsersQuery};
 use crate::services::{Ctx, ServiceError};
 use crate::store;
@@ -21,8 +21,8 @@ pub async fn audience(
     groups: &[store::groups::GroupRef],
     mut query: UsersQuery,
 ) -> Result<Audience, ServiceError> {
-    let everyone_signed_in = groups.iter().any(|g| g.id == DEVELOPERS);
-    let visitors = groups.iter().any(|g| g.id == crate::domain::group::GUESTS);
+    let everyone_signed_in = groups.iter().any(|g| holds(&g.id) == Holds::Everyone);
+    let visitors = groups.iter().any(|g| g.id == GUESTS);
     if !product.published() {
         return Ok(Audience {
             everyone_signed_in: false,
@@ -32,7 +32,7 @@ pub async fn audience(
     }
     let member_groups: Vec<String> = groups
         .iter()
-        .filter(|g| !g.kind.is_system() || g.id == crate::domain::group::ADMINISTRATORS)
+        .filter(|g| holds(&g.id) == Holds::Members)
         .map(|g| g.id.to_string())
         .collect();
     if !everyone_signed_in && member_groups.is_empty() {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::group::{DEVELOPERS, GroupKind, GroupSettings, slug};
+use crate::domain::group::{GroupKind, GroupSettings, Holds, holds, slug};
 use crate::services::{Actor, Ctx, Expect, ServiceError, account_list, audit};
 use crate::store::account_list::{Cursor, SortKey};
 use crate::store::selection::Selection;
@@ -424,12 +424,6 @@ pub async fn count_matching(
     Ok(store::account_list::count(ctx.db.pool(), filter, i64::MAX).await?)
 }
 
-/// Whether the group's members are listed from memberships (custom,
-/// external, Administrators) or are everybody (Developers) or nobody (Guests).
-pub fn members_are_everyone(id: &str) -> bool {
-    id == DEVELOPERS
-}
-
 /// A group's Members page: the group, and a page of its members (`None`
 /// for Guests, which holds nobody), read on one connection.
 #[tracing::instrument(skip_all)]
@@ -443,7 +437,8 @@ pub async fn members_page(
     let group = store::groups::get(&mut *conn, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if group.id == crate::domain::group::GUESTS {
+    let held = holds(&group.id);
+    if held == Holds::Nobody {
         return Ok((group, None));
     }
     let page = account_list::list_in(
@@ -453,13 +448,26 @@ pub async fn members_page(
             descending: false,
             state: None,
             search,
-            groups: (!members_are_everyone(&group.id)).then(|| vec![group.id.to_string()]),
+            groups: (held == Holds::Members).then(|| vec![group.id.to_string()]),
             cursor,
             group_counts: false,
         },
     )
     .await?;
     Ok((group, Some(page)))
+}
+
+/// Whether the account is in the group (G2: Developers holds everyone,
+/// Guests nobody).
+#[tracing::instrument(skip_all)]
+pub async fn is_member(ctx: &Ctx, group: &GroupRow, account: &str) -> Result<bool, ServiceError> {
+    Ok(match holds(&group.id) {
+        Holds::Everyone => true,
+        Holds::Nobody => false,
+        Holds::Members => !members_among(ctx, &group.id, &[account.to_owned()])
+            .await?
+            .is_empty(),
+    })
 }
 
 /// Which of these accounts are members of the group.

@@ -28,7 +28,7 @@ pub async fn refuse_oversized(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let refusal = if req.uri().to_string().len() > URL_LIMIT {
+    let refusal = if target_len(&req) > URL_LIMIT {
         Some(WebError::UrlTooLong)
     } else if req
         .headers()
@@ -69,6 +69,20 @@ fn body_limit(path: &str) -> usize {
         API_LIMIT
     } else {
         FORM_LIMIT
+    }
+}
+
+/// The request target's length, read where it stands (no copy on every
+/// request): the path and query, with the scheme and host of an
+/// absolute-form target.
+fn target_len(req: &ServiceRequest) -> usize {
+    let uri = req.uri();
+    let pq = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => {
+            scheme.len() + "://".len() + authority.as_str().len() + pq
+        }
+        _ => pq,
     }
 }
 

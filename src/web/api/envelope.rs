@@ -301,6 +301,30 @@ impl IfMatch {
     }
 }
 
+/// What a PUT does (M3), from what it found and its `If-Match`: replace
+/// the entity with the version `If-Match` names (any, without one), or
+/// create it, which an `If-Match` naming a version never allows.
+pub enum Put<T> {
+    Replace(T, crate::services::Expect),
+    Create,
+}
+
+impl<T> Put<T> {
+    pub fn of(found: Result<T, ServiceError>, if_match: Option<IfMatch>) -> Result<Self, ApiError> {
+        match found {
+            Ok(current) => Ok(Self::Replace(
+                current,
+                if_match.map_or(crate::services::Expect::Any, IfMatch::expect),
+            )),
+            Err(ServiceError::NotFound) if matches!(if_match, Some(IfMatch::Version(_))) => {
+                Err(ApiError::precondition_failed())
+            }
+            Err(ServiceError::NotFound) => Ok(Self::Create),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 /// An id a client chose for a new entity (it stands in console URLs too).
 pub fn entity_id(id: &str) -> Result<String, ApiError> {
     crate::domain::ids::parse_entity_id(id).map_err(|m| ApiError::field("name", m))

@@ -9,14 +9,14 @@ use serde_json::Value as Json;
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Service, collection, display_name_errors, entity,
+    ApiError, ApiResult, Id, IfMatch, Link, Put, Service, collection, display_name_errors, entity,
     entity_id, entity_tag,
 };
 use super::group_contract::group_resource;
 use super::users::{list_among, user_resource};
-use crate::domain::group::{DEVELOPERS, GUESTS, GroupSettings};
+use crate::domain::group::{GroupSettings, Holds, holds};
 use crate::domain::query::GroupField;
-use crate::services::{Ctx, Expect, ServiceError, accounts, groups, lists};
+use crate::services::{Ctx, accounts, groups, lists};
 use crate::store::account_list::Among;
 use crate::store::groups::GroupRow;
 
@@ -117,10 +117,9 @@ async fn put(
     let id = entity_id(&id)?;
     let svc = Service::of(&req);
     let if_match = IfMatch::of(&req)?;
-    match groups::get(&ctx, &id).await {
-        Ok(current) => {
+    match Put::of(groups::get(&ctx, &id).await, if_match)? {
+        Put::Replace(current, expect) => {
             let s = settings(&body.properties, Some(&current))?;
-            let expect = if_match.map_or(Expect::Any, IfMatch::expect);
             let g = groups::update(&ctx, &caller.0, &id, &s, expect).await?;
             Ok(entity(
                 StatusCode::OK,
@@ -128,10 +127,7 @@ async fn put(
                 group_resource(&svc, &g, "groups"),
             ))
         }
-        Err(ServiceError::NotFound) => {
-            if let Some(IfMatch::Version(_)) = if_match {
-                return Err(ApiError::precondition_failed());
-            }
+        Put::Create => {
             let s = settings(&body.properties, None)?;
             groups::create(&ctx, &caller.0, Some(&id), &s, &[]).await?;
             let g = groups::get(&ctx, &id).await?;
@@ -141,7 +137,6 @@ async fn put(
                 group_resource(&svc, &g, "groups"),
             ))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -183,21 +178,11 @@ async fn users(ctx: web::Data<Ctx>, req: HttpRequest, _: Caller, id: web::Path<I
     let g = groups::get(&ctx, &id)
         .await
         .map_err(ApiError::unless_found("Group"))?;
-    match g.id.as_str() {
-        DEVELOPERS => list_among(&ctx, &req, Among::Everyone, "groups/users").await,
-        GUESTS => Ok(collection(Vec::<Json>::new(), Some(0), None)),
-        _ => list_among(&ctx, &req, Among::MembersOf(&g.id), "groups/users").await,
+    match holds(&g.id) {
+        Holds::Everyone => list_among(&ctx, &req, Among::Everyone, "groups/users").await,
+        Holds::Nobody => Ok(collection(Vec::<Json>::new(), Some(0), None)),
+        Holds::Members => list_among(&ctx, &req, Among::MembersOf(&g.id), "groups/users").await,
     }
-}
-
-async fn is_member(ctx: &Ctx, group: &GroupRow, account: &str) -> Result<bool, ApiError> {
-    Ok(match group.id.as_str() {
-        DEVELOPERS => true,
-        GUESTS => false,
-        _ => !groups::members_among(ctx, &group.id, &[account.to_owned()])
-            .await?
-            .is_empty(),
-    })
 }
 
 /// 204 when a member, 404 otherwise (what the SDK's check expects).
@@ -209,7 +194,7 @@ async fn has_user(ctx: web::Data<Ctx>, _: Caller, path: web::Path<Link>) -> ApiR
     accounts::get(&ctx, &user)
         .await
         .map_err(|_| ApiError::not_found("User"))?;
-    if is_member(&ctx, &g, &user).await? {
+    if groups::is_member(&ctx, &g, &user).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::not_found("Group member"))

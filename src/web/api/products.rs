@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Link, Resource, Service, collection, display_name_errors,
-    entity, entity_id, entity_tag,
+    ApiError, ApiResult, Id, IfMatch, Link, Put, Resource, Service, collection,
+    display_name_errors, entity, entity_id, entity_tag,
 };
 use super::group_contract::group_resource;
 use super::subscriptions::list_of;
@@ -17,7 +17,7 @@ use crate::domain::product::{ProductSettings, ProductState};
 use crate::domain::query::{Filter, ProductField, Value};
 use crate::services::lists::{self, With};
 use crate::services::products::Subscriptions;
-use crate::services::{Ctx, Expect, ServiceError, groups, products};
+use crate::services::{Ctx, ServiceError, groups, products};
 use crate::store::products::ProductRow;
 use crate::store::subscriptions::Of;
 
@@ -230,10 +230,9 @@ async fn put(
     let id = entity_id(&id)?;
     let svc = Service::of(&req);
     let if_match = IfMatch::of(&req)?;
-    match products::get(&ctx, &id).await {
-        Ok(current) => {
+    match Put::of(products::get(&ctx, &id).await, if_match)? {
+        Put::Replace(current, expect) => {
             let s = settings(&body.properties, Some(&current))?;
-            let expect = if_match.map_or(Expect::Any, IfMatch::expect);
             let p = products::update(&ctx, &caller.0, &id, &s, expect).await?;
             Ok(entity(
                 StatusCode::OK,
@@ -241,10 +240,7 @@ async fn put(
                 product_resource(&svc, &p),
             ))
         }
-        Err(ServiceError::NotFound) => {
-            if let Some(IfMatch::Version(_)) = if_match {
-                return Err(ApiError::precondition_failed());
-            }
+        Put::Create => {
             let s = settings(&body.properties, None)?;
             products::create(&ctx, &caller.0, Some(&id), &s).await?;
             let p = products::get(&ctx, &id).await?;
@@ -254,7 +250,6 @@ async fn put(
                 product_resource(&svc, &p),
             ))
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Resource, Service, collection, date, entity, entity_id,
+    ApiError, ApiResult, Id, IfMatch, Put, Resource, Service, collection, date, entity, entity_id,
     entity_tag,
 };
 use crate::domain::query::SubscriptionField;
 use crate::domain::subscription::{KeySlot, SubscriptionState};
 use crate::services::subscription_edits::{self, NewSubscriptionSpec, SubscriptionChanges};
 use crate::services::subscriptions::{self, Caller as Who};
-use crate::services::{Ctx, Expect, ServiceError, lists};
+use crate::services::{Ctx, lists};
 use crate::store::subscriptions::{Of, SubscriptionRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -182,8 +182,11 @@ async fn put(
     let b = body.properties;
     refuse_unsupported(&b)?;
     let state = state_of(b.state.as_deref())?;
-    match subscriptions::get(&ctx, Who::Administrator, &id).await {
-        Ok(current) => {
+    match Put::of(
+        subscriptions::get(&ctx, Who::Administrator, &id).await,
+        if_match,
+    )? {
+        Put::Replace(current, expect) => {
             if let Some(owner) = b.owner_id.as_deref()
                 && id_in(owner, "users").as_deref() != Some(current.account_id.as_str())
             {
@@ -200,7 +203,6 @@ async fn put(
                     "A subscription keeps its product.",
                 ));
             }
-            let expect = if_match.map_or(Expect::Any, IfMatch::expect);
             let s = subscription_edits::update(
                 &ctx,
                 &caller.0,
@@ -218,10 +220,7 @@ async fn put(
                 subscription_resource(&svc, &s),
             ))
         }
-        Err(ServiceError::NotFound) => {
-            if let Some(IfMatch::Version(_)) = if_match {
-                return Err(ApiError::precondition_failed());
-            }
+        Put::Create => {
             let owner = b
                 .owner_id
                 .as_deref()
@@ -253,7 +252,6 @@ async fn put(
                 subscription_resource(&svc, &s),
             ))
         }
-        Err(e) => Err(e.into()),
     }
 }
 

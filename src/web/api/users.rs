@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::Caller;
 use super::body::{self, Json as Body, Paging};
 use super::envelope::{
-    ApiError, ApiResult, Id, IfMatch, Resource, Service, collection, date, entity, entity_id,
+    ApiError, ApiResult, Id, IfMatch, Put, Resource, Service, collection, date, entity, entity_id,
     entity_tag,
 };
 use super::group_contract::group_properties;
@@ -20,7 +20,7 @@ use crate::domain::{AccountState, Email, FieldErrors, Password, PersonName};
 use crate::services::account_edits::{self, AccountChanges, AccountSpec, Welcome};
 use crate::services::invitations::{self, NewInvitation};
 use crate::services::lists::{self, With};
-use crate::services::{Ctx, Expect, ServiceError, accounts, password_reset};
+use crate::services::{Ctx, ServiceError, accounts, password_reset};
 use crate::store::account_list::Among;
 use crate::store::accounts::AccountDetail;
 
@@ -272,8 +272,8 @@ async fn put(
     let svc = Service::of(&req);
     let if_match = IfMatch::of(&req)?;
     let p = body.properties;
-    match accounts::get(&ctx, &id).await {
-        Ok(existing) => {
+    match Put::of(accounts::get(&ctx, &id).await, if_match)? {
+        Put::Replace(existing, expect) => {
             // Replace: the fields the body names.
             let c = changes(
                 UserUpdate {
@@ -287,7 +287,6 @@ async fn put(
                 },
                 &existing,
             )?;
-            let expect = if_match.map_or(Expect::Any, IfMatch::expect);
             let a = account_edits::update(&ctx, &caller.0, &id, c, expect).await?;
             Ok(entity(
                 StatusCode::OK,
@@ -295,13 +294,7 @@ async fn put(
                 user_resource(&svc, &a, "users"),
             ))
         }
-        Err(ServiceError::NotFound) => {
-            if let Some(IfMatch::Version(_)) = if_match {
-                return Err(ApiError::precondition_failed());
-            }
-            create(&ctx, &req, &caller, &svc, id, p).await
-        }
-        Err(e) => Err(e.into()),
+        Put::Create => create(&ctx, &req, &caller, &svc, id, p).await,
     }
 }
 

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::group::{Holds, holds};
 use crate::services::{Ctx, groups};
 use crate::store::groups::GroupListRow;
 use crate::web::admin::{Chrome, CurrentAdmin};
@@ -42,10 +43,10 @@ struct ListPage {
 }
 
 fn list_row(g: GroupListRow, all_accounts: i64) -> ListRow {
-    let members = match g.id.as_str() {
-        crate::domain::group::DEVELOPERS => all_accounts.to_string(),
-        crate::domain::group::GUESTS => "—".to_owned(),
-        _ => g.member_count.to_string(),
+    let members = match holds(&g.id) {
+        Holds::Everyone => all_accounts.to_string(),
+        Holds::Nobody => "—".to_owned(),
+        Holds::Members => g.member_count.to_string(),
     };
     ListRow {
         kind: g.kind.label(),

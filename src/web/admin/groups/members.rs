@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::find_accounts;
+use crate::domain::group::{Holds, holds};
 use crate::services::{Ctx, ServiceError, account_list, groups};
 use crate::store::account_list::Cursor;
 use crate::store::groups::GroupRow;
@@ -59,7 +60,7 @@ pub async fn members(
     let cursor = Cursor::from_params(p.after, p.before, p.id);
     let (g, result) =
         groups::members_page(&ctx, &id, (!q.is_empty()).then(|| q.clone()), cursor).await?;
-    let everyone = groups::members_are_everyone(&g.id);
+    let everyone = holds(&g.id) == Holds::Everyone;
     let nobody = result.is_none();
     let base = console::group_members(&g.id);
     let (rows, count_label, next_url, prev_url) = match result {
