@@ -13,6 +13,9 @@ Commands:
   seed [--accounts N] [--groups G] [--products P] [--subscriptions S] [--seed X] [--force]
                              Fill a fresh database with demo data (defaults 100000 / 1000 /
                              1000 / 100000 / 1); every seeded account's password is printed
+  rotate-keys                Make new OpenID signing keys; the old ones stay published until
+                             the tokens they signed expire (a running portal uses the new
+                             keys within seconds)
   help                       Show this help
 
 Configuration comes from the environment; see the README.";
@@ -57,6 +60,7 @@ async fn run() -> anyhow::Result<()> {
         None | Some("serve") => serve(settings).await,
         Some("create-admin") => create_admin(settings, &args[1..]).await,
         Some("seed") => seed(settings, &args[1..]).await,
+        Some("rotate-keys") => rotate_keys(settings).await,
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -111,6 +115,20 @@ async fn create_admin(settings: Settings, args: &[String]) -> anyhow::Result<()>
             admin.email
         ),
         (false, None) => println!("Created administrator {}.", admin.email),
+    }
+    Ok(())
+}
+
+async fn rotate_keys(settings: Settings) -> anyhow::Result<()> {
+    let ctx = startup::open(settings).await?;
+    portal::services::signing_keys::ensure(&ctx).await?;
+    portal::services::signing_keys::rotate(&ctx, &portal::services::Actor::system()).await?;
+    for k in portal::services::signing_keys::list(&ctx).await? {
+        let state = match k.published_until {
+            None => "signs new tokens".to_owned(),
+            Some(t) => format!("retired, published until {}", portal::clock::display(t)),
+        };
+        println!("{} {} {state}", k.kid, k.alg.as_str());
     }
     Ok(())
 }

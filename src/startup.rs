@@ -48,6 +48,14 @@ impl Application {
         ctx.db.spawn_checkpointer();
         let https = ctx.settings.is_https();
         let ctx = aweb::Data::new(ctx);
+        // O4: keys are made at first start, off the path of the first
+        // requests (an RSA key takes a moment); whoever needs one first waits.
+        let keys_ctx = ctx.clone();
+        tokio::spawn(async move {
+            if let Err(e) = services::signing_keys::ensure(&keys_ctx).await {
+                tracing::error!(error = %e, "cannot make or load the signing keys");
+            }
+        });
         let server = HttpServer::new(move || {
             let cookie_name = if https { "__Host-portal" } else { "portal" };
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -116,6 +124,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         client_limits: Default::default(),
         sessions: Default::default(),
         api_tokens: Default::default(),
+        signing_keys: Default::default(),
         settings,
     })
 }

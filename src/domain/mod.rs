@@ -34,12 +34,14 @@ macro_rules! stored_as_words {
 
 pub mod account;
 pub mod api_token;
+pub mod application;
 pub mod email;
 pub mod email_template;
 pub mod group;
 pub mod ids;
 pub mod link;
 pub mod names;
+pub mod oidc;
 pub mod password;
 pub mod product;
 pub mod query;

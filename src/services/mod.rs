@@ -7,6 +7,7 @@ pub mod account_edits;
 pub mod account_list;
 pub mod accounts;
 pub mod api_tokens;
+pub mod applications;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
@@ -17,15 +18,18 @@ pub mod error;
 pub mod gateway;
 pub mod groups;
 pub mod invitations;
+pub mod jws;
 pub mod links;
 pub mod lists;
 pub mod mail;
+pub mod oidc;
 pub mod password_reset;
 pub mod passwords;
 pub mod products;
 pub mod profile;
 pub mod remembered;
 
+pub mod signing_keys;
 pub mod signup;
 pub mod subscription_edits;
 pub mod subscriptions;
@@ -52,6 +56,8 @@ pub struct Ctx {
     pub sessions: auth::SessionChecks,
     /// Management API tokens, remembered until the next commit.
     pub api_tokens: api_tokens::TokenChecks,
+    /// The OpenID provider's signing keys, loaded; see `signing_keys`.
+    pub signing_keys: signing_keys::SigningKeys,
 }
 
 impl Ctx {

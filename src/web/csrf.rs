@@ -80,7 +80,7 @@ pub async fn refuse_cross_site(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_site(&req) {
+    if !safe && !super::oidc::is_machine_endpoint(req.path()) && is_cross_site(&req) {
         tracing::warn!(path = %req.path(), "refused: cross-site request");
         let (req, _) = req.into_parts();
         let resp = actix_web::ResponseError::error_response(&WebError::CrossSite);

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod gateway;
 pub mod headers;
 pub mod limits;
+pub mod oidc;
 pub mod paths;
 pub mod portal;
 pub mod request;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .configure(static_files::routes)
         .configure(gateway::routes)
+        .configure(oidc::routes)
         // Before the portal: its /subscriptions pages share the first segment.
         .configure(api::routes)
         .configure(admin::routes)

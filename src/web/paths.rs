@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 pub mod console;
+pub mod oidc;
 pub mod portal;
 
 /// `s` as one path segment: percent-encoded but for the characters a

@@ -3,6 +3,7 @@
 //! remembering to protect it (deny by default, S-13).
 
 mod api_tokens;
+mod applications;
 mod audit;
 mod email;
 mod groups;
@@ -38,6 +39,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(
                         "/api/tokens/{id}/revoke",
                         web::post().to(api_tokens::revoke),
+                    )
+                    .route("/applications", web::get().to(applications::list))
+                    .route("/applications/add", web::get().to(applications::add_form))
+                    .route("/applications/add", web::post().to(applications::add))
+                    .route(
+                        "/applications/rotate-keys",
+                        web::post().to(applications::rotate_keys),
+                    )
+                    .route("/applications/{id}", web::get().to(applications::show))
+                    .route("/applications/{id}", web::post().to(applications::update))
+                    .route(
+                        "/applications/{id}/secret",
+                        web::post().to(applications::regenerate_secret),
+                    )
+                    .route(
+                        "/applications/{id}/delete",
+                        web::get().to(applications::delete_confirm),
+                    )
+                    .route(
+                        "/applications/{id}/delete",
+                        web::post().to(applications::delete),
                     )
                     .route("/audit", web::get().to(audit::list))
                     .route("/audit.csv", web::get().to(audit::csv))

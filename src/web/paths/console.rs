@@ -191,6 +191,25 @@ pub fn email_retry(id: impl std::fmt::Display) -> String {
     format!("{EMAIL_LOG}/{id}/retry")
 }
 
+// ---- applications (the OpenID provider) ---------------------------------------------
+
+pub const APPLICATIONS: &str = "/admin/applications";
+pub const APPLICATIONS_ADD: &str = "/admin/applications/add";
+pub const SIGNING_KEYS_ROTATE: &str = "/admin/applications/rotate-keys";
+
+/// An application's page.
+pub fn application(id: &str) -> String {
+    format!("{APPLICATIONS}/{}", segment(id))
+}
+
+pub fn application_secret(id: &str) -> String {
+    format!("{}/secret", application(id))
+}
+
+pub fn application_delete(id: &str) -> String {
+    format!("{}/delete", application(id))
+}
+
 // ---- management API tokens ------------------------------------------------------------
 
 /// The Management API page: the access tokens.

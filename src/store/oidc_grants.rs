@@ -1,0 +1,232 @@
+//! What the OpenID provider hands out and takes back (S-21): codes,
+//! refresh tokens (both only as SHA-256) and consents.
+
+use sqlx::{FromRow, SqliteExecutor};
+
+use super::Tx;
+
+/// A code's binding: who, to which application, for which redirect URI
+/// and PKCE challenge, with what scope.
+#[derive(Debug, Clone, FromRow)]
+pub struct CodeRow {
+    pub application_id: String,
+    pub account_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub scope: String,
+    pub auth_time: i64,
+    pub session_epoch: i64,
+    pub family: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// Stores a code; forgets codes that expired an hour ago (used ones are
+/// kept that long so that a replay can still revoke what they gave).
+pub async fn insert_code(tx: &mut Tx, hash: &[u8], c: &CodeRow) -> Result<(), sqlx::Error> {
+    let now = tx.now();
+    sqlx::query("DELETE FROM oidc_codes WHERE expires_at < ?")
+        .bind(now - 3600)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO oidc_codes (code_hash, application_id, account_id, redirect_uri, code_challenge,
+                                 nonce, scope, auth_time, session_epoch, family, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(hash)
+    .bind(&c.application_id)
+    .bind(&c.account_id)
+    .bind(&c.redirect_uri)
+    .bind(&c.code_challenge)
+    .bind(&c.nonce)
+    .bind(&c.scope)
+    .bind(c.auth_time)
+    .bind(c.session_epoch)
+    .bind(&c.family)
+    .bind(c.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The code with this hash, marked used from now on (its `used_at` as it
+/// was before: `Some` means it had been used already).
+pub async fn take_code(tx: &mut Tx, hash: &[u8]) -> Result<Option<CodeRow>, sqlx::Error> {
+    let now = tx.now();
+    let row: Option<CodeRow> = sqlx::query_as(
+        "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
+                session_epoch, family, expires_at, used_at
+         FROM oidc_codes WHERE code_hash = ?",
+    )
+    .bind(hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if row.as_ref().is_some_and(|r| r.used_at.is_none()) {
+        sqlx::query("UPDATE oidc_codes SET used_at = ? WHERE code_hash = ?")
+            .bind(now)
+            .bind(hash)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(row)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RefreshRow {
+    pub family: String,
+    pub application_id: String,
+    pub account_id: String,
+    pub scope: String,
+    pub auth_time: i64,
+    pub session_epoch: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// Stores a refresh token; forgets expired ones.
+pub async fn insert_refresh(tx: &mut Tx, hash: &[u8], r: &RefreshRow) -> Result<(), sqlx::Error> {
+    let now = tx.now();
+    sqlx::query("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO oidc_refresh_tokens (token_hash, family, application_id, account_id, scope,
+                                          auth_time, session_epoch, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(hash)
+    .bind(&r.family)
+    .bind(&r.application_id)
+    .bind(&r.account_id)
+    .bind(&r.scope)
+    .bind(r.auth_time)
+    .bind(r.session_epoch)
+    .bind(r.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The refresh token with this hash, marked used from now on (`used_at`
+/// as it was before).
+pub async fn take_refresh(tx: &mut Tx, hash: &[u8]) -> Result<Option<RefreshRow>, sqlx::Error> {
+    let now = tx.now();
+    let row: Option<RefreshRow> = sqlx::query_as(
+        "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
+         FROM oidc_refresh_tokens WHERE token_hash = ?",
+    )
+    .bind(hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if row.as_ref().is_some_and(|r| r.used_at.is_none()) {
+        sqlx::query("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(hash)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(row)
+}
+
+/// Ends a chain of refresh tokens: every token of the family goes.
+pub async fn revoke_family(tx: &mut Tx, family: &str) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM oidc_refresh_tokens WHERE family = ?")
+        .bind(family)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Refresh tokens of an account still usable (for its page).
+pub async fn live_refresh_count(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM oidc_refresh_tokens WHERE account_id = ? AND used_at IS NULL AND expires_at > ?",
+    )
+    .bind(account_id)
+    .bind(now)
+    .fetch_one(e)
+    .await
+}
+
+/// The scope an account allowed an application, if it was asked before.
+pub async fn consent(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+    application_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT scope FROM oidc_consents WHERE account_id = ? AND application_id = ?",
+    )
+    .bind(account_id)
+    .bind(application_id)
+    .fetch_optional(e)
+    .await
+}
+
+pub async fn put_consent(
+    tx: &mut Tx,
+    account_id: &str,
+    application_id: &str,
+    scope: &str,
+) -> Result<(), sqlx::Error> {
+    let now = tx.now();
+    sqlx::query(
+        "INSERT INTO oidc_consents (account_id, application_id, scope, granted_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, application_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
+    )
+    .bind(account_id)
+    .bind(application_id)
+    .bind(scope)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What tokens and userinfo say of an account (O3), with what decides
+/// whether it may have them (O5): its state and session epoch.
+#[derive(Debug, Clone, FromRow)]
+pub struct ClaimsRow {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[sqlx(try_from = "String")]
+    pub state: crate::domain::AccountState,
+    pub session_epoch: i64,
+    /// `[[id, name], …]` of every group it is in, Developers included,
+    /// system groups first, then by name.
+    pub groups: String,
+}
+
+impl ClaimsRow {
+    pub fn groups(&self) -> Vec<(String, String)> {
+        serde_json::from_str(&self.groups).unwrap_or_default()
+    }
+}
+
+pub async fn claims_of(
+    e: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> Result<Option<ClaimsRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch,
+                (SELECT json_group_array(json_array(id, name)) FROM (
+                    SELECT g.id, g.name FROM groups g
+                    WHERE g.id = 'developers'
+                       OR g.id IN (SELECT m.group_id FROM memberships m
+                                   WHERE m.sort_name = a.sort_name AND m.account_id = a.id)
+                    ORDER BY g.kind <> 'system', g.name_key)) AS groups
+         FROM accounts a WHERE a.id = ?",
+    )
+    .bind(account_id)
+    .fetch_optional(e)
+    .await
+}
