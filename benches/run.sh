@@ -394,6 +394,64 @@ fi
 COOKIE=$(admin_cookie)
 fi
 
+# The OpenID provider (issue 14): discovery and JWKS without a cookie;
+# userinfo with an access token; the token endpoint exchanging codes made
+# just before by GET /oidc/authorize (benches/oidc_codes.lua) for a trusted
+# confidential application, as the seeded developer in 20 groups.
+section "OpenID provider"
+COOKIE='' measure "OpenID discovery" /.well-known/openid-configuration "≥20,000 req/s" 20000 - - ""
+COOKIE='' measure "OpenID JWKS" /oidc/jwks "≥20,000 req/s" 20000 - - ""
+OIDC_REDIRECT="http://127.0.0.1:9/callback"
+COOKIE=$(admin_cookie)
+app_csrf=$(curl -sS -H "Cookie: $COOKIE" "$BASE/admin/applications/add" | csrf_of)
+app_page=$(curl -sS -H "Cookie: $COOKIE" --data-urlencode "csrf_token=$app_csrf" \
+  --data-urlencode "name=Bench dashboard" --data-urlencode "redirect_uris=$OIDC_REDIRECT" \
+  --data-urlencode "kind=confidential" --data-urlencode "trusted=on" --data-urlencode "alg=RS256" \
+  --data-urlencode "token_groups=all" --data-urlencode "sign_in_groups=everyone" "$BASE/admin/applications/add")
+OIDC_CLIENT=$(grep -o 'id="client-id">[^<]*' <<<"$app_page" | sed 's/.*>//')
+OIDC_SECRET=$(grep -o 'id="client-secret"[^>]*value="[^"]*"' <<<"$app_page" | sed 's/.*value="//; s/"$//')
+OIDC_JAR=$WORK/oidc-developer.jar
+if [[ -z $OIDC_CLIENT || -z $OIDC_SECRET || -z $MANY_GROUPS_EMAIL ]]; then
+  for row in "OpenID userinfo" "OpenID token endpoint (code exchange, RS256)"; do
+    skip_row "$row" "" "no application could be added on /admin/applications/add, or no seeded developer"
+  done
+else
+  code=$(sign_in "$OIDC_JAR" /sign-in "$MANY_GROUPS_EMAIL" "$SEEDED_PASSWORD")
+  [[ $code == 303 ]] || say "  portal sign-in as $MANY_GROUPS_EMAIL answered $code, not 303"
+  OIDC_COOKIE=$(cookie_header "$OIDC_JAR")
+  authorize_url="/oidc/authorize?response_type=code&client_id=$OIDC_CLIENT&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=openid%20email%20profile%20groups&state=bench&nonce=bench"
+  OIDC_BASIC=$(printf '%s:%s' "$OIDC_CLIENT" "$OIDC_SECRET" | base64 -w0)
+  one_code=$(curl -sS -o /dev/null -w '%{redirect_url}' -H "Cookie: $OIDC_COOKIE" "$BASE$authorize_url" | grep -o 'code=[^&]*' | cut -d= -f2)
+  ACCESS_TOKEN=$(curl -sS -H "Authorization: Basic $OIDC_BASIC" --data-urlencode "grant_type=authorization_code" \
+    --data-urlencode "code=$one_code" --data-urlencode "redirect_uri=$OIDC_REDIRECT" "$BASE/oidc/token" |
+    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4)
+  bearer="Authorization: Bearer $ACCESS_TOKEN"
+  COOKIE='' PROBE_HEADER=$bearer measure "OpenID userinfo" /oidc/userinfo "≥5,000 req/s" 5000 - - "" -H "$bearer"
+  # Codes live 60 s: made for a few seconds, then exchanged at once.
+  mkdir -p "$WORK/codes"
+  OIDC_CODES_DIR=$WORK/codes wrk -t"$THREADS" -c"$CONNECTIONS" -d6s -s benches/oidc_codes.lua \
+    -H "Cookie: $OIDC_COOKIE" "$BASE$authorize_url" >"$WORK/codes.out" 2>&1
+  n_codes=$(cat "$WORK"/codes/codes-*.txt | wc -l)
+  say "  made $(thousands "$n_codes") codes with GET /oidc/authorize"
+  token_secs=5
+  token_out=$(OIDC_CODES_DIR=$WORK/codes OIDC_BASIC=$OIDC_BASIC OIDC_REDIRECT=$OIDC_REDIRECT \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d${token_secs}s --latency -s benches/oidc_token.lua "$BASE/oidc/token")
+  printf '%s\n' "$token_out" >>"$WORK/wrk.log"
+  line=$(grep '^REPORT ' <<<"$token_out") || die "wrk printed no report for the token endpoint: $token_out"
+  t_req=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
+  t_rps=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line")
+  t_p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")
+  t_p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")
+  t_err=$(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$line")
+  t_ok=$(verdict "$t_rps" "$t_p99" 100 500 20 -)
+  ((t_err == 0)) || t_ok="**no**"
+  t_note="$(thousands "$t_req") of $(thousands "$n_codes") codes exchanged in ${token_secs} s (a thread out of codes stops, so the rate is a floor)"
+  ((t_err == 0)) || t_note+=";⚠ $t_err answers not 2xx"
+  add_row "OpenID token endpoint (code exchange, RS256)" "$(fmt_rps "$t_rps")" "$(fmt_ms "$t_p50")" "$(fmt_ms "$t_p99")" \
+    "$(awk -v r="$t_rps" -v h="$HEALTHZ_RPS" 'BEGIN { printf "%.1f%%", 100 * r / h }')" "≥500 exchanges/s, p99 ≤20 ms" "$t_ok" "$t_note"
+fi
+COOKIE=$(admin_cookie)
+
 # One Add-to-group toggle of 1,000 accounts ticked on the Users tab: the
 # first 20 pages' ids, posted as the page's form would, into group g0002.
 section "Add-to-group toggle"

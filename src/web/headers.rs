@@ -9,10 +9,14 @@ form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 /// are added by the caller), and the request id.
 pub fn harden(h: &mut HeaderMap, request_id: &str) {
     let has_referrer_policy = h.contains_key(header::REFERRER_POLICY);
+    // A page whose form leads to another site sets its own (see below).
+    let has_csp = h.contains_key(header::CONTENT_SECURITY_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CSP);
+    if !has_csp {
+        set(header::CONTENT_SECURITY_POLICY, CSP);
+    }
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     // Pages behind emailed links set a stricter policy of their own.
@@ -22,6 +26,27 @@ pub fn harden(h: &mut HeaderMap, request_id: &str) {
     set(header::CACHE_CONTROL, "no-store");
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(HeaderName::from_static("x-request-id"), v);
+    }
+}
+
+/// The policy of a page whose form ends, after redirects, at `origin`
+/// (the OpenID consent and sign-in pages send the browser back to an
+/// application's registered redirect URI): browsers check `form-action`
+/// against every redirect that follows a form's submission.
+pub fn allow_form_target(h: &mut HeaderMap, origin: &str) {
+    let ok = !origin.is_empty()
+        && origin
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:/-[]".contains(&b));
+    if !ok {
+        return;
+    }
+    let csp = CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
 }
 

@@ -24,9 +24,6 @@ pub struct Params {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
-    /// Set by Portal when it sent the person to sign in again: a sign-in
-    /// at or after this time satisfies `prompt=login` and `max_age`.
-    pub fresh_since: Option<i64>,
     /// The consent form's answer: `allow` or `deny`.
     pub decision: Option<String>,
 }
@@ -42,7 +39,6 @@ pub struct Request {
     pub code_challenge: Option<String>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
-    pub fresh_since: Option<i64>,
 }
 
 /// Why a request is refused, and how the refusal reaches the person.
@@ -144,24 +140,50 @@ pub async fn validate(ctx: &Ctx, p: &Params) -> Result<Request, Refusal> {
         code_challenge,
         prompt,
         max_age,
-        fresh_since: p.fresh_since,
     })
 }
 
 /// What happens next for a good request.
 #[derive(Debug)]
 pub enum Next {
-    /// Sign in (again): sign out of the portal first when `again`; the
-    /// sign-in must happen at or after `since`.
+    /// Sign in, and come back with the request `after_sign_in` makes of
+    /// it; sign out of the portal first when `again` (prompt=login,
+    /// max_age).
     SignIn {
         again: bool,
-        since: i64,
     },
     /// Ask the person to allow what the application asks.
     Consent,
     /// Send the person back with a code.
     Issue,
     Refuse(OidcError),
+}
+
+/// The request to come back with after signing in: the sign-in that is
+/// about to happen satisfies `prompt=login` and `max_age`, so they go (and
+/// the ID token's `auth_time` says when it happened). Nothing in the URL
+/// can waive a sign-in: a request that asks for one always signs out first.
+pub fn after_sign_in(p: &Params) -> Params {
+    let mut back = p.clone();
+    back.decision = None;
+    back.max_age = None;
+    back.prompt = p.prompt.as_deref().map(|s| {
+        s.split(' ')
+            .filter(|w| !w.is_empty() && *w != "login")
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    back.prompt = back.prompt.filter(|s| !s.is_empty());
+    back
+}
+
+/// The origin of the application a request sends the browser back to, if
+/// the request names a registered redirect URI (for the pages whose forms
+/// end there: see `web::headers::allow_form_target`).
+pub async fn return_origin(ctx: &Ctx, p: &Params) -> Option<String> {
+    let r = validate(ctx, p).await.ok()?;
+    let url = url::Url::parse(&r.redirect_uri).ok()?;
+    Some(url.origin().ascii_serialization())
 }
 
 /// The signed-in person (if any) and when they signed in.
@@ -182,24 +204,17 @@ pub async fn decide(
                 ErrorCode::LoginRequired,
                 "no one is signed in",
             )),
-            _ => Next::SignIn {
-                again: false,
-                since: now,
-            },
+            _ => Next::SignIn { again: false },
         });
     };
-    let fresh = r.fresh_since.is_some_and(|t| who.signed_in_at >= t);
     let too_old = r.max_age.is_some_and(|m| now - who.signed_in_at > m);
-    if !fresh && (r.prompt == Prompt::Login || too_old) {
+    if r.prompt == Prompt::Login || too_old {
         return Ok(match r.prompt {
             Prompt::None => Next::Refuse(OidcError::new(
                 ErrorCode::LoginRequired,
                 "the sign-in is older than max_age",
             )),
-            _ => Next::SignIn {
-                again: true,
-                since: now,
-            },
+            _ => Next::SignIn { again: true },
         });
     }
     if !may_sign_in(&r.app.sign_in_groups, &who.account.groups()) {

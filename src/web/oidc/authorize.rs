@@ -92,17 +92,15 @@ async fn proceed(
     allowed: bool,
 ) -> Result<HttpResponse, WebError> {
     match next {
-        Next::SignIn { again, since } => {
-            let mut back = p.clone();
-            back.decision = None;
+        Next::SignIn { again } => {
             if again {
                 // prompt=login or max_age: this person signs in anew.
                 if let Some(user) = session::user(session, Realm::Portal) {
                     auth::sign_out(ctx, &user.sid, user.since).await?;
                 }
                 session::end(session, Realm::Portal);
-                back.fresh_since = Some(since);
             }
+            let back = authorize::after_sign_in(p);
             let query = serde_urlencoded::to_string(&back).map_err(|_| WebError::BadRequest)?;
             Ok(see_other(&portal::sign_in_then(&format!(
                 "{}?{query}",
@@ -129,7 +127,7 @@ async fn proceed(
 }
 
 fn hidden_fields(p: &Params) -> Vec<(&'static str, String)> {
-    let pairs: [(&'static str, Option<String>); 11] = [
+    let pairs: [(&'static str, Option<String>); 10] = [
         ("client_id", p.client_id.clone()),
         ("redirect_uri", p.redirect_uri.clone()),
         ("response_type", p.response_type.clone()),
@@ -140,7 +138,6 @@ fn hidden_fields(p: &Params) -> Vec<(&'static str, String)> {
         ("code_challenge_method", p.code_challenge_method.clone()),
         ("prompt", p.prompt.clone()),
         ("max_age", p.max_age.clone()),
-        ("fresh_since", p.fresh_since.map(|t| t.to_string())),
     ];
     pairs
         .into_iter()
@@ -164,11 +161,14 @@ fn consent_page(
             fields,
         },
     )?;
-    // The consent page must not be framed by the application (clickjacking).
-    resp.headers_mut().insert(
-        actix_web::http::header::X_FRAME_OPTIONS,
-        actix_web::http::header::HeaderValue::from_static("DENY"),
-    );
+    // Allow and Deny end at the application (the page is never framed:
+    // S-16's frame-ancestors 'none' and X-Frame-Options hold here too).
+    if let Ok(url) = url::Url::parse(&r.redirect_uri) {
+        crate::web::headers::allow_form_target(
+            resp.headers_mut(),
+            &url.origin().ascii_serialization(),
+        );
+    }
     Ok(resp)
 }
 
@@ -193,4 +193,12 @@ fn refused(ctx: &Ctx, session: &Session, refusal: Refusal) -> Result<HttpRespons
         ))),
         Refusal::Service(e) => Err(e.into()),
     }
+}
+
+/// When a sign-in page goes on (`next`) to the authorization endpoint, the
+/// origin of the application it ends at: that page's form may lead there.
+pub async fn sign_in_form_target(ctx: &Ctx, next: &str) -> Option<String> {
+    let query = next.strip_prefix(paths::AUTHORIZE)?.strip_prefix('?')?;
+    let p: Params = serde_urlencoded::from_str(query).ok()?;
+    authorize::return_origin(ctx, &p).await
 }

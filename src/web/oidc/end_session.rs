@@ -78,13 +78,21 @@ pub async fn start(
     .filter_map(|(k, v)| v.map(|v| (k, v)))
     .collect();
     let who = crate::web::portal::visitor(&ctx, &session).await?;
-    page(
+    let mut resp = page(
         StatusCode::OK,
         &ConfirmPage {
             chrome: Chrome::new(&session, who.as_ref(), "sign-out"),
             fields,
         },
-    )
+    )?;
+    // Its form ends at the application's registered address.
+    if let Some(url) = target.as_deref().and_then(|t| url::Url::parse(t).ok()) {
+        crate::web::headers::allow_form_target(
+            resp.headers_mut(),
+            &url.origin().ascii_serialization(),
+        );
+    }
+    Ok(resp)
 }
 
 pub async fn confirm(

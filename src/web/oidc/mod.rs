@@ -4,6 +4,8 @@
 //! `services::oidc`, and answers as the specifications say.
 
 mod authorize;
+
+pub use authorize::sign_in_form_target;
 mod end_session;
 mod token;
 

@@ -47,13 +47,24 @@ pub async fn sign_in_form(
     if visitor(&ctx, &session).await?.is_some() {
         return Ok(see_other(&next));
     }
-    ok(&SignInPage {
+    let target = crate::web::oidc::sign_in_form_target(&ctx, &next).await;
+    let resp = ok(&SignInPage {
         chrome: Chrome::new(&session, None, "sign-in"),
         email: String::new(),
         next,
         error: None,
         pending: false,
-    })
+    })?;
+    Ok(allowing(resp, target))
+}
+
+/// A sign-in on the way to an application (OpenID) ends there: its form
+/// may lead to that application's origin.
+fn allowing(mut resp: HttpResponse, target: Option<String>) -> HttpResponse {
+    if let Some(origin) = target {
+        crate::web::headers::allow_form_target(resp.headers_mut(), &origin);
+    }
+    resp
 }
 
 #[derive(Deserialize)]
@@ -96,7 +107,8 @@ pub async fn sign_in(
             false,
         ),
     };
-    page(
+    let target = crate::web::oidc::sign_in_form_target(&ctx, &next).await;
+    let resp = page(
         status,
         &SignInPage {
             chrome: Chrome::new(&session, None, "sign-in"),
@@ -105,7 +117,8 @@ pub async fn sign_in(
             error: Some(error.into()),
             pending,
         },
-    )
+    )?;
+    Ok(allowing(resp, target))
 }
 
 pub async fn sign_out(
