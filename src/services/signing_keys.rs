@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -22,7 +21,8 @@ use crate::services::{Actor, Ctx, ServiceError, audit};
 use crate::store::{self, audit::Subject};
 use crate::telemetry::spawn_blocking_with_tracing;
 
-const RECHECK: Duration = Duration::from_secs(5);
+/// Seconds a loaded key set is used before the database is asked again.
+const RECHECK_SECS: i64 = 5;
 
 /// The keys as loaded: those that sign, every published one by id, and the
 /// JWKS document.
@@ -32,7 +32,8 @@ pub struct KeySet {
     pub jwks: String,
     /// Which rows this was loaded from, to notice a change.
     kids: Vec<String>,
-    checked: Instant,
+    /// When the rows were last compared (the application's clock).
+    checked: i64,
     generation: u64,
 }
 
@@ -98,7 +99,7 @@ pub async fn current(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     match loaded {
-        Some(k) if k.generation == generation && k.checked.elapsed() < RECHECK => Ok(k),
+        Some(k) if k.generation == generation && ctx.now() - k.checked < RECHECK_SECS => Ok(k),
         Some(k) if k.generation == generation => {
             let _one = ctx.signing_keys.writer.lock().await;
             let rows = published_kids(ctx).await?;
@@ -108,7 +109,7 @@ pub async fn current(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
                     by_kid: k.by_kid.clone(),
                     jwks: k.jwks.clone(),
                     kids: rows,
-                    checked: Instant::now(),
+                    checked: ctx.now(),
                     generation,
                 });
                 store_loaded(ctx, fresh.clone());
@@ -165,7 +166,7 @@ async fn reload(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
         // Each entry is a JWK this process serialized when it made the key.
         jwks: format!("{{\"keys\":[{}]}}", jwks.join(",")),
         kids,
-        checked: Instant::now(),
+        checked: ctx.now(),
         generation,
     });
     store_loaded(ctx, set.clone());

@@ -16,6 +16,7 @@ mod management_api;
 mod nginx;
 mod oidc;
 mod oidc_client;
+mod oidc_keys;
 mod oidc_refusals;
 mod oidc_sessions;
 mod portal;
