@@ -207,6 +207,13 @@ fn parse_redirect_uri(s: &str) -> Result<String, String> {
             "A redirect URI has at most {REDIRECT_URI_MAX_LEN} characters."
         ));
     }
+    // Matched byte for byte later, so written as it will be sent: ASCII,
+    // anything else percent-encoded.
+    if !s.is_ascii() || s.chars().any(|c| c.is_ascii_control() || c == ' ') {
+        return Err(format!(
+            "{s}: a redirect URI is plain ASCII without spaces (percent-encode other characters)."
+        ));
+    }
     let url = url::Url::parse(s).map_err(|_| format!("{s} is not an absolute URI."))?;
     if url.fragment().is_some() {
         return Err(format!("{s}: a redirect URI has no fragment (#…)."));
@@ -281,6 +288,8 @@ mod tests {
         assert!(parse_redirect_uris("javascript:alert(1)").is_err());
         assert!(parse_redirect_uris("/relative").is_err());
         assert!(parse_redirect_uris("  ").is_err());
+        assert!(parse_redirect_uris("https://app.example.com/cb\u{fffd}").is_err());
+        assert!(parse_redirect_uris("https://app.example.com/a b").is_err());
         let two =
             parse_redirect_uris("https://a.example/cb\nhttps://a.example/cb\nhttps://b.example/cb")
                 .unwrap();

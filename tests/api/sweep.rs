@@ -1,23 +1,30 @@
 //! The bad-input sweep: as an administrator, a developer and a visitor, post
-//! generated bodies to every POST route registered in `src/web/admin/mod.rs`
-//! and `src/web/portal/mod.rs`, and check after every request that
+//! generated bodies to every POST route registered in `src/web/admin/mod.rs`,
+//! `src/web/portal/mod.rs` and `src/web/oidc/mod.rs`, and check after every
+//! request that
 //!
 //! - the answer is not a 5xx;
 //! - a change to user-visible data came with exactly one audit record, and no
 //!   change with none;
 //! - what changed is what the route may change for that role: no system
 //!   group, no other account, no other developer's subscription, nothing at
-//!   all through the console for someone who is not an administrator;
+//!   all through the console for someone who is not an administrator, nothing
+//!   at all through the OpenID endpoints (their codes, refresh tokens and
+//!   consents are the protocol's bookkeeping: not compared, not audited);
 //! - at least one active administrator remains;
-//! - a redirect stays on this site, and markup sent never comes back unescaped;
+//! - a redirect stays on this site (the OpenID consent and end-session forms
+//!   may also send the browser back to a redirect URI registered for the
+//!   `client_id` sent), and markup sent never comes back unescaped (but in
+//!   JSON served as `application/json` with `nosniff`: userinfo's claims
+//!   carry names as people typed them);
 //!
 //! and after the run that `PRAGMA integrity_check` says ok (and
 //! `foreign_key_check` finds nothing).
 //!
-//! - `sweep_covers_every_post_route` reads the two route files and fails when
-//!   a POST route is registered that `ROUTES` below does not describe.
+//! - `sweep_covers_every_post_route` reads the three route files and fails
+//!   when a POST route is registered that `ROUTES` below does not describe.
 //! - `sweep_short` (normal suite): every route, every field, every path id
-//!   kind, systematically: 560 cases, about 5 s.
+//!   kind, systematically: about 970 cases, 15 s.
 //! - `sweep_full` (ignored; `benches/sweep.sh`): `SWEEP_CASES` random cases
 //!   (default 10,000, about 2 minutes) from seed `SWEEP_SEED`, with a table
 //!   of the answers; `SWEEP_TRACE=1` prints every case as it is answered.
@@ -54,6 +61,8 @@ enum Param {
     Outbox,
     /// A management API token's id.
     ApiToken,
+    /// An OpenID application's id (client id), the confidential one first.
+    Application,
     Token(Tok),
 }
 
@@ -109,6 +118,31 @@ enum Kind {
     Back(&'static str),
     /// The portal sign-in's `next`.
     Next,
+    /// An application's name nobody uses yet.
+    AppName,
+    /// The application form's redirect URIs, one per line.
+    RedirectUris,
+    /// One redirect URI, as an OpenID request names it (the sweep's
+    /// applications register `SWEEP_REDIRECT`).
+    RedirectUri,
+    /// The confidential sweep application's client id.
+    ClientId,
+    /// Its client secret.
+    ClientSecret,
+    /// A live authorization code of it, for the developer.
+    OidcCode,
+    /// The PKCE verifier of that code.
+    CodeVerifier,
+    /// An S256 PKCE challenge.
+    Challenge,
+    /// A live refresh token of it, for the developer.
+    RefreshToken,
+    /// An OpenID `scope`.
+    OidcScope,
+    /// A live access token (userinfo).
+    AccessToken,
+    /// An ID token (end-session's hint).
+    IdToken,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -127,9 +161,10 @@ struct Route {
     family: &'static str,
     params: &'static [Param],
     fields: &'static [Field],
-    /// Runs argon2 on every request whatever the input (sign-in, password
-    /// change): their share of the random cases is kept small.
-    hashes: bool,
+    /// Slow on every request whatever the input: runs argon2 (sign-in,
+    /// password change) or makes RSA keys (key rotation). Their share of the
+    /// random cases is kept small.
+    slow: bool,
     /// Can sign the browser in or out: the sweep starts that role's browser
     /// afresh after such a request is answered with a redirect.
     session: bool,
@@ -146,13 +181,18 @@ const fn route(
         family,
         params,
         fields,
-        hashes: false,
+        slow: false,
         session: false,
     }
 }
 
 const fn hashing(mut r: Route) -> Route {
-    r.hashes = true;
+    r.slow = true;
+    r
+}
+
+const fn makes_keys(mut r: Route) -> Route {
+    r.slow = true;
     r
 }
 
@@ -180,9 +220,39 @@ const GROUP: &[Param] = &[Param::Group];
 const PRODUCT: &[Param] = &[Param::Product];
 const SUBSCRIPTION: &[Param] = &[Param::Subscription];
 const TEMPLATE: &[Param] = &[Param::Template];
+const APPLICATION: &[Param] = &[Param::Application];
+/// Add application and an application's settings (`trusted` is a checkbox,
+/// the group ids ticked checkboxes: repeated fields).
+const APPLICATION_SETTINGS: &[Field] = &[
+    f("name", AppName),
+    f("redirect_uris", RedirectUris),
+    f(
+        "kind",
+        Choice(&["confidential", "public", "Confidential", ""]),
+    ),
+    f("trusted", Checkbox),
+    f("alg", Choice(&["RS256", "ES256", "", "HS256", "none"])),
+    f("token_groups", Choice(&["chosen", "all", "", "some"])),
+    f("token_group_ids", GroupIds),
+    f(
+        "sign_in_groups",
+        Choice(&["everyone", "chosen", "", "nobody"]),
+    ),
+    f("sign_in_group_ids", GroupIds),
+];
 
-/// Every POST route of the console and the portal, with its form's fields
-/// (the handler's form struct, `csrf_token` aside).
+/// The redirect URI the sweep's applications register: nothing listens on
+/// port 9, and the redirect check lets the OpenID forms send the browser
+/// there (see `Sweep::may_redirect_to`).
+const SWEEP_REDIRECT: &str = "http://127.0.0.1:9/cb";
+/// The RFC 7636 Appendix B verifier and its S256 challenge.
+const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// What the sweep's codes and refresh tokens were granted.
+const GRANTED_SCOPE: &str = "openid profile email groups offline_access";
+
+/// Every POST route of the console, the portal and the OpenID provider, with
+/// its form's fields (the handler's form struct, `csrf_token` aside).
 const ROUTES: &[Route] = &[
     // ---- console: signing in and out
     signs_in_or_out(hashing(route(
@@ -424,6 +494,111 @@ const ROUTES: &[Route] = &[
         &[Param::ApiToken],
         &[],
     ),
+    // ---- console: OpenID applications and signing keys
+    route(
+        "/admin/applications/add",
+        "console applications",
+        &[],
+        APPLICATION_SETTINGS,
+    ),
+    makes_keys(route(
+        "/admin/applications/rotate-keys",
+        "console applications",
+        &[],
+        &[],
+    )),
+    route(
+        "/admin/applications/{id}",
+        "console applications",
+        APPLICATION,
+        APPLICATION_SETTINGS,
+    ),
+    route(
+        "/admin/applications/{id}/secret",
+        "console applications",
+        APPLICATION,
+        &[],
+    ),
+    route(
+        "/admin/applications/{id}/delete",
+        "console applications",
+        APPLICATION,
+        &[],
+    ),
+    // ---- OpenID provider: the browser's forms. The consent form signs the
+    // developer out when the request asks for a fresh sign-in (prompt=login,
+    // max_age): `Sweep::run` starts that browser afresh then.
+    route(
+        "/oidc/authorize",
+        "oidc browser",
+        &[],
+        &[
+            f("client_id", ClientId),
+            f("redirect_uri", RedirectUri),
+            f(
+                "response_type",
+                Choice(&["code", "token", "id_token", "code id_token", ""]),
+            ),
+            f("scope", OidcScope),
+            f("state", Text),
+            f("nonce", Text),
+            f("code_challenge", Challenge),
+            f(
+                "code_challenge_method",
+                Choice(&["S256", "plain", "s256", ""]),
+            ),
+            f(
+                "prompt",
+                Choice(&["", "none", "login", "consent", "none login"]),
+            ),
+            f("max_age", Choice(&["", "3600", "0", "-1", "1.5"])),
+            f("fresh_since", Number),
+            f("decision", Choice(&["allow", "deny", "ALLOW", ""])),
+        ],
+    ),
+    signs_in_or_out(route(
+        "/oidc/end-session",
+        "oidc browser",
+        &[],
+        &[
+            f("post_logout_redirect_uri", RedirectUri),
+            f("state", Text),
+            f("client_id", ClientId),
+            f("id_token_hint", IdToken),
+        ],
+    )),
+    // ---- OpenID provider: what applications call (no CSRF token, cookies
+    // ignored: the sweep's `csrf_token` is one more field they do not know).
+    route(
+        "/oidc/token",
+        "oidc machine",
+        &[],
+        &[
+            f(
+                "grant_type",
+                Choice(&[
+                    "authorization_code",
+                    "refresh_token",
+                    "",
+                    "client_credentials",
+                    "password",
+                ]),
+            ),
+            f("code", OidcCode),
+            f("redirect_uri", RedirectUri),
+            f("code_verifier", CodeVerifier),
+            f("refresh_token", RefreshToken),
+            f("scope", OidcScope),
+            f("client_id", ClientId),
+            f("client_secret", ClientSecret),
+        ],
+    ),
+    route(
+        "/oidc/userinfo",
+        "oidc machine",
+        &[],
+        &[f("access_token", AccessToken)],
+    ),
     // ---- portal: products and subscriptions
     route(
         "/products/{id}/subscribe",
@@ -516,32 +691,63 @@ const ROUTES: &[Route] = &[
     ),
 ];
 
-/// The POST routes the two route files register, read from their source:
-/// every `.route("<path>", web::post().to(…))`, the console's under `/admin`.
+/// The POST routes the three route files register, read from their source:
+/// every `.route("<path>", web::post().to(…))`, the console's under `/admin`;
+/// the OpenID endpoints name their paths by the constants of
+/// `src/web/paths/oidc.rs` (`.route(paths::TOKEN, …)`), read from there.
 fn registered_post_routes() -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |file: &str| std::fs::read_to_string(root.join(file)).unwrap();
+    // `pub const NAME: &str = "/path";`
+    let oidc_paths: BTreeMap<String, String> = read("src/web/paths/oidc.rs")
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l
+                .trim()
+                .strip_prefix("pub const ")?
+                .split_once(": &str = ")?;
+            let value = value.trim().strip_suffix(';')?;
+            let value = value.strip_prefix('"')?.strip_suffix('"')?;
+            Some((format!("paths::{name}"), value.to_owned()))
+        })
+        .collect();
     let mut out = Vec::new();
-    for (file, prefix) in [
-        ("src/web/admin/mod.rs", "/admin"),
-        ("src/web/portal/mod.rs", ""),
+    for (file, prefix, consts) in [
+        ("src/web/admin/mod.rs", "/admin", None),
+        ("src/web/portal/mod.rs", "", None),
+        ("src/web/oidc/mod.rs", "", Some(&oidc_paths)),
     ] {
-        let src = std::fs::read_to_string(root.join(file)).unwrap();
+        let src = read(file);
         if !prefix.is_empty() {
             assert!(
                 src.contains(&format!("web::scope(\"{prefix}\")")),
                 "{file} no longer puts its routes under {prefix}: teach the sweep where they are"
             );
         }
+        if consts.is_some() {
+            assert!(
+                src.contains("use crate::web::paths::oidc as paths;"),
+                "{file} no longer names its paths by `paths::oidc`: teach the sweep where they are"
+            );
+        }
         let mut found = 0;
         for chunk in src.split(".route(").skip(1) {
-            let Some(rest) = chunk.trim_start().strip_prefix('"') else {
-                continue;
+            let chunk = chunk.trim_start();
+            let (path, rest) = if let Some(rest) = chunk.strip_prefix('"') {
+                let end = rest.find('"').unwrap();
+                (rest[..end].to_owned(), &rest[end + 1..])
+            } else {
+                // A path constant: resolved, or left for the count below.
+                let end = chunk.find(',').unwrap_or(chunk.len());
+                let Some(path) = consts.and_then(|c| c.get(chunk[..end].trim())) else {
+                    continue;
+                };
+                (path.clone(), &chunk[end..])
             };
-            let end = rest.find('"').unwrap();
-            let after = rest[end + 1..].trim_start();
+            let after = rest.trim_start();
             let after = after.strip_prefix(',').unwrap_or("").trim_start();
             if after.starts_with("web::post().to(") {
-                out.push(format!("{prefix}{}", &rest[..end]));
+                out.push(format!("{prefix}{path}"));
                 found += 1;
             }
         }
@@ -884,6 +1090,7 @@ fn n_choices(p: Param) -> usize {
         Param::Template => 8,
         Param::Outbox => 8,
         Param::ApiToken => 3,
+        Param::Application => 4,
         Param::Token(_) => 5,
     }
 }
@@ -987,7 +1194,7 @@ fn random_case(rng: &mut Rng) -> Case {
             .collect();
         let ri = rng.pick(&candidates);
         let r = &ROUTES[ri];
-        if r.hashes && !rng.chance(25) {
+        if r.slow && !rng.chance(25) {
             continue;
         }
         let path = r
@@ -1102,10 +1309,14 @@ enum Table {
     Tokens,
     FailedMail,
     ApiTokens,
+    Applications,
+    ApplicationGroups,
+    SigningKeys,
 }
 
 /// The user-visible data, one query per table: (key, account, group,
-/// product, invitation it belongs to, everything else as text).
+/// product, invitation it belongs to, everything else as text, and, if the
+/// query has a seventh column, the application it belongs to).
 ///
 /// Left out, as bookkeeping that changes without an audit record by design:
 /// - `accounts.failed_signins`, `locked_until` (S-3 counts of failed
@@ -1123,7 +1334,15 @@ enum Table {
 ///   and compared here;
 /// - the `outbox` otherwise, which the mail worker changes in the background
 ///   (queued → sent); only whether a message is `failed` is compared, which
-///   only the console's Retry changes.
+///   only the console's Retry changes;
+/// - the OpenID provider's `oidc_codes`, `oidc_refresh_tokens` and
+///   `oidc_consents`: the protocol's own bookkeeping (a code issued, used, a
+///   chain revoked, a consent remembered), not audited by design, and gone
+///   with their application or account.
+///
+/// `signing_keys` is compared: only the console's Rotate (audited) changes
+/// it once the sweep has begun (`Sweep::new` waits for the keys the server
+/// makes in the background at its start).
 const FINGERPRINT: &[(Table, &str)] = &[
     (
         Table::Accounts,
@@ -1205,6 +1424,28 @@ const FINGERPRINT: &[(Table, &str)] = &[
                 quote(name)||','||expires_at||','||coalesce(revoked_at, '-')
          FROM api_tokens",
     ),
+    (
+        Table::Applications,
+        "SELECT id, NULL, NULL, NULL, NULL,
+                quote(name)||','||quote(name_key)||','||quote(redirect_uris)||','||kind
+                ||','||trusted||','||signing_alg||','||token_groups||','||sign_in_groups
+                ||','||quote(secret_hash)||','||created_at||','||version,
+                id
+         FROM applications",
+    ),
+    (
+        Table::ApplicationGroups,
+        "SELECT application_id||' '||role||' '||group_id, NULL, group_id, NULL, NULL, role,
+                application_id
+         FROM application_groups",
+    ),
+    (
+        Table::SigningKeys,
+        "SELECT kid, NULL, NULL, NULL, NULL,
+                alg||','||hex(private_der)||','||public_jwk||','||created_at
+                ||','||coalesce(retired_at, '-')
+         FROM signing_keys",
+    ),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1213,6 +1454,7 @@ struct RowFp {
     group: Option<String>,
     product: Option<String>,
     invitation: Option<String>,
+    application: Option<String>,
     value: u64,
 }
 
@@ -1314,6 +1556,10 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
         a.as_ref()
             .is_some_and(|a| before.rows.contains_key(&(Accounts, a.clone())))
     };
+    let existed_application = |a: &Option<String>| {
+        a.as_ref()
+            .is_some_and(|a| before.rows.contains_key(&(Applications, a.clone())))
+    };
     let t = ch.table;
     let op = ch.op;
     let r = &ch.row;
@@ -1356,8 +1602,10 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
         }
         "/admin/groups/{id}/delete" => {
             t == Groups && op == Removed && ch.key == id
-                || matches!(t, Memberships | ProductGroups | InvitationGroups)
-                    && op == Removed
+                || matches!(
+                    t,
+                    Memberships | ProductGroups | InvitationGroups | ApplicationGroups
+                ) && op == Removed
                     && is(&r.group, id)
         }
         "/admin/products/add" => t == Products && op == Added,
@@ -1389,6 +1637,21 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
             t == Subscriptions && op == Added && is(&r.product, id)
         }
         "/admin/api/tokens/{id}/revoke" => t == ApiTokens && op == Modified && ch.key == id,
+        "/admin/applications/add" => {
+            t == Applications && op == Added
+                || t == ApplicationGroups && op == Added && !existed_application(&r.application)
+        }
+        // New keys in use, the old ones retired, long-retired ones forgotten.
+        "/admin/applications/rotate-keys" => t == SigningKeys,
+        "/admin/applications/{id}" => {
+            t == Applications && op == Modified && ch.key == id
+                || t == ApplicationGroups && op != Modified && is(&r.application, id)
+        }
+        "/admin/applications/{id}/secret" => t == Applications && op == Modified && ch.key == id,
+        "/admin/applications/{id}/delete" => {
+            t == Applications && op == Removed && ch.key == id
+                || t == ApplicationGroups && op == Removed && is(&r.application, id)
+        }
         "/products/{id}/subscribe" => {
             t == Subscriptions && op == Added && is(&r.account, actor) && is(&r.product, id)
         }
@@ -1413,7 +1676,8 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
                         && op == Modified
                         && inv.as_deref() == Some(ch.key.as_str()))
         }
-        // Signing in and out, and the self-service emails: bookkeeping only.
+        // Signing in and out, the self-service emails, and the OpenID
+        // endpoints (codes, tokens, consents): bookkeeping only.
         _ => false,
     }
 }
@@ -1460,6 +1724,25 @@ struct Fx {
     sent_mail: Option<i64>,
     /// A management API token that works (revoked ones are made anew).
     api_token: String,
+    /// The sweep's OpenID applications, both registering `SWEEP_REDIRECT`
+    /// and letting everyone sign in: a confidential one that asks for
+    /// consent (its secret `SWEEP_SECRET`), and a public, trusted one.
+    app_conf: String,
+    app_conf_name: String,
+    app_pub: String,
+    app_pub_name: String,
+    /// A live code of the confidential application for dev1 (PKCE:
+    /// `PKCE_CHALLENGE`), and one that was used.
+    oidc_code: String,
+    oidc_code_used: String,
+    /// A live refresh token of it for dev1, and a used one of its chain.
+    refresh: String,
+    refresh_used: String,
+    /// Tokens of it for dev1 from a real exchange, and (application, dev1's
+    /// session epoch, when) they were made for.
+    access_token: String,
+    id_token: String,
+    tokens_for: (String, i64, i64),
     /// Link secrets: a live one of each kind, and one already used.
     tok_invitation: String,
     tok_reset: String,
@@ -1475,6 +1758,9 @@ struct AccountRow {
     locked: i64,
     admin: bool,
 }
+
+/// The client secret of the sweep's confidential application.
+const SWEEP_SECRET: &str = "portal_cs_sweep-fixture-secret-0123456789";
 
 const PASSWORDS: [&str; 3] = [
     "quartz meadow lantern 42",
@@ -1612,6 +1898,25 @@ impl<'a> Sweep<'a> {
         // A link that has been used, to try again.
         let dev_placeholder = None;
         s.fx.tok_used = s.new_token("admin_reset", dev_placeholder, None).await;
+        // The server makes its signing keys in the background at its start,
+        // unaudited by design: the snapshots begin once they are there.
+        let deadline = Instant::now() + std::time::Duration::from_secs(120);
+        let algs = portal::domain::application::SigningAlg::ALL.len() as i64;
+        loop {
+            let in_use: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM signing_keys WHERE retired_at IS NULL")
+                    .fetch_one(s.pool())
+                    .await
+                    .unwrap();
+            if in_use >= algs {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server made no signing keys in 120 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         sqlx::query("UPDATE tokens SET used_at = ? WHERE hash = ?")
             .bind(now())
             .bind(&portal::domain::link::hash_of(&s.fx.tok_used)[..])
@@ -1955,6 +2260,249 @@ impl<'a> Sweep<'a> {
         .unwrap()
     }
 
+    /// The sweep's two applications as the OpenID forms need them: there,
+    /// of their kind, with their secret (or none), trusted or not, registering
+    /// `SWEEP_REDIRECT` only, letting everyone sign in. What else the console
+    /// changed (name, algorithm, groups in tokens) stays. True when it wrote.
+    async fn keep_applications(&mut self) -> bool {
+        let mut fixed = false;
+        for public in [false, true] {
+            let id = if public {
+                self.fx.app_pub.clone()
+            } else {
+                self.fx.app_conf.clone()
+            };
+            let kind = if public { "public" } else { "confidential" };
+            // The confidential one asks for consent; the public one does not.
+            let trusted = public;
+            let secret: Option<Vec<u8>> =
+                (!public).then(|| portal::domain::oidc::hash_of(SWEEP_SECRET).to_vec());
+            let row: Option<(String, bool)> = sqlx::query_as(
+                "SELECT name, kind = ? AND trusted = ? AND redirect_uris = ?
+                              AND sign_in_groups = 'everyone' AND secret_hash IS ?
+                 FROM applications WHERE id = ?",
+            )
+            .bind(kind)
+            .bind(trusted)
+            .bind(SWEEP_REDIRECT)
+            .bind(&secret)
+            .bind(&id)
+            .fetch_optional(self.pool())
+            .await
+            .unwrap();
+            let (id, name) = match row {
+                Some((name, true)) => (id, name),
+                Some((name, false)) => {
+                    sqlx::query(
+                        "UPDATE applications SET kind = ?, trusted = ?, redirect_uris = ?,
+                                sign_in_groups = 'everyone', secret_hash = ?
+                         WHERE id = ?",
+                    )
+                    .bind(kind)
+                    .bind(trusted)
+                    .bind(SWEEP_REDIRECT)
+                    .bind(&secret)
+                    .bind(&id)
+                    .execute(self.pool())
+                    .await
+                    .unwrap();
+                    self.sql(
+                        "DELETE FROM application_groups WHERE application_id = ? AND role = 'sign_in'",
+                        &[&id],
+                    )
+                    .await;
+                    fixed = true;
+                    (id, name)
+                }
+                None => {
+                    let id = portal::domain::ids::new_id();
+                    let name = format!("Sweep {kind} app {}", self.next_serial());
+                    sqlx::query(
+                        "INSERT INTO applications (id, name, name_key, redirect_uris, kind, trusted,
+                                                   signing_alg, token_groups, sign_in_groups,
+                                                   secret_hash, created_at)
+                         VALUES (?, ?, lower(?), ?, ?, ?, 'RS256', 'all', 'everyone', ?, ?)",
+                    )
+                    .bind(&id)
+                    .bind(&name)
+                    .bind(&name)
+                    .bind(SWEEP_REDIRECT)
+                    .bind(kind)
+                    .bind(trusted)
+                    .bind(&secret)
+                    .bind(now())
+                    .execute(self.pool())
+                    .await
+                    .unwrap();
+                    fixed = true;
+                    (id, name)
+                }
+            };
+            if public {
+                (self.fx.app_pub, self.fx.app_pub_name) = (id, name);
+            } else {
+                (self.fx.app_conf, self.fx.app_conf_name) = (id, name);
+            }
+        }
+        fixed
+    }
+
+    /// A code of the confidential application for dev1, bound to
+    /// `SWEEP_REDIRECT` and `PKCE_CHALLENGE`, live or already used.
+    async fn new_code(&mut self, epoch: i64, used: bool) -> String {
+        let code = portal::domain::ids::new_secret();
+        sqlx::query(
+            "INSERT INTO oidc_codes (code_hash, application_id, account_id, redirect_uri,
+                                     code_challenge, nonce, scope, auth_time, session_epoch,
+                                     family, expires_at, used_at)
+             VALUES (?, ?, ?, ?, ?, 'sweep-nonce', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&portal::domain::oidc::hash_of(&code)[..])
+        .bind(&self.fx.app_conf)
+        .bind(&self.fx.dev1)
+        .bind(SWEEP_REDIRECT)
+        .bind(PKCE_CHALLENGE)
+        .bind(GRANTED_SCOPE)
+        .bind(now())
+        .bind(epoch)
+        .bind(portal::domain::ids::new_secret())
+        .bind(now() + 86_400)
+        .bind(used.then(now))
+        .execute(self.pool())
+        .await
+        .unwrap();
+        code
+    }
+
+    async fn new_refresh(&mut self, epoch: i64, family: &str, used: bool) -> String {
+        let token = portal::domain::ids::new_secret();
+        sqlx::query(
+            "INSERT INTO oidc_refresh_tokens (token_hash, family, application_id, account_id,
+                                              scope, auth_time, session_epoch, expires_at, used_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&portal::domain::oidc::hash_of(&token)[..])
+        .bind(family)
+        .bind(&self.fx.app_conf)
+        .bind(&self.fx.dev1)
+        .bind(GRANTED_SCOPE)
+        .bind(now())
+        .bind(epoch)
+        .bind(now() + 86_400)
+        .bind(used.then(now))
+        .execute(self.pool())
+        .await
+        .unwrap();
+        token
+    }
+
+    /// Whether a code or refresh token (by its table) is still good for the
+    /// confidential application and dev1 at `epoch`, and whether it was used.
+    async fn grant_state(&self, table: &str, secret: &str, epoch: i64) -> (bool, bool) {
+        if secret.is_empty() {
+            return (false, false);
+        }
+        let sql = match table {
+            "code" => {
+                "SELECT used_at IS NULL AND expires_at > ? AND application_id = ?
+                        AND account_id = ? AND session_epoch = ?, used_at IS NOT NULL
+                 FROM oidc_codes WHERE code_hash = ?"
+            }
+            _ => {
+                "SELECT used_at IS NULL AND expires_at > ? AND application_id = ?
+                        AND account_id = ? AND session_epoch = ?, used_at IS NOT NULL
+                 FROM oidc_refresh_tokens WHERE token_hash = ?"
+            }
+        };
+        sqlx::query_as(sql)
+            .bind(now())
+            .bind(&self.fx.app_conf)
+            .bind(&self.fx.dev1)
+            .bind(epoch)
+            .bind(&portal::domain::oidc::hash_of(secret)[..])
+            .fetch_optional(self.pool())
+            .await
+            .unwrap()
+            .unwrap_or((false, false))
+    }
+
+    /// A live code, a live refresh token (and a used one of its chain), and
+    /// an access and ID token less than five minutes old, all of the
+    /// confidential application for dev1 as dev1 is now. True when it wrote.
+    async fn keep_grants(&mut self) -> bool {
+        let mut fixed = false;
+        let Some(dev1) = self.account_row(&self.fx.dev1.clone()).await else {
+            self.fatal("dev1 is gone after its repair");
+        };
+        let epoch = dev1.epoch;
+        // A used code of this application (its last one went with it).
+        let used_there: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM oidc_codes
+                            WHERE code_hash = ? AND used_at IS NOT NULL AND application_id = ?)",
+        )
+        .bind(&portal::domain::oidc::hash_of(&self.fx.oidc_code_used)[..])
+        .bind(&self.fx.app_conf)
+        .fetch_one(self.pool())
+        .await
+        .unwrap();
+        if !used_there {
+            self.fx.oidc_code_used = self.new_code(epoch, true).await;
+            fixed = true;
+        }
+        let (live, used) = self
+            .grant_state("code", &self.fx.oidc_code.clone(), epoch)
+            .await;
+        if !live {
+            if used {
+                self.fx.oidc_code_used = self.fx.oidc_code.clone();
+            }
+            self.fx.oidc_code = self.new_code(epoch, false).await;
+            fixed = true;
+        }
+        let (live, _) = self
+            .grant_state("refresh", &self.fx.refresh.clone(), epoch)
+            .await;
+        if !live {
+            let family = portal::domain::ids::new_secret();
+            self.fx.refresh_used = self.new_refresh(epoch, &family, true).await;
+            self.fx.refresh = self.new_refresh(epoch, &family, false).await;
+            fixed = true;
+        }
+        let (app, made_for, made_at) = self.fx.tokens_for.clone();
+        if app != self.fx.app_conf || made_for != epoch || now() - made_at > 300 {
+            // A real exchange, as the application's server would make it.
+            let code = self.new_code(epoch, false).await;
+            let r = client_at(1)
+                .post(self.app.url("/oidc/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", SWEEP_REDIRECT),
+                    ("code_verifier", PKCE_VERIFIER),
+                    ("client_id", &self.fx.app_conf),
+                    ("client_secret", SWEEP_SECRET),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            match (json["access_token"].as_str(), json["id_token"].as_str()) {
+                (Some(a), Some(i)) if status == 200 => {
+                    self.fx.access_token = a.to_owned();
+                    self.fx.id_token = i.to_owned();
+                }
+                _ => self.fatal(&format!(
+                    "the sweep cannot get tokens for its application: {status} {body}"
+                )),
+            }
+            self.fx.tokens_for = (self.fx.app_conf.clone(), epoch, now());
+            fixed = true;
+        }
+        fixed
+    }
+
     /// Puts back every fixture a case used up; true when it wrote anything.
     async fn repair(&mut self) -> bool {
         let mut fixed = false;
@@ -2267,6 +2815,9 @@ impl<'a> Sweep<'a> {
             self.fx.api_token = id;
             fixed = true;
         }
+        // The OpenID applications, and what their forms and endpoints take.
+        fixed |= self.keep_applications().await;
+        fixed |= self.keep_grants().await;
         // A failed email to retry, and one that is not.
         let failed: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ? AND state = 'failed')",
@@ -2413,6 +2964,12 @@ impl<'a> Sweep<'a> {
                 "0000000000000000".into(),
                 "../tokens".into(),
             ],
+            Param::Application => vec![
+                fx.app_conf.clone(),
+                fx.app_pub.clone(),
+                "0000000000000000".into(),
+                "../applications".into(),
+            ],
             Param::Outbox => vec![
                 fx.failed_mail.to_string(),
                 fx.sent_mail.unwrap_or(1).to_string(),
@@ -2476,6 +3033,17 @@ impl<'a> Sweep<'a> {
             Search => "sweep".into(),
             Back(p) => p.into(),
             Next => "/subscriptions".into(),
+            AppName => format!("Sweep app {}", self.next_serial()),
+            RedirectUris | RedirectUri => SWEEP_REDIRECT.into(),
+            ClientId => fx.app_conf.clone(),
+            ClientSecret => SWEEP_SECRET.into(),
+            OidcCode => fx.oidc_code.clone(),
+            CodeVerifier => PKCE_VERIFIER.into(),
+            Challenge => PKCE_CHALLENGE.into(),
+            RefreshToken => fx.refresh.clone(),
+            OidcScope => "openid profile email groups".into(),
+            AccessToken => fx.access_token.clone(),
+            IdToken => fx.id_token.clone(),
         }
     }
 
@@ -2603,6 +3171,89 @@ impl<'a> Sweep<'a> {
                 "/\\evil.example",
                 "javascript:alert(1)",
             ]),
+            AppName => vec![
+                fx.app_pub_name.clone(),
+                fx.app_conf_name.to_uppercase(),
+                "a".repeat(101),
+                "Two\nlines".into(),
+            ],
+            RedirectUris => {
+                let eleven: Vec<String> = (0..11)
+                    .map(|i| format!("https://app.example.com/cb{i}"))
+                    .collect();
+                let mut v = s(&[
+                    "https://app.example.com/cb\nhttp://127.0.0.1:9/cb",
+                    "http://localhost:9/cb",
+                    "http://app.example.com/cb",
+                    "https://app.example.com/cb#x",
+                    "javascript:alert(1)",
+                    "/relative",
+                    "https://user:pw@app.example.com/cb",
+                    "http://[::1]:9/cb",
+                ]);
+                v.push(eleven.join("\n"));
+                v
+            }
+            RedirectUri => s(&[
+                "http://127.0.0.1:9/cb/",
+                "http://127.0.0.1:9/cb?x=1",
+                "https://evil.example/cb",
+                "//evil.example/cb",
+                "HTTP://127.0.0.1:9/cb",
+                "http://127.0.0.1:9/cb#x",
+                "javascript:alert(1)",
+                "",
+            ]),
+            ClientId => vec![
+                fx.app_pub.clone(),
+                MISSING_ID.into(),
+                String::new(),
+                fx.app_conf.to_uppercase(),
+            ],
+            ClientSecret => vec![
+                String::new(),
+                "portal_cs_wrong".into(),
+                format!("{SWEEP_SECRET} "),
+                SWEEP_SECRET.to_uppercase(),
+            ],
+            OidcCode => vec![
+                fx.oidc_code_used.clone(),
+                String::new(),
+                "A".repeat(43),
+                fx.refresh.clone(),
+            ],
+            CodeVerifier => vec![
+                String::new(),
+                "short".into(),
+                "A".repeat(43),
+                "a".repeat(129),
+            ],
+            Challenge => vec![
+                String::new(),
+                "short".into(),
+                format!("{}+", &PKCE_CHALLENGE[..42]),
+            ],
+            RefreshToken => vec![
+                fx.refresh_used.clone(),
+                String::new(),
+                fx.oidc_code.clone(),
+                "x".into(),
+            ],
+            OidcScope => s(&[
+                "",
+                "profile email",
+                "openid unknown",
+                "OPENID",
+                "openid offline_access",
+                "openid  openid",
+            ]),
+            AccessToken => vec![
+                fx.id_token.clone(),
+                String::new(),
+                "a.b.c".into(),
+                format!("{}x", fx.access_token),
+            ],
+            IdToken => vec![fx.access_token.clone(), String::new(), "a.b.c".into()],
         }
     }
 
@@ -2828,6 +3479,7 @@ impl<'a> Sweep<'a> {
                         group: r.get(2),
                         product: r.get(3),
                         invitation: r.get(4),
+                        application: if r.len() > 6 { r.get(6) } else { None },
                         value: h.finish(),
                     },
                 );
@@ -2855,9 +3507,20 @@ impl<'a> Sweep<'a> {
         if let Some(ct) = req.content_type {
             rb = rb.header("content-type", ct);
         }
-        let (status, location, body) = match rb.send().await {
+        let (status, location, body, json) = match rb.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                // JSON no browser will read as a page (userinfo's claims
+                // carry names as people typed them, markup and all).
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                };
+                let json = header("content-type").starts_with("application/json")
+                    && header("x-content-type-options") == "nosniff";
                 let location = resp
                     .headers()
                     .get("location")
@@ -2879,6 +3542,7 @@ impl<'a> Sweep<'a> {
                     status,
                     location,
                     String::from_utf8_lossy(&body).into_owned(),
+                    json,
                 )
             }
             Err(e) => {
@@ -2887,7 +3551,7 @@ impl<'a> Sweep<'a> {
                     what: format!("{who} [{}]: {e}", req.desc),
                 });
                 self.stale.insert(case.role);
-                (0, String::new(), String::new())
+                (0, String::new(), String::new(), false)
             }
         };
         let after = self.snapshot().await;
@@ -2979,18 +3643,20 @@ impl<'a> Sweep<'a> {
                 what: case_line.clone(),
             });
         }
-        // 5. Redirects stay here; markup never comes back unescaped.
+        // 5. Redirects stay here (or go back to the application that asked);
+        // markup never comes back unescaped.
         if (300..400).contains(&status)
             && !(location.starts_with('/')
                 && !location.starts_with("//")
                 && !location.contains('\\'))
+            && !self.may_redirect_to(r, &req.body, &location).await
         {
             self.violations.push(Violation {
                 kind: "redirect off the site",
                 what: format!("{case_line}: Location {location:?}"),
             });
         }
-        if let Some(m) = XSS_MARKERS.iter().find(|m| body.contains(**m)) {
+        if let Some(m) = XSS_MARKERS.iter().find(|m| !json && body.contains(**m)) {
             self.violations.push(Violation {
                 kind: "unescaped markup",
                 what: format!("{case_line}: the answer contains {m}"),
@@ -3013,7 +3679,11 @@ impl<'a> Sweep<'a> {
                 )
             )
         });
-        if status == 400 && !case.muts.iter().any(|m| matches!(m, Mutation::Body(_))) {
+        // (The OpenID endpoints answer 400 for what their protocols refuse.)
+        if status == 400
+            && !r.path.starts_with("/oidc/")
+            && !case.muts.iter().any(|m| matches!(m, Mutation::Body(_)))
+        {
             let repeated = case
                 .muts
                 .iter()
@@ -3033,7 +3703,11 @@ impl<'a> Sweep<'a> {
             );
             self.stale.insert(case.role);
         }
-        if status >= 400 && !body.to_ascii_lowercase().contains("<html") {
+        // (What applications call answers JSON or a bare 401, as specified.)
+        if status >= 400
+            && r.family != "oidc machine"
+            && !body.to_ascii_lowercase().contains("<html")
+        {
             self.note(
                 format!("{status} without the portal's error page"),
                 r.path,
@@ -3058,12 +3732,23 @@ impl<'a> Sweep<'a> {
             );
             self.stale.insert(Role::Admin);
         }
+        // The consent form signs the developer out for a fresh sign-in when
+        // the request asks for one (prompt=login, max_age): expected then.
+        let asked_fresh_sign_in = r.path == "/oidc/authorize"
+            && case.muts.iter().any(|m| match m {
+                Mutation::Field(fi, _) => {
+                    matches!(r.fields[*fi].name, "prompt" | "max_age" | "fresh_since")
+                }
+                Mutation::Body(_) => false,
+            });
         if case.role == Role::Developer && !r.session && location.starts_with("/sign-in?next=") {
-            self.note(
-                "the developer's portal session ended".into(),
-                r.path,
-                case_line.clone(),
-            );
+            if !asked_fresh_sign_in {
+                self.note(
+                    "the developer's portal session ended".into(),
+                    r.path,
+                    case_line.clone(),
+                );
+            }
             self.stale.insert(Role::Developer);
         }
         if case.role == Role::Visitor && status == 429 {
@@ -3079,6 +3764,46 @@ impl<'a> Sweep<'a> {
         } else {
             self.snap = Some(after);
         }
+    }
+
+    /// Whether an off-site `location` is where the request may send the
+    /// browser: only the OpenID consent and end-session forms may, and only
+    /// back to a redirect URI registered for a `client_id` the form sent
+    /// (the parameters they add to its query aside).
+    async fn may_redirect_to(&self, r: &Route, body: &[u8], location: &str) -> bool {
+        if !matches!(r.path, "/oidc/authorize" | "/oidc/end-session") {
+            return false;
+        }
+        let Ok(to) = url::Url::parse(location) else {
+            return false;
+        };
+        let clients: Vec<String> = url::form_urlencoded::parse(body)
+            .filter(|(k, _)| k == "client_id")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        for client in clients {
+            let uris: Option<String> =
+                sqlx::query_scalar("SELECT redirect_uris FROM applications WHERE id = ?")
+                    .bind(&client)
+                    .fetch_optional(self.pool())
+                    .await
+                    .unwrap();
+            for uri in uris.iter().flat_map(|u| u.lines()) {
+                let Ok(registered) = url::Url::parse(uri) else {
+                    continue;
+                };
+                let same_path =
+                    registered[..url::Position::AfterPath] == to[..url::Position::AfterPath];
+                let same_query = registered.query().is_none_or(|q| {
+                    to.query()
+                        .is_some_and(|t| t == q || t.starts_with(&format!("{q}&")))
+                });
+                if same_path && same_query && to.fragment().is_none() {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn report(&self) -> String {
