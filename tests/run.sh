@@ -68,6 +68,12 @@ if [[ ! -f $venv/.installed || tests/sdk/requirements.txt -nt $venv/.installed ]
 fi
 "$venv/bin/python" -c 'import azure.mgmt.apimanagement as m; print("azure-mgmt-apimanagement", m.VERSION)'
 
+section "PostgreSQL (a throw-away cluster)"
+# shellcheck source=tests/postgres.sh
+source tests/postgres.sh
+postgres_start
+postgres_check_migrations
+
 section "Format and lints (cargo fmt --check, cargo clippy -D warnings)"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
