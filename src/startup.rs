@@ -47,15 +47,11 @@ impl Application {
         mailer.spawn(ctx.db.clone());
         ctx.db.spawn_checkpointer();
         let https = ctx.settings.is_https();
+        // O4: the signing keys are made at first start (an RSA key takes a
+        // moment, off the executor), before the first request, so no commit
+        // of theirs lands while the server already serves.
+        services::signing_keys::ensure(&ctx).await?;
         let ctx = aweb::Data::new(ctx);
-        // O4: keys are made at first start, off the path of the first
-        // requests (an RSA key takes a moment); whoever needs one first waits.
-        let keys_ctx = ctx.clone();
-        tokio::spawn(async move {
-            if let Err(e) = services::signing_keys::ensure(&keys_ctx).await {
-                tracing::error!(error = %e, "cannot make or load the signing keys");
-            }
-        });
         let server = HttpServer::new(move || {
             let cookie_name = if https { "__Host-portal" } else { "portal" };
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -108,6 +104,11 @@ impl Application {
 
 /// Opens the database and the password hasher: what the commands need too.
 pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
+    anyhow::ensure!(
+        !store::is_postgres(&settings.database_url),
+        "DATABASE_URL names a PostgreSQL database: PostgreSQL support is being built \
+         (see docs/postgres.md); use SQLite (the default) for now"
+    );
     let db = Db::open(&settings.database_url, settings.timeouts.db_acquire).await?;
     let mailer = crate::email::Mailer::new(&settings)?;
     let woken = mailer.clone();
@@ -152,13 +153,8 @@ async fn session_key(ctx: &Ctx) -> anyhow::Result<Key> {
             k.clone()
         }
         None => {
-            let mut conn = ctx.db.pool().acquire().await?;
-            store::settings::get_or_init(
-                &mut conn,
-                "session_key",
-                &crate::domain::ids::new_secret(),
-            )
-            .await?
+            store::settings::get_or_init(&ctx.db, "session_key", &crate::domain::ids::new_secret())
+                .await?
         }
     };
     Ok(Key::from(&Sha512::digest(master.as_bytes())))

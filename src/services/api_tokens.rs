@@ -46,7 +46,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, new: &NewApiToken) -> Result<Creat
         },
     )
     .await?;
-    let token = store::api_tokens::get(&mut *tx, &id)
+    let token = store::api_tokens::get(&mut tx, &id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     audit::record(
@@ -70,7 +70,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, new: &NewApiToken) -> Result<Creat
 #[tracing::instrument(skip_all)]
 pub async fn revoke(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ApiTokenRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
-    let token = store::api_tokens::get(&mut *tx, id)
+    let token = store::api_tokens::get(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !store::api_tokens::revoke(&mut tx, id).await? {
@@ -93,7 +93,7 @@ pub async fn revoke(ctx: &Ctx, actor: &Actor, id: &str) -> Result<ApiTokenRow, S
 
 #[tracing::instrument(skip_all)]
 pub async fn list(ctx: &Ctx) -> Result<Vec<ApiTokenRow>, ServiceError> {
-    Ok(store::api_tokens::list(ctx.db.pool()).await?)
+    Ok(store::api_tokens::list(&ctx.db).await?)
 }
 
 /// Whether a token may be used at `now`.
@@ -123,7 +123,7 @@ pub async fn authenticate(ctx: &Ctx, secret: &str) -> Result<Option<Actor>, Serv
     let token = ctx
         .api_tokens
         .0
-        .get_or_read(hash, store::api_tokens::by_hash(ctx.db.pool(), &hash))
+        .get_or_read(hash, store::api_tokens::by_hash(&ctx.db, &hash))
         .await?;
     let now = ctx.now();
     let Some(token) = token.filter(|t| is_usable(t, now)) else {

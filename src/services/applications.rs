@@ -74,7 +74,7 @@ async fn check(
     s: &ApplicationSettings,
     except: Option<&str>,
 ) -> Result<(), ServiceError> {
-    if store::applications::name_taken(&mut **tx, &s.name, except).await? {
+    if store::applications::name_taken(&mut *tx, &s.name, except).await? {
         return Err(ServiceError::field(
             "name",
             "An application with this name exists already.",
@@ -131,14 +131,13 @@ pub async fn create(
 }
 
 pub async fn get(ctx: &Ctx, id: &str) -> Result<Application, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    store::applications::get(&mut conn, id)
+    store::applications::get(&ctx.db, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
 
 pub async fn list(ctx: &Ctx) -> Result<Vec<ApplicationRow>, ServiceError> {
-    Ok(store::applications::list(ctx.db.pool()).await?)
+    Ok(store::applications::list(&ctx.db).await?)
 }
 
 /// Changes an application's settings. A confidential application that

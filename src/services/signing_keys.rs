@@ -59,7 +59,7 @@ pub struct SigningKeys {
 /// Makes the keys that do not exist yet (first start) and loads them.
 pub async fn ensure(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
     let _one = ctx.signing_keys.writer.lock().await;
-    let in_use = store::signing_keys::algs_in_use(ctx.db.pool()).await?;
+    let in_use = store::signing_keys::algs_in_use(&ctx.db).await?;
     for alg in SigningAlg::ALL {
         if in_use.iter().any(|a| a == alg.as_str()) {
             continue;
@@ -70,7 +70,7 @@ pub async fn ensure(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
             .map_err(ServiceError::Unexpected)?;
         let mut tx = ctx.db.begin_write().await?;
         // Another process may have made one meanwhile: keep theirs.
-        let now_in_use = store::signing_keys::algs_in_use(&mut *tx).await?;
+        let now_in_use = store::signing_keys::algs_in_use(&mut tx).await?;
         if !now_in_use.iter().any(|a| a == alg.as_str()) {
             let forget = tx.now() - RETIRED_KEY_SECS;
             store::signing_keys::replace(
@@ -126,7 +126,7 @@ pub async fn current(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
 
 async fn published_kids(ctx: &Ctx) -> Result<Vec<String>, ServiceError> {
     let since = ctx.now() - RETIRED_KEY_SECS;
-    Ok(store::signing_keys::published(ctx.db.pool(), since)
+    Ok(store::signing_keys::published(&ctx.db, since)
         .await?
         .into_iter()
         .map(|r| r.kid)
@@ -143,7 +143,7 @@ fn store_loaded(ctx: &Ctx, set: Arc<KeySet>) {
 async fn reload(ctx: &Ctx) -> Result<Arc<KeySet>, ServiceError> {
     let generation = ctx.signing_keys.generation.load(Ordering::Acquire);
     let since = ctx.now() - RETIRED_KEY_SECS;
-    let rows = store::signing_keys::published(ctx.db.pool(), since).await?;
+    let rows = store::signing_keys::published(&ctx.db, since).await?;
     let mut signing = HashMap::new();
     let mut by_kid = HashMap::new();
     let mut jwks = Vec::new();
@@ -237,7 +237,7 @@ pub struct KeyInfo {
 
 pub async fn list(ctx: &Ctx) -> Result<Vec<KeyInfo>, ServiceError> {
     let since = ctx.now() - RETIRED_KEY_SECS;
-    Ok(store::signing_keys::published(ctx.db.pool(), since)
+    Ok(store::signing_keys::published(&ctx.db, since)
         .await?
         .into_iter()
         .map(|r| KeyInfo {

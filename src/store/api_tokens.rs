@@ -1,8 +1,9 @@
 //! Management API access tokens (M5, S-20): only their SHA-256 is stored.
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
+use crate::{run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ApiTokenRow {
@@ -14,7 +15,11 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, name, created_at, expires_at, last_used_at, revoked_at";
+macro_rules! columns {
+    () => {
+        "id, name, created_at, expires_at, last_used_at, revoked_at"
+    };
+}
 
 pub struct NewApiToken<'a> {
     pub id: &'a str,
@@ -26,74 +31,99 @@ pub struct NewApiToken<'a> {
 
 pub async fn insert(tx: &mut Tx, t: &NewApiToken<'_>) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query(
-        "INSERT INTO api_tokens (id, name, token_hash, created_at, created_by, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(t.id)
-    .bind(t.name)
-    .bind(t.hash)
-    .bind(now)
-    .bind(t.created_by)
-    .bind(t.expires_at)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        tx,
+        sql!(
+            "INSERT INTO api_tokens (id, name, token_hash, created_at, created_by, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?)"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(t.id)
+            .bind(t.name)
+            .bind(t.hash)
+            .bind(now)
+            .bind(t.created_by)
+            .bind(t.expires_at)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
 /// Every token, newest first (a programme has a handful).
-pub async fn list(e: impl SqliteExecutor<'_>) -> Result<Vec<ApiTokenRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM api_tokens ORDER BY created_at DESC, id LIMIT 1000"
-    )))
-    .fetch_all(e)
-    .await
+pub async fn list<'c>(e: impl Exec<'c>) -> Result<Vec<ApiTokenRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_tokens ORDER BY created_at DESC, id LIMIT 1000"
+        )),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
+    )
 }
 
-pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<ApiTokenRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(e)
-    .await
+pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<ApiTokenRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_tokens WHERE id = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )
 }
 
 /// The token whose SHA-256 is `hash`, whatever its state.
-pub async fn by_hash(
-    e: impl SqliteExecutor<'_>,
+pub async fn by_hash<'c>(
+    e: impl Exec<'c>,
     hash: &[u8],
 ) -> Result<Option<ApiTokenRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = ?"
-    )))
-    .bind(hash)
-    .fetch_optional(e)
-    .await
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM api_tokens WHERE token_hash = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
+    )
 }
 
 /// Revokes a token; false when it was revoked already (or is unknown).
 pub async fn revoke(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
     let now = tx.now();
-    let r = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = run!(
+        tx,
+        sql!("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+        |x, q| sqlx::query(q)
+            .bind(now)
+            .bind(id)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    Ok(n == 1)
 }
 
 /// Records a use, at most once a minute per token (a write per API call
 /// would cost every call the write lock).
 pub async fn touch(tx: &mut Tx, id: &str) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query(
-        "UPDATE api_tokens SET last_used_at = ?1
-         WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60)",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        tx,
+        sql!(
+            "UPDATE api_tokens SET last_used_at = ?1
+             WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60)"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(now)
+            .bind(id)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }

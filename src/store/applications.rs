@@ -1,13 +1,14 @@
 //! Applications of the OpenID provider (SPEC O2) and the groups ticked for
 //! them; a confidential application's secret only as SHA-256 (S-21).
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
 use crate::domain::application::{
     ApplicationSettings, ClientKind, SignInGroups, SigningAlg, TokenGroups,
 };
 use crate::domain::ids::GroupId;
+use crate::{run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ApplicationRow {
@@ -40,37 +41,59 @@ impl Application {
     }
 }
 
-const COLUMNS: &str =
-    "id, name, redirect_uris, kind, trusted, signing_alg, token_groups, sign_in_groups,
-                       secret_hash IS NOT NULL AS has_secret, created_at, version";
-
-pub async fn list(e: impl SqliteExecutor<'_>) -> Result<Vec<ApplicationRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM applications ORDER BY name_key LIMIT 1000"
-    )))
-    .fetch_all(e)
-    .await
+macro_rules! columns {
+    () => {
+        "id, name, redirect_uris, kind, trusted, signing_alg, token_groups, sign_in_groups,
+         secret_hash IS NOT NULL AS has_secret, created_at, version"
+    };
 }
 
-pub async fn get(
-    tx: &mut sqlx::SqliteConnection,
-    id: &str,
-) -> Result<Option<Application>, sqlx::Error> {
-    let row: Option<ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM applications WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = row else {
+pub async fn list<'c>(e: impl Exec<'c>) -> Result<Vec<ApplicationRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM applications ORDER BY name_key LIMIT 1000"
+        )),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
+    )
+}
+
+/// The row and, as `[[role, group id], …]`, the groups ticked for it.
+#[derive(FromRow)]
+struct WithGroups {
+    #[sqlx(flatten)]
+    row: ApplicationRow,
+    ticked: String,
+}
+
+pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Application>, sqlx::Error> {
+    let found: Option<WithGroups> = run!(
+        e,
+        sql!(
+            sqlite: concat!(
+                "SELECT ",
+                columns!(),
+                ", (SELECT json_group_array(json_array(role, group_id)) FROM application_groups
+                    WHERE application_id = applications.id) AS ticked
+                 FROM applications WHERE id = ?"
+            ),
+            pg: concat!(
+                "SELECT ",
+                columns!(),
+                ", (SELECT coalesce(json_agg(json_build_array(role, group_id) ORDER BY group_id), '[]')::text
+                    FROM application_groups WHERE application_id = applications.id) AS ticked
+                 FROM applications WHERE id = $1"
+            )
+        ),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )?;
+    let Some(WithGroups { row, ticked }) = found else {
         return Ok(None);
     };
-    let ticked: Vec<(String, String)> = sqlx::query_as(
-        "SELECT role, group_id FROM application_groups WHERE application_id = ? ORDER BY group_id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut ticked: Vec<(String, String)> = serde_json::from_str(&ticked).unwrap_or_default();
+    ticked.sort();
     let of = |role: &str| -> Vec<GroupId> {
         ticked
             .iter()
@@ -93,28 +116,34 @@ pub async fn get(
     }))
 }
 
-pub async fn name_taken(
-    e: impl SqliteExecutor<'_>,
+pub async fn name_taken<'c>(
+    e: impl Exec<'c>,
     name: &str,
     except: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM applications WHERE name_key = ? AND id IS NOT ?)",
+    run!(
+        e,
+        sql!(
+            sqlite: "SELECT EXISTS (SELECT 1 FROM applications WHERE name_key = ? AND id IS NOT ?)",
+            pg: "SELECT EXISTS (SELECT 1 FROM applications WHERE name_key = $1 AND id IS DISTINCT FROM $2)"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(name.to_lowercase())
+            .bind(except)
+            .fetch_one(x)
+            .await
     )
-    .bind(name.to_lowercase())
-    .bind(except)
-    .fetch_one(e)
-    .await
 }
 
 /// Of `ids`, those that name no group (a group deleted while the form was open).
 pub async fn unknown_groups(tx: &mut Tx, ids: &[&GroupId]) -> Result<Vec<String>, sqlx::Error> {
     let mut unknown = Vec::new();
     for id in ids {
-        let found: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)")
-            .bind(id.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
+        let found: bool = run!(
+            &mut *tx,
+            sql!("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)"),
+            |x, q| sqlx::query_scalar(q).bind(id.as_str()).fetch_one(x).await
+        )?;
         if !found {
             unknown.push(id.to_string());
         }
@@ -129,53 +158,67 @@ pub async fn insert(
     secret_hash: Option<&[u8]>,
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query(
-        "INSERT INTO applications (id, name, name_key, redirect_uris, kind, trusted, signing_alg,
-                                   token_groups, sign_in_groups, secret_hash, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(&s.name)
-    .bind(s.name.to_lowercase())
-    .bind(s.redirect_uris.join("\n"))
-    .bind(s.kind.as_str())
-    .bind(s.trusted)
-    .bind(s.alg.as_str())
-    .bind(token_rule(&s.token_groups))
-    .bind(sign_in_rule(&s.sign_in_groups))
-    .bind(secret_hash)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        &mut *tx,
+        sql!(
+            "INSERT INTO applications (id, name, name_key, redirect_uris, kind, trusted, signing_alg,
+                                       token_groups, sign_in_groups, secret_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(id)
+            .bind(&s.name)
+            .bind(s.name.to_lowercase())
+            .bind(s.redirect_uris.join("\n"))
+            .bind(s.kind.as_str())
+            .bind(s.trusted)
+            .bind(s.alg.as_str())
+            .bind(token_rule(&s.token_groups))
+            .bind(sign_in_rule(&s.sign_in_groups))
+            .bind(secret_hash)
+            .bind(now)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     write_groups(tx, id, s).await
 }
 
 /// Replaces an application's settings; its secret stays unless the kind
 /// changed to public (which has none).
 pub async fn update(tx: &mut Tx, id: &str, s: &ApplicationSettings) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE applications SET name = ?, name_key = ?, redirect_uris = ?, kind = ?, trusted = ?,
-                signing_alg = ?, token_groups = ?, sign_in_groups = ?,
-                secret_hash = CASE WHEN ? = 'public' THEN NULL ELSE secret_hash END,
-                version = version + 1
-         WHERE id = ?",
-    )
-    .bind(&s.name)
-    .bind(s.name.to_lowercase())
-    .bind(s.redirect_uris.join("\n"))
-    .bind(s.kind.as_str())
-    .bind(s.trusted)
-    .bind(s.alg.as_str())
-    .bind(token_rule(&s.token_groups))
-    .bind(sign_in_rule(&s.sign_in_groups))
-    .bind(s.kind.as_str())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM application_groups WHERE application_id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    run!(
+        &mut *tx,
+        sql!(
+            "UPDATE applications SET name = ?1, name_key = ?2, redirect_uris = ?3, kind = ?4, trusted = ?5,
+                    signing_alg = ?6, token_groups = ?7, sign_in_groups = ?8,
+                    secret_hash = CASE WHEN ?4 = 'public' THEN NULL ELSE secret_hash END,
+                    version = version + 1
+             WHERE id = ?9"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(&s.name)
+            .bind(s.name.to_lowercase())
+            .bind(s.redirect_uris.join("\n"))
+            .bind(s.kind.as_str())
+            .bind(s.trusted)
+            .bind(s.alg.as_str())
+            .bind(token_rule(&s.token_groups))
+            .bind(sign_in_rule(&s.sign_in_groups))
+            .bind(id)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    run!(
+        &mut *tx,
+        sql!("DELETE FROM application_groups WHERE application_id = ?"),
+        |x, q| sqlx::query(q)
+            .bind(id)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     write_groups(tx, id, s).await
 }
 
@@ -204,48 +247,60 @@ async fn write_groups(tx: &mut Tx, id: &str, s: &ApplicationSettings) -> Result<
     };
     for (role, groups) in [("token", token), ("sign_in", sign_in)] {
         for g in groups {
-            sqlx::query(
-                "INSERT OR IGNORE INTO application_groups (application_id, role, group_id) VALUES (?, ?, ?)",
-            )
-            .bind(id)
-            .bind(role)
-            .bind(g.as_str())
-            .execute(&mut **tx)
-            .await?;
+            run!(
+                &mut *tx,
+                sql!(
+                    "INSERT INTO application_groups (application_id, role, group_id) VALUES (?, ?, ?)
+                     ON CONFLICT DO NOTHING"
+                ),
+                |x, q| sqlx::query(q)
+                    .bind(id)
+                    .bind(role)
+                    .bind(g.as_str())
+                    .execute(x)
+                    .await
+                    .map(|r| r.rows_affected())
+            )?;
         }
     }
     Ok(())
 }
 
 pub async fn set_secret(tx: &mut Tx, id: &str, hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE applications SET secret_hash = ?, version = version + 1 WHERE id = ?")
-        .bind(hash)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    run!(
+        tx,
+        sql!("UPDATE applications SET secret_hash = ?, version = version + 1 WHERE id = ?"),
+        |x, q| sqlx::query(q)
+            .bind(hash)
+            .bind(id)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
 /// Whether `hash` is the application's secret's (compared by the database
 /// on a fixed-size hash, so its time says nothing about the secret).
-pub async fn secret_matches(
-    e: impl SqliteExecutor<'_>,
+pub async fn secret_matches<'c>(
+    e: impl Exec<'c>,
     id: &str,
     hash: &[u8],
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM applications WHERE id = ? AND secret_hash = ?)",
+    run!(
+        e,
+        sql!("SELECT EXISTS (SELECT 1 FROM applications WHERE id = ? AND secret_hash = ?)"),
+        |x, q| sqlx::query_scalar(q).bind(id).bind(hash).fetch_one(x).await
     )
-    .bind(id)
-    .bind(hash)
-    .fetch_one(e)
-    .await
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM applications WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() > 0)
+    let n = run!(tx, sql!("DELETE FROM applications WHERE id = ?"), |x, q| {
+        sqlx::query(q)
+            .bind(id)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(n > 0)
 }

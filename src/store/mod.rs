@@ -1,5 +1,6 @@
-//! Database access. The only code that knows the database is SQLite; every
-//! function takes a pool, a connection or a transaction.
+//! Database access: the only code that knows which database is in use
+//! (SQLite, or PostgreSQL: `backend`, docs/postgres.md); every function
+//! takes a pool, a connection or a transaction.
 
 pub mod access;
 pub mod account_list;
@@ -8,6 +9,7 @@ pub mod add_to_group;
 pub mod api_tokens;
 pub mod applications;
 pub mod audit;
+pub mod backend;
 pub mod commits;
 pub mod email_templates;
 pub mod groups;
@@ -32,14 +34,15 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use backend::{Backend, Exec};
 pub use tx::{AfterCommit, Effects, Tx};
 
 use crate::clock::Clock;
 
 #[derive(Clone)]
 pub struct Db {
-    pool: SqlitePool,
-    /// How its connections are opened (`for_bulk_load` opens one more).
+    backend: Backend,
+    /// How SQLite's connections are opened (`for_bulk_load` opens one more).
     options: SqliteConnectOptions,
     clock: Clock,
     after_commit: std::sync::Arc<AfterCommit>,
@@ -53,6 +56,9 @@ impl Db {
     /// Opens (creating if needed) the database with the settings of S-18 and
     /// applies the embedded migrations.
     pub async fn open(url: &str, acquire_timeout: Duration) -> anyhow::Result<Self> {
+        if is_postgres(url) {
+            return Self::open_postgres(url, acquire_timeout).await;
+        }
         sqlite_memory::configure();
         if let Some(path) = url
             .strip_prefix("sqlite://")
@@ -105,7 +111,7 @@ impl Db {
         commits::ensure_counted(&pool).await?;
         subscriptions::backfill_key_hashes(&pool).await?;
         let db = Self {
-            pool,
+            backend: Backend::Sqlite(pool),
             options,
             clock: Clock::default(),
             after_commit: Default::default(),
@@ -116,11 +122,37 @@ impl Db {
         Ok(db)
     }
 
-    /// Folds the write-ahead log back into the database file.
-    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+    /// PostgreSQL (13 or later): a pool and the PostgreSQL migrations.
+    async fn open_postgres(url: &str, acquire_timeout: Duration) -> anyhow::Result<Self> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(acquire_timeout)
+            .connect(url)
             .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            backend: Backend::Postgres(pool),
+            options: SqliteConnectOptions::new(),
+            clock: Clock::default(),
+            after_commit: Default::default(),
+        })
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Folds SQLite's write-ahead log back into the database file.
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        if let Backend::Sqlite(pool) = &self.backend {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await?;
+        }
         Ok(())
     }
 
@@ -129,7 +161,10 @@ impl Db {
     /// crossed SQLite's automatic checkpoint limit used to do this itself:
     /// every other 1,000-account Add-to-group toggle paid 20 ms or more.
     pub fn spawn_checkpointer(&self) {
-        let pool = self.pool.clone();
+        let Backend::Sqlite(pool) = &self.backend else {
+            return;
+        };
+        let pool = pool.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -160,8 +195,14 @@ impl Db {
         });
     }
 
+    /// SQLite's pool, for the store functions that still take SQLite's
+    /// executor (docs/postgres.md); PostgreSQL's start refuses until they
+    /// take `Exec`.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        match &self.backend {
+            Backend::Sqlite(pool) => pool,
+            Backend::Postgres(_) => unreachable!("a SQLite-only store function on PostgreSQL"),
+        }
     }
 
     /// The same database through a connection of its own with a large page
@@ -178,7 +219,7 @@ impl Db {
             )
             .await?;
         Ok(Db {
-            pool,
+            backend: Backend::Sqlite(pool),
             options: self.options.clone(),
             clock: self.clock.clone(),
             after_commit: Default::default(),
@@ -186,7 +227,10 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// The same database read and written on `clock`'s time.
@@ -207,8 +251,20 @@ impl Db {
     /// A write transaction, begun IMMEDIATE so that it takes the write lock
     /// up front: a deferred one that upgrades fails at once with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let inner = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
+            }
+            Backend::Postgres(pool) => {
+                let inner = pool.begin().await?;
+                Ok(Tx::new_pg(
+                    inner,
+                    self.clock.now(),
+                    self.after_commit.clone(),
+                ))
+            }
+        }
     }
 
     /// A write transaction, as `begin_write`, on a connection taken from the
@@ -225,6 +281,11 @@ impl Db {
         let inner = sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?;
         Ok(Tx::new(inner, self.clock.now(), self.after_commit.clone()))
     }
+}
+
+/// Whether `DATABASE_URL` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// Creates (if needed) and migrates the file on a single connection, and
@@ -251,13 +312,21 @@ async fn prepare_file(options: &SqliteConnectOptions, url: &str) -> anyhow::Resu
 /// True when the database could not take the lock in time (S-18): SQLite's
 /// SQLITE_BUSY or SQLITE_LOCKED, whatever their extended code (517 is
 /// BUSY_SNAPSHOT, 773 BUSY_TIMEOUT …), read from the result code rather
-/// than the message.
+/// than the message; PostgreSQL's conflicts, by SQLSTATE.
 pub fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
     const SQLITE_BUSY: i64 = 5;
     const SQLITE_LOCKED: i64 = 6;
-    e.code()
-        .and_then(|c| c.parse::<i64>().ok())
-        .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+    let Some(code) = e.code() else {
+        return false;
+    };
+    if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        // PostgreSQL's SQLSTATE: serialization failure, deadlock, lock not available.
+        return matches!(code.as_ref(), "40001" | "40P01" | "55P03");
+    }
+    code.parse::<i64>()
+        .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
 /// Escapes a user's search text for an FTS5 MATCH as one quoted phrase.

@@ -1,9 +1,10 @@
 //! What the OpenID provider hands out and takes back (S-21): codes,
 //! refresh tokens (both only as SHA-256) and consents.
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
+use crate::{run, sql};
 
 /// A code's binding: who, to which application, for which redirect URI
 /// and PKCE challenge, with what scope.
@@ -26,28 +27,38 @@ pub struct CodeRow {
 /// kept that long so that a replay can still revoke what they gave).
 pub async fn insert_code(tx: &mut Tx, hash: &[u8], c: &CodeRow) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query("DELETE FROM oidc_codes WHERE expires_at < ?")
-        .bind(now - 3600)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO oidc_codes (code_hash, application_id, account_id, redirect_uri, code_challenge,
-                                 nonce, scope, auth_time, session_epoch, family, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(hash)
-    .bind(&c.application_id)
-    .bind(&c.account_id)
-    .bind(&c.redirect_uri)
-    .bind(&c.code_challenge)
-    .bind(&c.nonce)
-    .bind(&c.scope)
-    .bind(c.auth_time)
-    .bind(c.session_epoch)
-    .bind(&c.family)
-    .bind(c.expires_at)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        &mut *tx,
+        sql!("DELETE FROM oidc_codes WHERE expires_at < ?"),
+        |x, q| sqlx::query(q)
+            .bind(now - 3600)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    run!(
+        tx,
+        sql!(
+            "INSERT INTO oidc_codes (code_hash, application_id, account_id, redirect_uri, code_challenge,
+                                     nonce, scope, auth_time, session_epoch, family, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(hash)
+            .bind(&c.application_id)
+            .bind(&c.account_id)
+            .bind(&c.redirect_uri)
+            .bind(&c.code_challenge)
+            .bind(&c.nonce)
+            .bind(&c.scope)
+            .bind(c.auth_time)
+            .bind(c.session_epoch)
+            .bind(&c.family)
+            .bind(c.expires_at)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
@@ -55,20 +66,31 @@ pub async fn insert_code(tx: &mut Tx, hash: &[u8], c: &CodeRow) -> Result<(), sq
 /// was before: `Some` means it had been used already).
 pub async fn take_code(tx: &mut Tx, hash: &[u8]) -> Result<Option<CodeRow>, sqlx::Error> {
     let now = tx.now();
-    let row: Option<CodeRow> = sqlx::query_as(
-        "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-                session_epoch, family, expires_at, used_at
-         FROM oidc_codes WHERE code_hash = ?",
-    )
-    .bind(hash)
-    .fetch_optional(&mut **tx)
-    .await?;
+    // FOR UPDATE on PostgreSQL: two exchanges of one code meet here one
+    // after the other (SQLite's write transaction holds the only lock).
+    let row: Option<CodeRow> = run!(
+        &mut *tx,
+        sql!(
+            sqlite: "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
+                            session_epoch, family, expires_at, used_at
+                     FROM oidc_codes WHERE code_hash = ?",
+            pg: "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
+                        session_epoch, family, expires_at, used_at
+                 FROM oidc_codes WHERE code_hash = $1 FOR UPDATE"
+        ),
+        |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
+    )?;
     if row.as_ref().is_some_and(|r| r.used_at.is_none()) {
-        sqlx::query("UPDATE oidc_codes SET used_at = ? WHERE code_hash = ?")
-            .bind(now)
-            .bind(hash)
-            .execute(&mut **tx)
-            .await?;
+        run!(
+            tx,
+            sql!("UPDATE oidc_codes SET used_at = ? WHERE code_hash = ?"),
+            |x, q| sqlx::query(q)
+                .bind(now)
+                .bind(hash)
+                .execute(x)
+                .await
+                .map(|r| r.rows_affected())
+        )?;
     }
     Ok(row)
 }
@@ -88,25 +110,35 @@ pub struct RefreshRow {
 /// Stores a refresh token; forgets expired ones.
 pub async fn insert_refresh(tx: &mut Tx, hash: &[u8], r: &RefreshRow) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?")
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO oidc_refresh_tokens (token_hash, family, application_id, account_id, scope,
-                                          auth_time, session_epoch, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(hash)
-    .bind(&r.family)
-    .bind(&r.application_id)
-    .bind(&r.account_id)
-    .bind(&r.scope)
-    .bind(r.auth_time)
-    .bind(r.session_epoch)
-    .bind(r.expires_at)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        &mut *tx,
+        sql!("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?"),
+        |x, q| sqlx::query(q)
+            .bind(now)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    run!(
+        tx,
+        sql!(
+            "INSERT INTO oidc_refresh_tokens (token_hash, family, application_id, account_id, scope,
+                                              auth_time, session_epoch, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(hash)
+            .bind(&r.family)
+            .bind(&r.application_id)
+            .bind(&r.account_id)
+            .bind(&r.scope)
+            .bind(r.auth_time)
+            .bind(r.session_epoch)
+            .bind(r.expires_at)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
@@ -114,60 +146,78 @@ pub async fn insert_refresh(tx: &mut Tx, hash: &[u8], r: &RefreshRow) -> Result<
 /// as it was before).
 pub async fn take_refresh(tx: &mut Tx, hash: &[u8]) -> Result<Option<RefreshRow>, sqlx::Error> {
     let now = tx.now();
-    let row: Option<RefreshRow> = sqlx::query_as(
-        "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
-         FROM oidc_refresh_tokens WHERE token_hash = ?",
-    )
-    .bind(hash)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row: Option<RefreshRow> = run!(
+        &mut *tx,
+        sql!(
+            sqlite: "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
+                     FROM oidc_refresh_tokens WHERE token_hash = ?",
+            pg: "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
+                 FROM oidc_refresh_tokens WHERE token_hash = $1 FOR UPDATE"
+        ),
+        |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
+    )?;
     if row.as_ref().is_some_and(|r| r.used_at.is_none()) {
-        sqlx::query("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?")
-            .bind(now)
-            .bind(hash)
-            .execute(&mut **tx)
-            .await?;
+        run!(
+            tx,
+            sql!("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?"),
+            |x, q| sqlx::query(q)
+                .bind(now)
+                .bind(hash)
+                .execute(x)
+                .await
+                .map(|r| r.rows_affected())
+        )?;
     }
     Ok(row)
 }
 
 /// Ends a chain of refresh tokens: every token of the family goes.
 pub async fn revoke_family(tx: &mut Tx, family: &str) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM oidc_refresh_tokens WHERE family = ?")
-        .bind(family)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected())
+    run!(
+        tx,
+        sql!("DELETE FROM oidc_refresh_tokens WHERE family = ?"),
+        |x, q| sqlx::query(q)
+            .bind(family)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )
 }
 
 /// Refresh tokens of an account still usable (for its page).
-pub async fn live_refresh_count(
-    e: impl SqliteExecutor<'_>,
+pub async fn live_refresh_count<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM oidc_refresh_tokens WHERE account_id = ? AND used_at IS NULL AND expires_at > ?",
+    run!(
+        e,
+        sql!(
+            "SELECT COUNT(*) FROM oidc_refresh_tokens WHERE account_id = ? AND used_at IS NULL AND expires_at > ?"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(account_id)
+            .bind(now)
+            .fetch_one(x)
+            .await
     )
-    .bind(account_id)
-    .bind(now)
-    .fetch_one(e)
-    .await
 }
 
 /// The scope an account allowed an application, if it was asked before.
-pub async fn consent(
-    e: impl SqliteExecutor<'_>,
+pub async fn consent<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
     application_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT scope FROM oidc_consents WHERE account_id = ? AND application_id = ?",
+    run!(
+        e,
+        sql!("SELECT scope FROM oidc_consents WHERE account_id = ? AND application_id = ?"),
+        |x, q| sqlx::query_scalar(q)
+            .bind(account_id)
+            .bind(application_id)
+            .fetch_optional(x)
+            .await
     )
-    .bind(account_id)
-    .bind(application_id)
-    .fetch_optional(e)
-    .await
 }
 
 pub async fn put_consent(
@@ -177,16 +227,21 @@ pub async fn put_consent(
     scope: &str,
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query(
-        "INSERT INTO oidc_consents (account_id, application_id, scope, granted_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account_id, application_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
-    )
-    .bind(account_id)
-    .bind(application_id)
-    .bind(scope)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        tx,
+        sql!(
+            "INSERT INTO oidc_consents (account_id, application_id, scope, granted_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (account_id, application_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(account_id)
+            .bind(application_id)
+            .bind(scope)
+            .bind(now)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }
 
@@ -212,21 +267,30 @@ impl ClaimsRow {
     }
 }
 
-pub async fn claims_of(
-    e: impl SqliteExecutor<'_>,
+pub async fn claims_of<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
 ) -> Result<Option<ClaimsRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch,
-                (SELECT json_group_array(json_array(id, name)) FROM (
-                    SELECT g.id, g.name FROM groups g
-                    WHERE g.id = 'developers'
-                       OR g.id IN (SELECT m.group_id FROM memberships m
-                                   WHERE m.sort_name = a.sort_name AND m.account_id = a.id)
-                    ORDER BY g.kind <> 'system', g.name_key)) AS groups
-         FROM accounts a WHERE a.id = ?",
+    run!(
+        e,
+        sql!(
+            sqlite: "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch,
+                            (SELECT json_group_array(json_array(id, name)) FROM (
+                                SELECT g.id, g.name FROM groups g
+                                WHERE g.id = 'developers'
+                                   OR g.id IN (SELECT m.group_id FROM memberships m
+                                               WHERE m.sort_name = a.sort_name AND m.account_id = a.id)
+                                ORDER BY g.kind <> 'system', g.name_key)) AS groups
+                     FROM accounts a WHERE a.id = ?",
+            pg: "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch,
+                        (SELECT coalesce(json_agg(json_build_array(g.id, g.name)
+                                                  ORDER BY g.kind <> 'system', g.name_key), '[]')::text
+                         FROM groups g
+                         WHERE g.id = 'developers'
+                            OR g.id IN (SELECT m.group_id FROM memberships m
+                                        WHERE m.sort_name = a.sort_name AND m.account_id = a.id)) AS groups
+                 FROM accounts a WHERE a.id = $1"
+        ),
+        |x, q| sqlx::query_as(q).bind(account_id).fetch_optional(x).await
     )
-    .bind(account_id)
-    .fetch_optional(e)
-    .await
 }

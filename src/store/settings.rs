@@ -1,25 +1,32 @@
-use sqlx::SqliteExecutor;
+//! Settings kept in the database (the generated session key, email settings).
 
-pub async fn get(e: impl SqliteExecutor<'_>, key: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(key)
-        .fetch_optional(e)
-        .await
+use super::Exec;
+use crate::{run, sql};
+
+pub async fn get<'c>(e: impl Exec<'c>, key: &str) -> Result<Option<String>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT value FROM settings WHERE key = ?"),
+        |x, q| sqlx::query_scalar(q).bind(key).fetch_optional(x).await
+    )
 }
 
-/// Sets `key` only if it has no value yet; returns the value now stored.
-pub async fn get_or_init(
-    e: &mut sqlx::SqliteConnection,
-    key: &str,
-    value: &str,
-) -> Result<String, sqlx::Error> {
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
-        .bind(key)
-        .bind(value)
-        .execute(&mut *e)
-        .await?;
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(key)
-        .fetch_one(&mut *e)
-        .await
+/// Sets `key` only if it has no value yet; returns the value now stored
+/// (another instance's, if it was first).
+pub async fn get_or_init(db: &super::Db, key: &str, value: &str) -> Result<String, sqlx::Error> {
+    run!(
+        db,
+        sql!("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
+        |x, q| sqlx::query(q)
+            .bind(key)
+            .bind(value)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    run!(
+        db,
+        sql!("SELECT value FROM settings WHERE key = ?"),
+        |x, q| sqlx::query_scalar(q).bind(key).fetch_one(x).await
+    )
 }

@@ -1,10 +1,11 @@
 //! The OpenID provider's signing keys (SPEC O4). Private keys are read only
 //! to sign; nothing here logs or shows them.
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
 use crate::domain::application::SigningAlg;
+use crate::{run, sql};
 
 #[derive(FromRow)]
 pub struct KeyRow {
@@ -18,25 +19,28 @@ pub struct KeyRow {
 }
 
 /// The keys in use and those retired after `retired_since`, newest first.
-pub async fn published(
-    e: impl SqliteExecutor<'_>,
+pub async fn published<'c>(
+    e: impl Exec<'c>,
     retired_since: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT kid, alg, private_der, public_jwk, created_at, retired_at FROM signing_keys
-         WHERE retired_at IS NULL OR retired_at > ?
-         ORDER BY created_at DESC, kid",
+    run!(
+        e,
+        sql!(
+            "SELECT kid, alg, private_der, public_jwk, created_at, retired_at FROM signing_keys
+             WHERE retired_at IS NULL OR retired_at > ?
+             ORDER BY created_at DESC, kid"
+        ),
+        |x, q| sqlx::query_as(q).bind(retired_since).fetch_all(x).await
     )
-    .bind(retired_since)
-    .fetch_all(e)
-    .await
 }
 
 /// The algorithms that have a key in use.
-pub async fn algs_in_use(e: impl SqliteExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT alg FROM signing_keys WHERE retired_at IS NULL")
-        .fetch_all(e)
-        .await
+pub async fn algs_in_use<'c>(e: impl Exec<'c>) -> Result<Vec<String>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT alg FROM signing_keys WHERE retired_at IS NULL"),
+        |x, q| sqlx::query_scalar(q).fetch_all(x).await
+    )
 }
 
 /// Retires the key in use for `alg` (if any) and puts `kid` in its place;
@@ -50,24 +54,39 @@ pub async fn replace(
     forget_before: i64,
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= ?")
-        .bind(forget_before)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE alg = ? AND retired_at IS NULL")
-        .bind(now)
-        .bind(alg.as_str())
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(kid)
-    .bind(alg.as_str())
-    .bind(private_der)
-    .bind(public_jwk)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    run!(
+        &mut *tx,
+        sql!("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= ?"),
+        |x, q| sqlx::query(q)
+            .bind(forget_before)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    run!(
+        &mut *tx,
+        sql!("UPDATE signing_keys SET retired_at = ? WHERE alg = ? AND retired_at IS NULL"),
+        |x, q| sqlx::query(q)
+            .bind(now)
+            .bind(alg.as_str())
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    run!(
+        tx,
+        sql!(
+            "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)"
+        ),
+        |x, q| sqlx::query(q)
+            .bind(kid)
+            .bind(alg.as_str())
+            .bind(private_der)
+            .bind(public_jwk)
+            .bind(now)
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
     Ok(())
 }

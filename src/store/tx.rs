@@ -13,7 +13,9 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
+
+use super::backend::On;
 
 /// What a committed transaction asks to happen afterwards.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,10 +46,16 @@ impl AfterCommit {
 }
 
 pub struct Tx {
-    inner: Transaction<'static, Sqlite>,
+    inner: Inner,
     now: i64,
     effects: Effects,
     after: Arc<AfterCommit>,
+}
+
+/// The transaction of the database in use.
+enum Inner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
@@ -57,10 +65,31 @@ impl Tx {
         after: Arc<AfterCommit>,
     ) -> Self {
         Self {
-            inner,
+            inner: Inner::Sqlite(inner),
             now,
             effects: Effects::default(),
             after,
+        }
+    }
+
+    pub(super) fn new_pg(
+        inner: Transaction<'static, Postgres>,
+        now: i64,
+        after: Arc<AfterCommit>,
+    ) -> Self {
+        Self {
+            inner: Inner::Postgres(inner),
+            now,
+            effects: Effects::default(),
+            after,
+        }
+    }
+
+    /// Where the transaction's statements run (see `backend::Exec`).
+    pub(super) fn on(&mut self) -> On<'_> {
+        match &mut self.inner {
+            Inner::Sqlite(t) => On::Sqlite(t),
+            Inner::Postgres(t) => On::Pg(t),
         }
     }
 
@@ -75,26 +104,41 @@ impl Tx {
 
     /// Commits, then runs what the transaction's changes asked for.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await?;
+        match self.inner {
+            Inner::Sqlite(t) => t.commit().await?,
+            Inner::Postgres(t) => t.commit().await?,
+        }
         self.after.run(self.effects);
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+        match self.inner {
+            Inner::Sqlite(t) => t.rollback().await,
+            Inner::Postgres(t) => t.rollback().await,
+        }
     }
 }
 
+// The SQLite connection of the transaction, for the store functions that
+// still take SQLite's executor (docs/postgres.md: moving to `Exec`); never
+// reached on PostgreSQL, whose start refuses until they have moved.
 impl Deref for Tx {
     type Target = SqliteConnection;
 
     fn deref(&self) -> &SqliteConnection {
-        &self.inner
+        match &self.inner {
+            Inner::Sqlite(t) => t,
+            Inner::Postgres(_) => unreachable!("a SQLite-only store function on PostgreSQL"),
+        }
     }
 }
 
 impl DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.inner
+        match &mut self.inner {
+            Inner::Sqlite(t) => t,
+            Inner::Postgres(_) => unreachable!("a SQLite-only store function on PostgreSQL"),
+        }
     }
 }

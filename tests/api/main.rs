@@ -20,6 +20,7 @@ mod oidc_keys;
 mod oidc_refusals;
 mod oidc_sessions;
 mod portal;
+mod postgres_store;
 mod process;
 mod products;
 mod proxy;

@@ -65,10 +65,7 @@ const PARAM_MAX: usize = 512;
 
 pub async fn validate(ctx: &Ctx, p: &Params) -> Result<Request, Refusal> {
     let client_id = p.client_id.as_deref().unwrap_or_default();
-    let app = {
-        let mut conn = ctx.db.pool().acquire().await?;
-        store::applications::get(&mut conn, client_id).await?
-    };
+    let app = store::applications::get(&ctx.db, client_id).await?;
     let Some(app) = app else {
         return Err(Refusal::Page(
             "The application that sent you here is not registered with this portal.".into(),
@@ -224,7 +221,7 @@ pub async fn decide(
         )));
     }
     if !r.app.row.trusted {
-        let granted = store::oidc_grants::consent(ctx.db.pool(), &who.account.id, &r.app.row.id)
+        let granted = store::oidc_grants::consent(&ctx.db, &who.account.id, &r.app.row.id)
             .await?
             .and_then(|s| Scope::parse(&s));
         if !granted.is_some_and(|g| r.scope.within(&g)) {

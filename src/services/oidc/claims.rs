@@ -166,14 +166,11 @@ pub async fn userinfo(ctx: &Ctx, bearer: &str) -> Result<PersonClaims, Failure> 
     if at.iss != issuer(ctx) || at.aud != userinfo_audience(ctx) || at.exp <= ctx.now() {
         return refuse(ErrorCode::InvalidToken, "the access token has expired");
     }
-    let app = {
-        let mut conn = ctx.db.pool().acquire().await?;
-        store::applications::get(&mut conn, &at.client_id).await?
-    };
+    let app = store::applications::get(&ctx.db, &at.client_id).await?;
     let Some(app) = app else {
         return refuse(ErrorCode::InvalidToken, "the application was deleted");
     };
-    let account = store::oidc_grants::claims_of(ctx.db.pool(), &at.sub).await?;
+    let account = store::oidc_grants::claims_of(&ctx.db, &at.sub).await?;
     let Some(account) =
         account.filter(|a| a.state.is_active() && a.session_epoch == at.portal_epoch)
     else {

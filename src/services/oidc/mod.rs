@@ -36,7 +36,6 @@ pub(crate) fn refuse<T>(code: ErrorCode, description: impl Into<String>) -> Resu
 /// signing out for application `client_id`: one of its registered
 /// redirect URIs, exactly (Portal keeps one list for both).
 pub async fn may_return_to(ctx: &Ctx, client_id: &str, uri: &str) -> Result<bool, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let app = crate::store::applications::get(&mut conn, client_id).await?;
+    let app = crate::store::applications::get(&ctx.db, client_id).await?;
     Ok(app.is_some_and(|a| a.redirect_uris().any(|u| u == uri)))
 }

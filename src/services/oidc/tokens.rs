@@ -46,10 +46,7 @@ pub struct TokenResponse {
 
 /// A confidential client must present its secret; a public one has none.
 async fn authenticate(ctx: &Ctx, auth: &ClientAuth) -> Result<Application, Failure> {
-    let app = {
-        let mut conn = ctx.db.pool().acquire().await?;
-        store::applications::get(&mut conn, &auth.client_id).await?
-    };
+    let app = store::applications::get(&ctx.db, &auth.client_id).await?;
     let Some(app) = app else {
         return refuse(ErrorCode::InvalidClient, "unknown client");
     };
@@ -58,7 +55,7 @@ async fn authenticate(ctx: &Ctx, auth: &ClientAuth) -> Result<Application, Failu
         (ClientKind::Public, Some(_)) => false,
         (ClientKind::Confidential, None) => false,
         (ClientKind::Confidential, Some(secret)) => {
-            store::applications::secret_matches(ctx.db.pool(), &app.row.id, &oidc::hash_of(secret))
+            store::applications::secret_matches(&ctx.db, &app.row.id, &oidc::hash_of(secret))
                 .await?
         }
     };
@@ -208,7 +205,7 @@ async fn still_allowed(
     account_id: &str,
     epoch: i64,
 ) -> Result<Option<ClaimsRow>, Failure> {
-    let account = store::oidc_grants::claims_of(&mut **tx, account_id).await?;
+    let account = store::oidc_grants::claims_of(&mut *tx, account_id).await?;
     Ok(account.filter(|a| {
         let groups: Vec<String> = a.groups().into_iter().map(|(id, _)| id).collect();
         a.state.is_active() && a.session_epoch == epoch && may_sign_in(&app.sign_in_groups, &groups)
