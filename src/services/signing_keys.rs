@@ -47,13 +47,27 @@ impl KeySet {
     }
 }
 
-#[derive(Default)]
 pub struct SigningKeys {
     loaded: RwLock<Option<Arc<KeySet>>>,
     /// Bumped by a rotation in this process.
     generation: AtomicU64,
     /// One generation or reload at a time.
     writer: tokio::sync::Mutex<()>,
+    /// Signatures in progress, at most one per core: more only queue for
+    /// the CPU on more blocking threads (each with its own allocator heap).
+    pub signers: tokio::sync::Semaphore,
+}
+
+impl Default for SigningKeys {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            loaded: RwLock::default(),
+            generation: AtomicU64::default(),
+            writer: tokio::sync::Mutex::default(),
+            signers: tokio::sync::Semaphore::new(cores),
+        }
+    }
 }
 
 /// Makes the keys that do not exist yet (first start) and loads them.

@@ -33,11 +33,21 @@ pub struct Application {
     pub row: ApplicationRow,
     pub token_groups: TokenGroups,
     pub sign_in_groups: SignInGroups,
+    /// The SHA-256 of a confidential application's secret.
+    secret_hash: Option<Vec<u8>>,
 }
 
 impl Application {
     pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
         self.row.redirect_uris.lines()
+    }
+
+    /// Whether `hash` is the SHA-256 of this application's secret
+    /// (compared in constant time).
+    pub fn secret_matches(&self, hash: &[u8; 32]) -> bool {
+        self.secret_hash
+            .as_deref()
+            .is_some_and(|h| subtle::ConstantTimeEq::ct_eq(h, &hash[..]).into())
     }
 }
 
@@ -66,6 +76,7 @@ struct WithGroups {
     #[sqlx(flatten)]
     row: ApplicationRow,
     ticked: String,
+    secret_hash: Option<Vec<u8>>,
 }
 
 pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Application>, sqlx::Error> {
@@ -75,21 +86,26 @@ pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Application>, 
             sqlite: concat!(
                 "SELECT ",
                 columns!(),
-                ", (SELECT json_group_array(json_array(role, group_id)) FROM application_groups
+                ", secret_hash, (SELECT json_group_array(json_array(role, group_id)) FROM application_groups
                     WHERE application_id = applications.id) AS ticked
                  FROM applications WHERE id = ?"
             ),
             pg: concat!(
                 "SELECT ",
                 columns!(),
-                ", (SELECT coalesce(json_agg(json_build_array(role, group_id) ORDER BY group_id), '[]')::text
+                ", secret_hash, (SELECT coalesce(json_agg(json_build_array(role, group_id) ORDER BY group_id), '[]')::text
                     FROM application_groups WHERE application_id = applications.id) AS ticked
                  FROM applications WHERE id = $1"
             )
         ),
         |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
     )?;
-    let Some(WithGroups { row, ticked }) = found else {
+    let Some(WithGroups {
+        row,
+        ticked,
+        secret_hash,
+    }) = found
+    else {
         return Ok(None);
     };
     let mut ticked: Vec<(String, String)> = serde_json::from_str(&ticked).unwrap_or_default();
@@ -113,6 +129,7 @@ pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Application>, 
         row,
         token_groups,
         sign_in_groups,
+        secret_hash,
     }))
 }
 
@@ -278,20 +295,6 @@ pub async fn set_secret(tx: &mut Tx, id: &str, hash: &[u8]) -> Result<(), sqlx::
             .map(|r| r.rows_affected())
     )?;
     Ok(())
-}
-
-/// Whether `hash` is the application's secret's (compared by the database
-/// on a fixed-size hash, so its time says nothing about the secret).
-pub async fn secret_matches<'c>(
-    e: impl Exec<'c>,
-    id: &str,
-    hash: &[u8],
-) -> Result<bool, sqlx::Error> {
-    run!(
-        e,
-        sql!("SELECT EXISTS (SELECT 1 FROM applications WHERE id = ? AND secret_hash = ?)"),
-        |x, q| sqlx::query_scalar(q).bind(id).bind(hash).fetch_one(x).await
-    )
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {

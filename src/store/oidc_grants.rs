@@ -66,33 +66,34 @@ pub async fn insert_code(tx: &mut Tx, hash: &[u8], c: &CodeRow) -> Result<(), sq
 /// was before: `Some` means it had been used already).
 pub async fn take_code(tx: &mut Tx, hash: &[u8]) -> Result<Option<CodeRow>, sqlx::Error> {
     let now = tx.now();
-    // FOR UPDATE on PostgreSQL: two exchanges of one code meet here one
-    // after the other (SQLite's write transaction holds the only lock).
-    let row: Option<CodeRow> = run!(
+    // One statement in the usual case; the row lock it takes on PostgreSQL
+    // makes a second exchange of the same code wait and then find it used.
+    let fresh: Option<CodeRow> = run!(
         &mut *tx,
         sql!(
-            sqlite: "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-                            session_epoch, family, expires_at, used_at
-                     FROM oidc_codes WHERE code_hash = ?",
-            pg: "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-                        session_epoch, family, expires_at, used_at
-                 FROM oidc_codes WHERE code_hash = $1 FOR UPDATE"
+            "UPDATE oidc_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
+             RETURNING application_id, account_id, redirect_uri, code_challenge, nonce, scope,
+                       auth_time, session_epoch, family, expires_at, used_at"
+        ),
+        |x, q| sqlx::query_as(q)
+            .bind(now)
+            .bind(hash)
+            .fetch_optional(x)
+            .await
+    )?;
+    if let Some(mut row) = fresh {
+        row.used_at = None;
+        return Ok(Some(row));
+    }
+    run!(
+        tx,
+        sql!(
+            "SELECT application_id, account_id, redirect_uri, code_challenge, nonce, scope, auth_time,
+                    session_epoch, family, expires_at, used_at
+             FROM oidc_codes WHERE code_hash = ?"
         ),
         |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
-    )?;
-    if row.as_ref().is_some_and(|r| r.used_at.is_none()) {
-        run!(
-            tx,
-            sql!("UPDATE oidc_codes SET used_at = ? WHERE code_hash = ?"),
-            |x, q| sqlx::query(q)
-                .bind(now)
-                .bind(hash)
-                .execute(x)
-                .await
-                .map(|r| r.rows_affected())
-        )?;
-    }
-    Ok(row)
+    )
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -146,29 +147,31 @@ pub async fn insert_refresh(tx: &mut Tx, hash: &[u8], r: &RefreshRow) -> Result<
 /// as it was before).
 pub async fn take_refresh(tx: &mut Tx, hash: &[u8]) -> Result<Option<RefreshRow>, sqlx::Error> {
     let now = tx.now();
-    let row: Option<RefreshRow> = run!(
+    let fresh: Option<RefreshRow> = run!(
         &mut *tx,
         sql!(
-            sqlite: "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
-                     FROM oidc_refresh_tokens WHERE token_hash = ?",
-            pg: "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
-                 FROM oidc_refresh_tokens WHERE token_hash = $1 FOR UPDATE"
+            "UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL
+             RETURNING family, application_id, account_id, scope, auth_time, session_epoch,
+                       expires_at, used_at"
+        ),
+        |x, q| sqlx::query_as(q)
+            .bind(now)
+            .bind(hash)
+            .fetch_optional(x)
+            .await
+    )?;
+    if let Some(mut row) = fresh {
+        row.used_at = None;
+        return Ok(Some(row));
+    }
+    run!(
+        tx,
+        sql!(
+            "SELECT family, application_id, account_id, scope, auth_time, session_epoch, expires_at, used_at
+             FROM oidc_refresh_tokens WHERE token_hash = ?"
         ),
         |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
-    )?;
-    if row.as_ref().is_some_and(|r| r.used_at.is_none()) {
-        run!(
-            tx,
-            sql!("UPDATE oidc_refresh_tokens SET used_at = ? WHERE token_hash = ?"),
-            |x, q| sqlx::query(q)
-                .bind(now)
-                .bind(hash)
-                .execute(x)
-                .await
-                .map(|r| r.rows_affected())
-        )?;
-    }
-    Ok(row)
+    )
 }
 
 /// Ends a chain of refresh tokens: every token of the family goes.

@@ -50,6 +50,9 @@ pub struct Tx {
     now: i64,
     effects: Effects,
     after: Arc<AfterCommit>,
+    /// SQLite: this process's turn to write (see `Db::begin_write`), given
+    /// back when the transaction ends.
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// The transaction of the database in use.
@@ -63,12 +66,14 @@ impl Tx {
         inner: Transaction<'static, Sqlite>,
         now: i64,
         after: Arc<AfterCommit>,
+        turn: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> Self {
         Self {
             inner: Inner::Sqlite(inner),
             now,
             effects: Effects::default(),
             after,
+            _turn: turn,
         }
     }
 
@@ -82,6 +87,7 @@ impl Tx {
             now,
             effects: Effects::default(),
             after,
+            _turn: None,
         }
     }
 

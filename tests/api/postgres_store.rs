@@ -171,16 +171,8 @@ async fn exercise(db: &Db) {
             .await
             .unwrap()
     );
-    assert!(
-        store::applications::secret_matches(db, "app1", &[1; 32])
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store::applications::secret_matches(db, "app1", &[2; 32])
-            .await
-            .unwrap()
-    );
+    assert!(app.secret_matches(&[1; 32]));
+    assert!(!app.secret_matches(&[2; 32]));
     let mut public = settings("Dashboard");
     public.kind = ClientKind::Public;
     public.trusted = true;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::application::token_group_names;
+use crate::domain::application::{SigningAlg, token_group_names};
 use crate::domain::oidc::{ACCESS_TOKEN_SECS, ErrorCode, ID_TOKEN_SECS, Scope};
 use crate::services::jws;
 use crate::services::signing_keys::{self, KeySet};
@@ -96,13 +96,16 @@ pub struct MintInput<'a> {
     pub auth_time: i64,
 }
 
-/// Signs the ID token and the access token with the application's
-/// algorithm's key in use (off the async executor: RSA takes a while).
+/// Signs the ID token with the key in use for the application's algorithm
+/// and the access token with the ES256 one (off the async executor: RSA
+/// takes a while).
 pub async fn mint(ctx: &Ctx, m: MintInput<'_>) -> Result<Minted, ServiceError> {
     let keys = signing_keys::current(ctx).await?;
-    let key = keys
-        .signing(m.app.row.signing_alg)
-        .ok_or_else(|| ServiceError::Unexpected(anyhow::anyhow!("no signing key in use")))?;
+    let missing = || ServiceError::Unexpected(anyhow::anyhow!("no signing key in use"));
+    let key = keys.signing(m.app.row.signing_alg).ok_or_else(missing)?;
+    // Access tokens are Portal's own (only userinfo reads them): ES256,
+    // a fraction of an RSA signature's cost, whatever the ID token's.
+    let access_key = keys.signing(SigningAlg::Es256).ok_or_else(missing)?;
     let now = ctx.now();
     let iss = issuer(ctx);
     let person = person(m.app, m.account, m.scope);
@@ -128,10 +131,16 @@ pub async fn mint(ctx: &Ctx, m: MintInput<'_>) -> Result<Minted, ServiceError> {
         jti: crate::domain::ids::new_id(),
         portal_epoch: m.account.session_epoch,
     };
+    let _turn = ctx
+        .signing_keys
+        .signers
+        .acquire()
+        .await
+        .map_err(|e| ServiceError::Unexpected(e.into()))?;
     crate::telemetry::spawn_blocking_with_tracing(move || {
         Ok::<_, anyhow::Error>(Minted {
             id_token: key.sign("JWT", &id)?,
-            access_token: key.sign("at+jwt", &access)?,
+            access_token: access_key.sign("at+jwt", &access)?,
         })
     })
     .await

@@ -54,10 +54,7 @@ async fn authenticate(ctx: &Ctx, auth: &ClientAuth) -> Result<Application, Failu
         (ClientKind::Public, None) => true,
         (ClientKind::Public, Some(_)) => false,
         (ClientKind::Confidential, None) => false,
-        (ClientKind::Confidential, Some(secret)) => {
-            store::applications::secret_matches(&ctx.db, &app.row.id, &oidc::hash_of(secret))
-                .await?
-        }
+        (ClientKind::Confidential, Some(secret)) => app.secret_matches(&oidc::hash_of(secret)),
     };
     if !good {
         tracing::warn!(application = %app.row.id, "token request refused: client authentication failed");
