@@ -1,8 +1,6 @@
 //! The sender and the portal's name (SPEC E2): editable settings in the
 //! `settings` table, defaulting to `MAIL_FROM` and "Portal".
 
-use sqlx::SqliteExecutor;
-
 use crate::config::Settings;
 use crate::store::email_templates::{
     self as stored, MAIL_FROM_ADDRESS, MAIL_FROM_NAME, PORTAL_NAME,
@@ -30,8 +28,8 @@ impl MailSettings {
     }
 
     /// The stored values over the defaults.
-    pub async fn load(
-        e: impl SqliteExecutor<'_>,
+    pub async fn load<'c>(
+        e: impl crate::store::Exec<'c>,
         settings: &Settings,
     ) -> Result<Self, sqlx::Error> {
         let mut s = Self::defaults(settings);

@@ -99,7 +99,7 @@ impl Mailer {
         // back in a later run, never in this one.
         let start = db.clock().now();
         let lease = (t.mail_send.as_secs() as i64) + 60;
-        let sender = MailSettings::load(db.pool(), &self.inner.settings).await?;
+        let sender = MailSettings::load(db, &self.inner.settings).await?;
         let mut delivered = 0;
         loop {
             let mut tx = db.begin_write().await?;

@@ -34,7 +34,7 @@ async fn session_row(
         .0
         .get_or_read(
             (account_id.to_owned(), sid.to_owned()),
-            store::sessions::session_account(ctx.db.pool(), account_id, sid),
+            store::sessions::session_account(&ctx.db, account_id, sid),
         )
         .await
 }
@@ -78,7 +78,7 @@ pub async fn sign_in(
     // counts as a failure, in one write transaction, so parallel guesses
     // cannot slip past the throttle between a check and its update.
     let mut tx = ctx.db.begin_write().await?;
-    let creds = store::sessions::credentials(&mut *tx, &key).await?;
+    let creds = store::sessions::credentials(&mut tx, &key).await?;
     let Some(creds) = creds else {
         tx.rollback().await?;
         ctx.hasher.verify(None, password).await?;
@@ -109,7 +109,7 @@ pub async fn sign_in(
         tracing::warn!(account = %creds.id, failures, "sign-in failed: wrong password");
         return Err(SignInError::Refused);
     }
-    store::sessions::clear_signin_failures(ctx.db.pool(), &creds.id).await?;
+    store::sessions::clear_signin_failures(&ctx.db, &creds.id).await?;
     match creds.state {
         AccountState::Blocked => {
             tracing::warn!(account = %creds.id, "sign-in refused: blocked");

@@ -76,7 +76,7 @@ async fn existing_account(
     ctx: &Ctx,
     email: &Email,
 ) -> Result<Option<store::accounts::AccountDetail>, ServiceError> {
-    let Some(creds) = store::sessions::credentials(ctx.db.pool(), &email.key()).await? else {
+    let Some(creds) = store::sessions::credentials(&ctx.db, &email.key()).await? else {
         return Ok(None);
     };
     Ok(store::accounts::detail(ctx.db.pool(), &creds.id).await?)

@@ -3,7 +3,6 @@
 //! Every change is one transaction with its audit record.
 
 use serde::Serialize;
-use sqlx::SqliteExecutor;
 
 use crate::domain::email_template::{EmailTemplate, TemplateText};
 use crate::domain::names::display_name;
@@ -55,8 +54,8 @@ impl TemplateView {
 
 /// The subject and body in use for `template`: the edited one, else the default.
 #[tracing::instrument(skip_all)]
-pub async fn effective(
-    e: impl SqliteExecutor<'_>,
+pub async fn effective<'c>(
+    e: impl crate::store::Exec<'c>,
     template: EmailTemplate,
 ) -> Result<TemplateView, ServiceError> {
     let stored = store::email_templates::get(e, template.as_str()).await?;
@@ -65,7 +64,7 @@ pub async fn effective(
 
 #[tracing::instrument(skip_all)]
 pub async fn list(ctx: &Ctx) -> Result<Vec<TemplateView>, ServiceError> {
-    let mut stored = store::email_templates::all(ctx.db.pool()).await?;
+    let mut stored = store::email_templates::all(&ctx.db).await?;
     Ok(EmailTemplate::ALL
         .into_iter()
         .map(|t| {
@@ -80,7 +79,7 @@ pub async fn list(ctx: &Ctx) -> Result<Vec<TemplateView>, ServiceError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, template: EmailTemplate) -> Result<TemplateView, ServiceError> {
-    effective(ctx.db.pool(), template).await
+    effective(&ctx.db, template).await
 }
 
 /// The values a preview fills in.
@@ -112,7 +111,7 @@ pub async fn preview(
     template: EmailTemplate,
     text: &TemplateText,
 ) -> Result<Rendered, ServiceError> {
-    let sender = MailSettings::load(ctx.db.pool(), &ctx.settings).await?;
+    let sender = MailSettings::load(&ctx.db, &ctx.settings).await?;
     let samples = sample_values(ctx, template);
     let mut vars: Vec<(&str, &str)> = samples.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vars.push(("portal_name", &sender.portal_name));
@@ -142,7 +141,7 @@ pub async fn save(
     text: &TemplateText,
 ) -> Result<(), ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
-    let before = effective(&mut *tx, template).await?;
+    let before = effective(&mut tx, template).await?;
     if before.subject == text.subject && before.body == text.body {
         return Ok(());
     }
@@ -178,7 +177,7 @@ pub async fn restore(
     template: EmailTemplate,
 ) -> Result<bool, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
-    let before = effective(&mut *tx, template).await?;
+    let before = effective(&mut tx, template).await?;
     if !store::email_templates::delete(&mut tx, template.as_str()).await? {
         return Ok(false);
     }
@@ -208,7 +207,7 @@ pub async fn restore(
 
 #[tracing::instrument(skip_all)]
 pub async fn mail_settings(ctx: &Ctx) -> Result<MailSettings, ServiceError> {
-    Ok(MailSettings::load(ctx.db.pool(), &ctx.settings).await?)
+    Ok(MailSettings::load(&ctx.db, &ctx.settings).await?)
 }
 
 /// Checks the settings form; errors keyed `from_name`, `from_address`, `portal_name`.
@@ -242,7 +241,7 @@ pub async fn save_mail_settings(
 ) -> Result<(), ServiceError> {
     use store::email_templates::{MAIL_FROM_ADDRESS, MAIL_FROM_NAME, PORTAL_NAME, put_setting};
     let mut tx = ctx.db.begin_write().await?;
-    let before = MailSettings::load(&mut *tx, &ctx.settings).await?;
+    let before = MailSettings::load(&mut tx, &ctx.settings).await?;
     if &before == new {
         return Ok(());
     }

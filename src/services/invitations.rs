@@ -62,7 +62,7 @@ fn snapshot(i: &InvitationRow) -> Snapshot<'_> {
 }
 
 async fn load(tx: &mut Tx, id: &str) -> Result<InvitationRow, ServiceError> {
-    store::invitations::get(&mut **tx, id)
+    store::invitations::get(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -114,14 +114,14 @@ pub async fn invite_as(
             "An account with this email address already exists.",
         ));
     }
-    if store::invitations::open_for_email(&mut *tx, &key).await? {
+    if store::invitations::open_for_email(&mut tx, &key).await? {
         return Err(ServiceError::field(
             "email",
             "This address already has an open invitation: resend it from the Pending view.",
         ));
     }
     if store::accounts::detail(&mut *tx, id).await?.is_some()
-        || store::invitations::get(&mut *tx, id).await?.is_some()
+        || store::invitations::get(&mut tx, id).await?.is_some()
     {
         return Err(ServiceError::Conflict(format!("The id {id} is taken.")));
     }
@@ -164,7 +164,7 @@ pub async fn invite_as(
 /// An open invitation by its id (the management API shows it as a pending user).
 #[tracing::instrument(skip_all)]
 pub async fn open_by_id(ctx: &Ctx, id: &str) -> Result<Option<InvitationRow>, ServiceError> {
-    Ok(store::invitations::get(ctx.db.pool(), id)
+    Ok(store::invitations::get(&ctx.db, id)
         .await?
         .filter(|i| i.state == "open"))
 }
@@ -178,7 +178,7 @@ pub struct Pending {
 #[tracing::instrument(skip_all)]
 pub async fn pending(ctx: &Ctx) -> Result<Vec<Pending>, ServiceError> {
     let now = ctx.now();
-    Ok(store::invitations::open(ctx.db.pool(), 500)
+    Ok(store::invitations::open(&ctx.db, 500)
         .await?
         .into_iter()
         .map(|invitation| Pending {
@@ -200,7 +200,7 @@ pub async fn resend(ctx: &Ctx, actor: &Actor, id: &str) -> Result<InvitationRow,
     }
     let now = tx.now();
     let recent = store::tokens::issued_since(
-        &mut *tx,
+        &mut tx,
         None,
         Some(id),
         LinkPurpose::Invitation.as_str(),
@@ -270,7 +270,7 @@ pub async fn for_link(
     let Some(id) = row.invitation_id else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    match store::invitations::get(ctx.db.pool(), &id).await? {
+    match store::invitations::get(&ctx.db, &id).await? {
         Some(inv) if inv.state == "open" => Ok(Ok(inv)),
         Some(_) => Ok(Err(LinkProblem::Superseded)),
         None => Ok(Err(LinkProblem::Unknown)),
@@ -348,7 +348,7 @@ pub async fn accept(
         },
     )
     .await?;
-    for g in store::invitations::groups_of(&mut *tx, &inv_id).await? {
+    for g in store::invitations::groups_of(&mut tx, &inv_id).await? {
         store::groups::add_member(&mut tx, &g.into(), &id.as_str().into(), now).await?;
     }
     store::invitations::set_state(&mut tx, &inv_id, "accepted").await?;

@@ -60,7 +60,7 @@ pub async fn check(
     if !looks_like_secret(secret) {
         return Ok(Err(LinkProblem::Unknown));
     }
-    let row = store::tokens::find(ctx.db.pool(), &hash_of(secret)).await?;
+    let row = store::tokens::find(&ctx.db, &hash_of(secret)).await?;
     Ok(classify(row, purposes, ctx.now()))
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn spend(
     }
     let hash = hash_of(secret);
     let now = tx.now();
-    let row = store::tokens::find(&mut **tx, &hash).await?;
+    let row = store::tokens::find(&mut *tx, &hash).await?;
     let row = match classify(row, purposes, now) {
         Ok(r) => r,
         Err(p) => return Ok(Err(p)),

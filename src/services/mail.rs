@@ -50,8 +50,8 @@ pub async fn queue(
     vars: &[(&str, &str)],
 ) -> Result<i64, ServiceError> {
     let address = Email::parse(to.address).map_err(|m| ServiceError::field("email", m))?;
-    let text = email_templates::effective(&mut **tx, template).await?;
-    let sender = MailSettings::load(&mut **tx, &ctx.settings).await?;
+    let text = email_templates::effective(&mut *tx, template).await?;
+    let sender = MailSettings::load(&mut *tx, &ctx.settings).await?;
     let mut all: Vec<(&str, &str)> = vars.to_vec();
     if !vars.iter().any(|(k, _)| *k == "portal_name") {
         all.push(("portal_name", &sender.portal_name));

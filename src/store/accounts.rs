@@ -51,7 +51,14 @@ pub struct NewAccountRow<'a> {
     pub registered_at: i64,
 }
 
-pub(super) const IS_ADMIN: &str = "EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = 'administrators' AND m.account_id = a.id)";
+/// Whether account `a` is an administrator, as a column (for `concat!`).
+macro_rules! is_admin {
+    () => {
+        "EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = 'administrators' AND m.account_id = a.id)"
+    };
+}
+pub(super) use is_admin;
+pub(super) const IS_ADMIN: &str = is_admin!();
 
 pub async fn insert(tx: &mut Tx, row: &NewAccountRow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Exec, Tx};
-use crate::{run, sql};
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ApiTokenRow {
@@ -31,22 +31,18 @@ pub struct NewApiToken<'a> {
 
 pub async fn insert(tx: &mut Tx, t: &NewApiToken<'_>) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         tx,
         sql!(
             "INSERT INTO api_tokens (id, name, token_hash, created_at, created_by, expires_at)
              VALUES (?, ?, ?, ?, ?, ?)"
         ),
-        |x, q| sqlx::query(q)
-            .bind(t.id)
-            .bind(t.name)
-            .bind(t.hash)
-            .bind(now)
-            .bind(t.created_by)
-            .bind(t.expires_at)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        t.id,
+        t.name,
+        t.hash,
+        now,
+        t.created_by,
+        t.expires_at
     )?;
     Ok(())
 }
@@ -95,15 +91,11 @@ pub async fn by_hash<'c>(
 /// Revokes a token; false when it was revoked already (or is unknown).
 pub async fn revoke(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
     let now = tx.now();
-    let n = run!(
+    let n = execute!(
         tx,
         sql!("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
-        |x, q| sqlx::query(q)
-            .bind(now)
-            .bind(id)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        now,
+        id
     )?;
     Ok(n == 1)
 }
@@ -112,18 +104,14 @@ pub async fn revoke(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
 /// would cost every call the write lock).
 pub async fn touch(tx: &mut Tx, id: &str) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         tx,
         sql!(
             "UPDATE api_tokens SET last_used_at = ?1
              WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1 - 60)"
         ),
-        |x, q| sqlx::query(q)
-            .bind(now)
-            .bind(id)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        now,
+        id
     )?;
     Ok(())
 }

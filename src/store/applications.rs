@@ -8,7 +8,7 @@ use crate::domain::application::{
     ApplicationSettings, ClientKind, SignInGroups, SigningAlg, TokenGroups,
 };
 use crate::domain::ids::GroupId;
-use crate::{run, sql};
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ApplicationRow {
@@ -175,28 +175,24 @@ pub async fn insert(
     secret_hash: Option<&[u8]>,
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         &mut *tx,
         sql!(
             "INSERT INTO applications (id, name, name_key, redirect_uris, kind, trusted, signing_alg,
                                        token_groups, sign_in_groups, secret_hash, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        |x, q| sqlx::query(q)
-            .bind(id)
-            .bind(&s.name)
-            .bind(s.name.to_lowercase())
-            .bind(s.redirect_uris.join("\n"))
-            .bind(s.kind.as_str())
-            .bind(s.trusted)
-            .bind(s.alg.as_str())
-            .bind(token_rule(&s.token_groups))
-            .bind(sign_in_rule(&s.sign_in_groups))
-            .bind(secret_hash)
-            .bind(now)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        id,
+        &s.name,
+        s.name.to_lowercase(),
+        s.redirect_uris.join("\n"),
+        s.kind.as_str(),
+        s.trusted,
+        s.alg.as_str(),
+        token_rule(&s.token_groups),
+        sign_in_rule(&s.sign_in_groups),
+        secret_hash,
+        now
     )?;
     write_groups(tx, id, s).await
 }
@@ -204,7 +200,7 @@ pub async fn insert(
 /// Replaces an application's settings; its secret stays unless the kind
 /// changed to public (which has none).
 pub async fn update(tx: &mut Tx, id: &str, s: &ApplicationSettings) -> Result<(), sqlx::Error> {
-    run!(
+    execute!(
         &mut *tx,
         sql!(
             "UPDATE applications SET name = ?1, name_key = ?2, redirect_uris = ?3, kind = ?4, trusted = ?5,
@@ -213,28 +209,20 @@ pub async fn update(tx: &mut Tx, id: &str, s: &ApplicationSettings) -> Result<()
                     version = version + 1
              WHERE id = ?9"
         ),
-        |x, q| sqlx::query(q)
-            .bind(&s.name)
-            .bind(s.name.to_lowercase())
-            .bind(s.redirect_uris.join("\n"))
-            .bind(s.kind.as_str())
-            .bind(s.trusted)
-            .bind(s.alg.as_str())
-            .bind(token_rule(&s.token_groups))
-            .bind(sign_in_rule(&s.sign_in_groups))
-            .bind(id)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        &s.name,
+        s.name.to_lowercase(),
+        s.redirect_uris.join("\n"),
+        s.kind.as_str(),
+        s.trusted,
+        s.alg.as_str(),
+        token_rule(&s.token_groups),
+        sign_in_rule(&s.sign_in_groups),
+        id
     )?;
-    run!(
+    execute!(
         &mut *tx,
         sql!("DELETE FROM application_groups WHERE application_id = ?"),
-        |x, q| sqlx::query(q)
-            .bind(id)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        id
     )?;
     write_groups(tx, id, s).await
 }
@@ -264,35 +252,27 @@ async fn write_groups(tx: &mut Tx, id: &str, s: &ApplicationSettings) -> Result<
     };
     for (role, groups) in [("token", token), ("sign_in", sign_in)] {
         for g in groups {
-            run!(
-                &mut *tx,
-                sql!(
+            execute!(
+        &mut *tx,
+        sql!(
                     "INSERT INTO application_groups (application_id, role, group_id) VALUES (?, ?, ?)
                      ON CONFLICT DO NOTHING"
                 ),
-                |x, q| sqlx::query(q)
-                    .bind(id)
-                    .bind(role)
-                    .bind(g.as_str())
-                    .execute(x)
-                    .await
-                    .map(|r| r.rows_affected())
-            )?;
+        id,
+        role,
+        g.as_str()
+    )?;
         }
     }
     Ok(())
 }
 
 pub async fn set_secret(tx: &mut Tx, id: &str, hash: &[u8]) -> Result<(), sqlx::Error> {
-    run!(
+    execute!(
         tx,
         sql!("UPDATE applications SET secret_hash = ?, version = version + 1 WHERE id = ?"),
-        |x, q| sqlx::query(q)
-            .bind(hash)
-            .bind(id)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        hash,
+        id
     )?;
     Ok(())
 }

@@ -179,6 +179,19 @@ macro_rules! run {
     }};
 }
 
+/// Runs a statement that returns no rows, with these values bound in
+/// order; the number of rows it changed.
+#[macro_export]
+macro_rules! execute {
+    ($e:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::run!($e, $sql, |x, q| sqlx::query(q)
+            $(.bind($arg))*
+            .execute(x)
+            .await
+            .map(|r| r.rows_affected()))
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::numbered;

@@ -1,9 +1,10 @@
 //! Edited email templates (SPEC E1; a template without a row uses its
 //! default) and the mail settings kept in `settings` (E2).
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct StoredTemplate {
@@ -14,24 +15,20 @@ pub struct StoredTemplate {
     pub version: i64,
 }
 
-pub async fn get(
-    e: impl SqliteExecutor<'_>,
-    name: &str,
-) -> Result<Option<StoredTemplate>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT name, subject, body, updated_at, version FROM email_templates WHERE name = ?",
+pub async fn get<'c>(e: impl Exec<'c>, name: &str) -> Result<Option<StoredTemplate>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT name, subject, body, updated_at, version FROM email_templates WHERE name = ?"),
+        |x, q| sqlx::query_as(q).bind(name).fetch_optional(x).await
     )
-    .bind(name)
-    .fetch_optional(e)
-    .await
 }
 
-pub async fn all(e: impl SqliteExecutor<'_>) -> Result<Vec<StoredTemplate>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT name, subject, body, updated_at, version FROM email_templates ORDER BY name",
+pub async fn all<'c>(e: impl Exec<'c>) -> Result<Vec<StoredTemplate>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT name, subject, body, updated_at, version FROM email_templates ORDER BY name"),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
     )
-    .fetch_all(e)
-    .await
 }
 
 /// Saves an edited template; its version goes up on every save.
@@ -42,28 +39,26 @@ pub async fn upsert(
     body: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO email_templates (name, subject, body, updated_at, version)
-         VALUES (?, ?, ?, ?, 1)
-         ON CONFLICT (name) DO UPDATE SET subject = excluded.subject, body = excluded.body,
-             updated_at = excluded.updated_at, version = email_templates.version + 1",
-    )
-    .bind(name)
-    .bind(subject)
-    .bind(body)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO email_templates (name, subject, body, updated_at, version)
+             VALUES (?, ?, ?, ?, 1)
+             ON CONFLICT (name) DO UPDATE SET subject = excluded.subject, body = excluded.body,
+                 updated_at = excluded.updated_at, version = email_templates.version + 1"
+        ),
+        name,
+        subject,
+        body,
+        now
+    )?;
     Ok(())
 }
 
 /// Back to the default; true when there was an edited one.
 pub async fn delete(tx: &mut Tx, name: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM email_templates WHERE name = ?")
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() > 0)
+    let n = execute!(tx, sql!("DELETE FROM email_templates WHERE name = ?"), name)?;
+    Ok(n > 0)
 }
 
 // ---- mail settings (E2) ---------------------------------------------------------
@@ -73,23 +68,28 @@ pub const MAIL_FROM_ADDRESS: &str = "mail_from_address";
 pub const PORTAL_NAME: &str = "portal_name";
 
 /// The stored values of these keys (absent keys are left out).
-pub async fn settings(e: impl SqliteExecutor<'_>) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT key, value FROM settings WHERE key IN (?, ?, ?)")
-        .bind(MAIL_FROM_NAME)
-        .bind(MAIL_FROM_ADDRESS)
-        .bind(PORTAL_NAME)
-        .fetch_all(e)
-        .await
+pub async fn settings<'c>(e: impl Exec<'c>) -> Result<Vec<(String, String)>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT key, value FROM settings WHERE key IN (?, ?, ?)"),
+        |x, q| sqlx::query_as(q)
+            .bind(MAIL_FROM_NAME)
+            .bind(MAIL_FROM_ADDRESS)
+            .bind(PORTAL_NAME)
+            .fetch_all(x)
+            .await
+    )
 }
 
 pub async fn put_setting(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO settings (key, value) VALUES (?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        ),
+        key,
+        value
+    )?;
     Ok(())
 }

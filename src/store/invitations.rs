@@ -1,7 +1,10 @@
-use sqlx::{FromRow, SqliteExecutor};
+//! Open invitations (SPEC U4) and the groups they join on acceptance.
 
-use super::Tx;
+use sqlx::FromRow;
+
+use super::{Exec, Tx};
 use crate::domain::ids::GroupId;
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InvitationRow {
@@ -17,7 +20,11 @@ pub struct InvitationRow {
     pub expires_at: i64,
 }
 
-const COLUMNS: &str = "id, email, email_key, first_name, last_name, invited_by, state, created_at, sent_at, expires_at";
+macro_rules! columns {
+    () => {
+        "id, email, email_key, first_name, last_name, invited_by, state, created_at, sent_at, expires_at"
+    };
+}
 
 pub struct NewInvitation<'a> {
     pub id: &'a str,
@@ -31,21 +38,22 @@ pub struct NewInvitation<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, i: &NewInvitation<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO invitations (id, email, email_key, first_name, last_name, invited_by, state, created_at, sent_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-    )
-    .bind(i.id)
-    .bind(i.email)
-    .bind(i.email_key)
-    .bind(i.first_name)
-    .bind(i.last_name)
-    .bind(i.invited_by)
-    .bind(i.now)
-    .bind(i.now)
-    .bind(i.expires_at)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO invitations (id, email, email_key, first_name, last_name, invited_by, state, created_at, sent_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)"
+        ),
+        i.id,
+        i.email,
+        i.email_key,
+        i.first_name,
+        i.last_name,
+        i.invited_by,
+        i.now,
+        i.now,
+        i.expires_at
+    )?;
     Ok(())
 }
 
@@ -54,82 +62,82 @@ pub async fn add_group(
     invitation_id: &str,
     group_id: &GroupId,
 ) -> Result<(), sqlx::Error> {
-    let group_id = group_id.as_str();
-    sqlx::query(
-        "INSERT OR IGNORE INTO invitation_groups (invitation_id, group_id)
-         SELECT ?, id FROM groups WHERE id = ? AND kind = 'custom'",
-    )
-    .bind(invitation_id)
-    .bind(group_id)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO invitation_groups (invitation_id, group_id)
+             SELECT ?, id FROM groups WHERE id = ? AND kind = 'custom'
+             ON CONFLICT DO NOTHING"
+        ),
+        invitation_id,
+        group_id.as_str()
+    )?;
     Ok(())
 }
 
-pub async fn groups_of(
-    e: impl SqliteExecutor<'_>,
+pub async fn groups_of<'c>(
+    e: impl Exec<'c>,
     invitation_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT group_id FROM invitation_groups WHERE invitation_id = ?")
-        .bind(invitation_id)
-        .fetch_all(e)
-        .await
-}
-
-pub async fn get(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM invitations WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(e)
-    .await
-}
-
-pub async fn open_for_email(
-    e: impl SqliteExecutor<'_>,
-    email_key: &str,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM invitations WHERE email_key = ? AND state = 'open')",
+    run!(
+        e,
+        sql!("SELECT group_id FROM invitation_groups WHERE invitation_id = ?"),
+        |x, q| sqlx::query_scalar(q).bind(invitation_id).fetch_all(x).await
     )
-    .bind(email_key)
-    .fetch_one(e)
-    .await
+}
+
+pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<InvitationRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM invitations WHERE id = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )
+}
+
+pub async fn open_for_email<'c>(e: impl Exec<'c>, email_key: &str) -> Result<bool, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT EXISTS (SELECT 1 FROM invitations WHERE email_key = ? AND state = 'open')"),
+        |x, q| sqlx::query_scalar(q).bind(email_key).fetch_one(x).await
+    )
 }
 
 /// Open invitations, newest first (the Pending view).
-pub async fn open(
-    e: impl SqliteExecutor<'_>,
-    limit: i64,
-) -> Result<Vec<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM invitations WHERE state = 'open' ORDER BY sent_at DESC, id LIMIT ?"
-    )))
-    .bind(limit)
-    .fetch_all(e)
-    .await
+pub async fn open<'c>(e: impl Exec<'c>, limit: i64) -> Result<Vec<InvitationRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM invitations WHERE state = 'open' ORDER BY sent_at DESC, id LIMIT ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(limit).fetch_all(x).await
+    )
 }
 
 pub async fn set_state(tx: &mut Tx, id: &str, state: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE invitations SET state = ?, version = version + 1 WHERE id = ?")
-        .bind(state)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    execute!(
+        tx,
+        sql!("UPDATE invitations SET state = ?, version = version + 1 WHERE id = ?"),
+        state,
+        id
+    )?;
     Ok(())
 }
 
 pub async fn resent(tx: &mut Tx, id: &str, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE invitations SET sent_at = ?, expires_at = ?, version = version + 1 WHERE id = ?",
-    )
-    .bind(now)
-    .bind(expires_at)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "UPDATE invitations SET sent_at = ?, expires_at = ?, version = version + 1 WHERE id = ?"
+        ),
+        now,
+        expires_at,
+        id
+    )?;
     Ok(())
 }

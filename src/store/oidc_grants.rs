@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::{Exec, Tx};
-use crate::{run, sql};
+use crate::{execute, run, sql};
 
 /// A code's binding: who, to which application, for which redirect URI
 /// and PKCE challenge, with what scope.
@@ -27,37 +27,29 @@ pub struct CodeRow {
 /// kept that long so that a replay can still revoke what they gave).
 pub async fn insert_code(tx: &mut Tx, hash: &[u8], c: &CodeRow) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         &mut *tx,
         sql!("DELETE FROM oidc_codes WHERE expires_at < ?"),
-        |x, q| sqlx::query(q)
-            .bind(now - 3600)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        now - 3600
     )?;
-    run!(
+    execute!(
         tx,
         sql!(
             "INSERT INTO oidc_codes (code_hash, application_id, account_id, redirect_uri, code_challenge,
                                      nonce, scope, auth_time, session_epoch, family, expires_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        |x, q| sqlx::query(q)
-            .bind(hash)
-            .bind(&c.application_id)
-            .bind(&c.account_id)
-            .bind(&c.redirect_uri)
-            .bind(&c.code_challenge)
-            .bind(&c.nonce)
-            .bind(&c.scope)
-            .bind(c.auth_time)
-            .bind(c.session_epoch)
-            .bind(&c.family)
-            .bind(c.expires_at)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        hash,
+        &c.application_id,
+        &c.account_id,
+        &c.redirect_uri,
+        &c.code_challenge,
+        &c.nonce,
+        &c.scope,
+        c.auth_time,
+        c.session_epoch,
+        &c.family,
+        c.expires_at
     )?;
     Ok(())
 }
@@ -111,34 +103,26 @@ pub struct RefreshRow {
 /// Stores a refresh token; forgets expired ones.
 pub async fn insert_refresh(tx: &mut Tx, hash: &[u8], r: &RefreshRow) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         &mut *tx,
         sql!("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?"),
-        |x, q| sqlx::query(q)
-            .bind(now)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        now
     )?;
-    run!(
+    execute!(
         tx,
         sql!(
             "INSERT INTO oidc_refresh_tokens (token_hash, family, application_id, account_id, scope,
                                               auth_time, session_epoch, expires_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        |x, q| sqlx::query(q)
-            .bind(hash)
-            .bind(&r.family)
-            .bind(&r.application_id)
-            .bind(&r.account_id)
-            .bind(&r.scope)
-            .bind(r.auth_time)
-            .bind(r.session_epoch)
-            .bind(r.expires_at)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        hash,
+        &r.family,
+        &r.application_id,
+        &r.account_id,
+        &r.scope,
+        r.auth_time,
+        r.session_epoch,
+        r.expires_at
     )?;
     Ok(())
 }
@@ -176,14 +160,10 @@ pub async fn take_refresh(tx: &mut Tx, hash: &[u8]) -> Result<Option<RefreshRow>
 
 /// Ends a chain of refresh tokens: every token of the family goes.
 pub async fn revoke_family(tx: &mut Tx, family: &str) -> Result<u64, sqlx::Error> {
-    run!(
+    execute!(
         tx,
         sql!("DELETE FROM oidc_refresh_tokens WHERE family = ?"),
-        |x, q| sqlx::query(q)
-            .bind(family)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        family
     )
 }
 
@@ -230,20 +210,16 @@ pub async fn put_consent(
     scope: &str,
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         tx,
         sql!(
             "INSERT INTO oidc_consents (account_id, application_id, scope, granted_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (account_id, application_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at"
         ),
-        |x, q| sqlx::query(q)
-            .bind(account_id)
-            .bind(application_id)
-            .bind(scope)
-            .bind(now)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        account_id,
+        application_id,
+        scope,
+        now
     )?;
     Ok(())
 }

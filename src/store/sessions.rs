@@ -4,10 +4,11 @@
 
 use crate::domain::AccountState;
 use crate::domain::ids::AccountId;
-use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
-use super::accounts::IS_ADMIN;
+use super::accounts::is_admin;
+use super::{Exec, Tx};
+use crate::{execute, run, sql};
 
 /// What a sign-in needs to decide.
 #[derive(FromRow)]
@@ -46,37 +47,51 @@ impl SessionAccount {
     }
 }
 
-pub async fn credentials(
-    e: impl SqliteExecutor<'_>,
+pub async fn credentials<'c>(
+    e: impl Exec<'c>,
     email_key: &str,
 ) -> Result<Option<Credentials>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until,
-                {IS_ADMIN} AS is_admin
-         FROM accounts a WHERE a.email_key = ?"
-    )))
-    .bind(email_key)
-    .fetch_optional(e)
-    .await
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until, ",
+            is_admin!(),
+            " AS is_admin FROM accounts a WHERE a.email_key = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(email_key).fetch_optional(x).await
+    )
 }
 
 /// The account of a session, unless that session was signed out.
-pub async fn session_account(
-    e: impl SqliteExecutor<'_>,
+pub async fn session_account<'c>(
+    e: impl Exec<'c>,
     id: &str,
     sid: &str,
 ) -> Result<Option<SessionAccount>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, {IS_ADMIN} AS is_admin,
+    run!(
+        e,
+        sql!(
+            sqlite: concat!(
+                "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, ",
+                is_admin!(),
+                " AS is_admin,
                 (SELECT json_group_array(m.group_id) FROM memberships m
                  WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_ids
-         FROM accounts a
-         WHERE a.id = ? AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = ?)"
-    )))
-    .bind(id)
-    .bind(sid)
-    .fetch_optional(e)
-    .await
+                 FROM accounts a
+                 WHERE a.id = ? AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = ?)"
+            ),
+            pg: concat!(
+                "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.session_epoch, ",
+                is_admin!(),
+                " AS is_admin,
+                (SELECT coalesce(json_agg(m.group_id), '[]')::text FROM memberships m
+                 WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_ids
+                 FROM accounts a
+                 WHERE a.id = $1 AND NOT EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.sid = $2)"
+            )
+        ),
+        |x, q| sqlx::query_as(q).bind(id).bind(sid).fetch_optional(x).await
+    )
 }
 
 /// Refuses a signed-out session id from now until `expires_at` (S-9), and
@@ -87,15 +102,17 @@ pub async fn revoke_session(
     expires_at: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM revoked_sessions WHERE expires_at < ?")
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT OR IGNORE INTO revoked_sessions (sid, expires_at) VALUES (?, ?)")
-        .bind(sid)
-        .bind(expires_at)
-        .execute(&mut **tx)
-        .await?;
+    execute!(
+        &mut *tx,
+        sql!("DELETE FROM revoked_sessions WHERE expires_at < ?"),
+        now
+    )?;
+    execute!(
+        tx,
+        sql!("INSERT INTO revoked_sessions (sid, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+        sid,
+        expires_at
+    )?;
     Ok(())
 }
 
@@ -106,22 +123,23 @@ pub async fn record_signin_failure(
     failures: i64,
     locked_until: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET failed_signins = ?, locked_until = ? WHERE id = ?")
-        .bind(failures)
-        .bind(locked_until)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    execute!(
+        tx,
+        sql!("UPDATE accounts SET failed_signins = ?, locked_until = ? WHERE id = ?"),
+        failures,
+        locked_until,
+        id
+    )?;
     Ok(())
 }
 
-pub async fn clear_signin_failures(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ? AND failed_signins <> 0")
-        .bind(id)
-        .execute(e)
-        .await?;
+pub async fn clear_signin_failures<'c>(e: impl Exec<'c>, id: &str) -> Result<(), sqlx::Error> {
+    execute!(
+        e,
+        sql!(
+            "UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ? AND failed_signins <> 0"
+        ),
+        id
+    )?;
     Ok(())
 }

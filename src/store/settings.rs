@@ -1,7 +1,7 @@
 //! Settings kept in the database (the generated session key, email settings).
 
 use super::Exec;
-use crate::{run, sql};
+use crate::{execute, run, sql};
 
 pub async fn get<'c>(e: impl Exec<'c>, key: &str) -> Result<Option<String>, sqlx::Error> {
     run!(
@@ -14,15 +14,11 @@ pub async fn get<'c>(e: impl Exec<'c>, key: &str) -> Result<Option<String>, sqlx
 /// Sets `key` only if it has no value yet; returns the value now stored
 /// (another instance's, if it was first).
 pub async fn get_or_init(db: &super::Db, key: &str, value: &str) -> Result<String, sqlx::Error> {
-    run!(
+    execute!(
         db,
         sql!("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
-        |x, q| sqlx::query(q)
-            .bind(key)
-            .bind(value)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        key,
+        value
     )?;
     run!(
         db,

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::{Exec, Tx};
 use crate::domain::application::SigningAlg;
-use crate::{run, sql};
+use crate::{execute, run, sql};
 
 #[derive(FromRow)]
 pub struct KeyRow {
@@ -54,39 +54,27 @@ pub async fn replace(
     forget_before: i64,
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    run!(
+    execute!(
         &mut *tx,
         sql!("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at <= ?"),
-        |x, q| sqlx::query(q)
-            .bind(forget_before)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        forget_before
     )?;
-    run!(
+    execute!(
         &mut *tx,
         sql!("UPDATE signing_keys SET retired_at = ? WHERE alg = ? AND retired_at IS NULL"),
-        |x, q| sqlx::query(q)
-            .bind(now)
-            .bind(alg.as_str())
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        now,
+        alg.as_str()
     )?;
-    run!(
+    execute!(
         tx,
         sql!(
             "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)"
         ),
-        |x, q| sqlx::query(q)
-            .bind(kid)
-            .bind(alg.as_str())
-            .bind(private_der)
-            .bind(public_jwk)
-            .bind(now)
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected())
+        kid,
+        alg.as_str(),
+        private_der,
+        public_jwk,
+        now
     )?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Single-use links (SECURITY S-5): only a token's SHA-256 is stored.
 
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
@@ -25,47 +26,47 @@ pub struct NewToken<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, t: &NewToken<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO tokens (hash, purpose, account_id, invitation_id, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(t.hash)
-    .bind(t.purpose)
-    .bind(t.account_id)
-    .bind(t.invitation_id)
-    .bind(t.now)
-    .bind(t.expires_at)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO tokens (hash, purpose, account_id, invitation_id, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?)"
+        ),
+        t.hash,
+        t.purpose,
+        t.account_id,
+        t.invitation_id,
+        t.now,
+        t.expires_at
+    )?;
     Ok(())
 }
 
-pub async fn find(
-    e: impl SqliteExecutor<'_>,
-    hash: &[u8],
-) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT purpose, account_id, invitation_id, created_at, expires_at, used_at, voided_at
-         FROM tokens WHERE hash = ?",
+pub async fn find<'c>(e: impl Exec<'c>, hash: &[u8]) -> Result<Option<TokenRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT purpose, account_id, invitation_id, created_at, expires_at, used_at, voided_at
+             FROM tokens WHERE hash = ?"
+        ),
+        |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
     )
-    .bind(hash)
-    .fetch_optional(e)
-    .await
 }
 
 /// Spends a live token: true for exactly one caller, however many submit
 /// the same link at once (S-5).
 pub async fn spend(tx: &mut Tx, hash: &[u8], purpose: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE tokens SET used_at = ?1
-         WHERE hash = ?2 AND purpose = ?3 AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?1",
-    )
-    .bind(now)
-    .bind(hash)
-    .bind(purpose)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "UPDATE tokens SET used_at = ?1
+             WHERE hash = ?2 AND purpose = ?3 AND used_at IS NULL AND voided_at IS NULL AND expires_at > ?1"
+        ),
+        now,
+        hash,
+        purpose
+    )?;
+    Ok(n == 1)
 }
 
 /// Voids the live tokens of an account for these purposes (a newer one was
@@ -76,16 +77,20 @@ pub async fn void_for_account(
     purposes: &[&str],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET voided_at = ?
-         WHERE account_id = ? AND purpose IN (SELECT value FROM json_each(?))
-           AND used_at IS NULL AND voided_at IS NULL",
-    )
-    .bind(now)
-    .bind(account_id)
-    .bind(serde_json::to_string(purposes).unwrap_or_default())
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            sqlite: "UPDATE tokens SET voided_at = ?
+                     WHERE account_id = ? AND purpose IN (SELECT value FROM json_each(?))
+                       AND used_at IS NULL AND voided_at IS NULL",
+            pg: "UPDATE tokens SET voided_at = $1
+                 WHERE account_id = $2 AND purpose IN (SELECT json_array_elements_text($3::json))
+                   AND used_at IS NULL AND voided_at IS NULL"
+        ),
+        now,
+        account_id,
+        serde_json::to_string(purposes).unwrap_or_default()
+    )?;
     Ok(())
 }
 
@@ -94,32 +99,37 @@ pub async fn void_for_invitation(
     invitation_id: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET voided_at = ? WHERE invitation_id = ? AND used_at IS NULL AND voided_at IS NULL",
-    )
-    .bind(now)
-    .bind(invitation_id)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "UPDATE tokens SET voided_at = ? WHERE invitation_id = ? AND used_at IS NULL AND voided_at IS NULL"
+        ),
+        now,
+        invitation_id
+    )?;
     Ok(())
 }
 
 /// Tokens issued since `since` for an account or invitation and purpose (S-8).
-pub async fn issued_since(
-    e: impl SqliteExecutor<'_>,
+pub async fn issued_since<'c>(
+    e: impl Exec<'c>,
     account_id: Option<&str>,
     invitation_id: Option<&str>,
     purpose: &str,
     since: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM tokens
-         WHERE purpose = ? AND created_at >= ? AND (account_id = ? OR invitation_id = ?)",
+    run!(
+        e,
+        sql!(
+            "SELECT count(*) FROM tokens
+             WHERE purpose = ? AND created_at >= ? AND (account_id = ? OR invitation_id = ?)"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(purpose)
+            .bind(since)
+            .bind(account_id)
+            .bind(invitation_id)
+            .fetch_one(x)
+            .await
     )
-    .bind(purpose)
-    .bind(since)
-    .bind(account_id)
-    .bind(invitation_id)
-    .fetch_one(e)
-    .await
 }

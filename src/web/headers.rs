@@ -67,3 +67,11 @@ pub fn harden_for(h: &mut HeaderMap, https: bool, is_static: bool) {
         );
     }
 }
+
+/// A page that shows a secret (a token, a client secret) says itself that
+/// no browser or proxy may keep it, whatever `harden` adds later.
+pub fn no_store(mut resp: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}

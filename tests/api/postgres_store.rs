@@ -94,6 +94,90 @@ async fn exercise(db: &Db) {
         Some("first")
     );
 
+    // sessions
+    let creds = store::sessions::credentials(db, "ada@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!creds.is_admin && creds.failed_signins == 0);
+    let seen = store::sessions::session_account(db, "a1", "sid1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.groups(), vec!["partners".to_owned()]);
+    let mut tx = db.begin_write().await.unwrap();
+    store::sessions::record_signin_failure(&mut tx, "a1", 3, 100)
+        .await
+        .unwrap();
+    store::sessions::revoke_session(&mut tx, "sid1", i64::MAX / 2, 0)
+        .await
+        .unwrap();
+    store::sessions::revoke_session(&mut tx, "sid1", i64::MAX / 2, 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        store::sessions::session_account(db, "a1", "sid1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let creds = store::sessions::credentials(db, "ada@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((creds.failed_signins, creds.locked_until), (3, 100));
+    store::sessions::clear_signin_failures(db, "a1")
+        .await
+        .unwrap();
+    let creds = store::sessions::credentials(db, "ada@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.failed_signins, 0);
+
+    // single-use links
+    let mut tx = db.begin_write().await.unwrap();
+    for (hash, purpose) in [([8; 32], "self_reset"), ([9; 32], "admin_reset")] {
+        store::tokens::insert(
+            &mut tx,
+            &store::tokens::NewToken {
+                hash: &hash,
+                purpose,
+                account_id: Some("a1"),
+                invitation_id: None,
+                now: 10,
+                expires_at: i64::MAX / 2,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        store::tokens::spend(&mut tx, &[8; 32], "self_reset", 11)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::tokens::spend(&mut tx, &[8; 32], "self_reset", 12)
+            .await
+            .unwrap()
+    );
+    store::tokens::void_for_account(&mut tx, "a1", &["admin_reset", "self_reset"], 13)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let voided = store::tokens::find(db, &[9; 32]).await.unwrap().unwrap();
+    assert_eq!(voided.voided_at, Some(13));
+    let spent = store::tokens::find(db, &[8; 32]).await.unwrap().unwrap();
+    assert_eq!((spent.used_at, spent.voided_at), (Some(11), None));
+    assert_eq!(
+        store::tokens::issued_since(db, Some("a1"), None, "self_reset", 10)
+            .await
+            .unwrap(),
+        1
+    );
+
     // api tokens
     let mut tx = db.begin_write().await.unwrap();
     store::api_tokens::insert(

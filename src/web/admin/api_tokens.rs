@@ -88,7 +88,7 @@ async fn render(
         .iter()
         .map(|t| Row::of(t, now))
         .collect();
-    let mut resp = page(
+    let resp = page(
         status,
         &TokensPage {
             chrome: Chrome::new(session, admin, "api"),
@@ -104,13 +104,8 @@ async fn render(
             created,
         },
     )?;
-    // A page that shows a secret is never kept by a browser or a proxy
-    // (every console page is no-store; this one says so itself too).
-    resp.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    Ok(resp)
+    // Every console page is no-store; this one says so itself too.
+    Ok(crate::web::headers::no_store(resp))
 }
 
 pub async fn list(

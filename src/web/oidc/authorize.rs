@@ -29,13 +29,6 @@ struct ConsentPage {
     fields: Vec<(&'static str, String)>,
 }
 
-#[derive(Template)]
-#[template(path = "portal/oidc_problem.html")]
-struct ProblemPage {
-    chrome: Chrome,
-    message: String,
-}
-
 pub async fn start(
     ctx: web::Data<Ctx>,
     session: Session,
@@ -174,13 +167,7 @@ fn consent_page(
 
 fn refused(ctx: &Ctx, session: &Session, refusal: Refusal) -> Result<HttpResponse, WebError> {
     match refusal {
-        Refusal::Page(message) => page(
-            StatusCode::BAD_REQUEST,
-            &ProblemPage {
-                chrome: Chrome::new(session, None, "consent"),
-                message,
-            },
-        ),
+        Refusal::Page(message) => super::problem(session, message),
         Refusal::Redirect {
             redirect_uri,
             state,

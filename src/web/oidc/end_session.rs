@@ -32,13 +32,6 @@ struct ConfirmPage {
     fields: Vec<(&'static str, String)>,
 }
 
-#[derive(Template)]
-#[template(path = "portal/oidc_problem.html")]
-struct ProblemPage {
-    chrome: Chrome,
-    message: String,
-}
-
 pub async fn start(
     ctx: web::Data<Ctx>,
     session: Session,
@@ -55,7 +48,7 @@ pub async fn start(
         .unwrap_or_default();
     let target = match target(&ctx, &client, &q).await? {
         Ok(t) => t,
-        Err(message) => return problem(&session, message),
+        Err(message) => return super::problem(&session, message),
     };
     let signed_in = session::user(&session, Realm::Portal);
     let same_person = match (&hint, &signed_in) {
@@ -103,7 +96,7 @@ pub async fn confirm(
     let client = f.client_id.clone().unwrap_or_default();
     let target = match target(&ctx, &client, &f).await? {
         Ok(t) => t,
-        Err(message) => return problem(&session, message),
+        Err(message) => return super::problem(&session, message),
     };
     sign_out_to(&ctx, &session, target).await
 }
@@ -145,14 +138,4 @@ async fn sign_out_to(
             see_other(portal::HOME)
         }
     })
-}
-
-fn problem(session: &Session, message: String) -> Result<HttpResponse, WebError> {
-    page(
-        StatusCode::BAD_REQUEST,
-        &ProblemPage {
-            chrome: Chrome::new(session, None, "sign-out"),
-            message,
-        },
-    )
 }

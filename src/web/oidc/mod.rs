@@ -18,6 +18,8 @@ use crate::services::oidc::{Failure, issuer};
 use crate::services::{Ctx, signing_keys};
 use crate::web::errors::WebError;
 use crate::web::paths::oidc as paths;
+// The templates name the portal's pages.
+use crate::web::paths::portal;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::DISCOVERY, web::get().to(discovery))
@@ -170,6 +172,25 @@ fn error_json(e: &OidcError, basic: bool) -> HttpResponse {
             error: e.code.as_str(),
             error_description: &e.description,
         })
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/oidc_problem.html")]
+struct ProblemPage {
+    chrome: crate::web::portal::Chrome,
+    message: String,
+}
+
+/// A request that cannot go back to the application (unknown client,
+/// unregistered address): said on a page of the portal, 400.
+fn problem(session: &actix_session::Session, message: String) -> Result<HttpResponse, WebError> {
+    crate::web::errors::page(
+        actix_web::http::StatusCode::BAD_REQUEST,
+        &ProblemPage {
+            chrome: crate::web::portal::Chrome::new(session, None, "sign-in"),
+            message,
+        },
+    )
 }
 
 fn failure(f: Failure, basic: bool) -> Result<HttpResponse, WebError> {

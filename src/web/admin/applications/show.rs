@@ -52,15 +52,6 @@ struct DeletePage {
     name: String,
 }
 
-/// A page that shows a secret is kept by no browser or proxy.
-fn no_store(mut resp: HttpResponse) -> HttpResponse {
-    resp.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    resp
-}
-
 async fn add_page(
     ctx: &Ctx,
     session: &Session,
@@ -171,7 +162,7 @@ async fn show_page(
             issuer: crate::services::oidc::issuer(ctx).to_owned(),
         },
     )?;
-    Ok(no_store(resp))
+    Ok(crate::web::headers::no_store(resp))
 }
 
 pub async fn show(
