@@ -37,14 +37,14 @@ fn subject(p: &ProductRow) -> Subject<'_> {
 }
 
 async fn load(tx: &mut Tx, id: &str) -> Result<ProductRow, ServiceError> {
-    store::products::get(&mut **tx, id)
+    store::products::get(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<ProductRow, ServiceError> {
-    store::products::get(ctx.db.pool(), id)
+    store::products::get(&ctx.db, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -62,7 +62,7 @@ pub async fn list(
     search: Option<&str>,
     after: Option<(&str, &str)>,
 ) -> Result<ProductsPage, ServiceError> {
-    let mut rows = store::products::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
+    let mut rows = store::products::list(&ctx.db, search, after, PAGE_SIZE).await?;
     let next = super::next_page(&mut rows, PAGE_SIZE, |r| {
         (r.name_key.clone(), r.id.to_string())
     });
@@ -74,7 +74,7 @@ async fn ensure_name_free(
     p: &ProductSettings,
     except: &str,
 ) -> Result<(), ServiceError> {
-    if store::products::name_taken(&mut **tx, &p.name_key(), except).await? {
+    if store::products::name_taken(&mut *tx, &p.name_key(), except).await? {
         return Err(ServiceError::field(
             "name",
             "A product with this name already exists.",
@@ -96,7 +96,7 @@ pub async fn create(
     ensure_name_free(&mut tx, p, "").await?;
     let id = match id {
         // The management API names the id (a taken one is a conflict).
-        Some(id) if store::products::get(&mut *tx, id).await?.is_some() => {
+        Some(id) if store::products::get(&mut tx, id).await?.is_some() => {
             return Err(ServiceError::Conflict(format!(
                 "A product with the id {id} exists already."
             )));
@@ -186,7 +186,7 @@ pub async fn set_published(
 
 #[tracing::instrument(skip_all)]
 pub async fn subscription_count(ctx: &Ctx, id: &str) -> Result<i64, ServiceError> {
-    Ok(store::products::subscription_count(ctx.db.pool(), id).await?)
+    Ok(store::products::subscription_count(&ctx.db, id).await?)
 }
 
 #[tracing::instrument(skip_all)]
@@ -201,7 +201,7 @@ pub async fn delete(
     let product = load(&mut tx, id).await?;
     expect.check(product.version)?;
     if subscriptions == Subscriptions::Keep {
-        let n = store::products::subscription_count(&mut *tx, id).await?;
+        let n = store::products::subscription_count(&mut tx, id).await?;
         if n > 0 {
             return Err(ServiceError::Conflict(format!(
                 "{} has {n} subscription(s); delete them with the product, or cancel them first.",

@@ -1,10 +1,11 @@
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
-use super::Tx;
+use super::{Exec, Tx};
 use crate::domain::ids::ProductId;
 use crate::domain::product::ProductSettings;
 use crate::domain::product::ProductState;
 use crate::domain::query::{self, ProductField};
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductRow {
@@ -40,31 +41,41 @@ pub struct ProductListRow {
     pub group_names: Option<String>,
 }
 
-/// A product with one group granting it (rows of "what can this account see").
 /// The columns of a `ProductRow`.
-pub(crate) const COLUMNS: &str =
-    "id, name, description, terms, subscription_required, approval_required,
-    subscriptions_limit, state, created_at, version";
+macro_rules! columns {
+    () => {
+        "id, name, description, terms, subscription_required, approval_required,
+         subscriptions_limit, state, created_at, version"
+    };
+}
+pub(crate) const COLUMNS: &str = columns!();
 
-pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<ProductRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM products WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(e)
-    .await
+pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<ProductRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM products WHERE id = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )
 }
 
-pub async fn name_taken(
-    e: impl SqliteExecutor<'_>,
+pub async fn name_taken<'c>(
+    e: impl Exec<'c>,
     key: &str,
     except: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE name_key = ? AND id <> ?)")
-        .bind(key)
-        .bind(except)
-        .fetch_one(e)
-        .await
+    run!(
+        e,
+        sql!("SELECT EXISTS (SELECT 1 FROM products WHERE name_key = ? AND id <> ?)"),
+        |x, q| sqlx::query_scalar(q)
+            .bind(key)
+            .bind(except)
+            .fetch_one(x)
+            .await
+    )
 }
 
 fn state_of(p: &ProductSettings) -> &'static str {
@@ -77,90 +88,104 @@ pub async fn insert(
     p: &ProductSettings,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO products (id, name, name_key, description, terms, subscription_required,
-            approval_required, subscriptions_limit, state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(&p.name)
-    .bind(p.name_key())
-    .bind(&p.description)
-    .bind(&p.terms)
-    .bind(p.subscription_required)
-    .bind(p.approval_required)
-    .bind(p.subscriptions_limit)
-    .bind(state_of(p))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO products (id, name, name_key, description, terms, subscription_required,
+                approval_required, subscriptions_limit, state, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        id,
+        &p.name,
+        p.name_key(),
+        &p.description,
+        &p.terms,
+        p.subscription_required,
+        p.approval_required,
+        p.subscriptions_limit,
+        state_of(p),
+        now
+    )?;
     Ok(())
 }
 
 pub async fn update(tx: &mut Tx, id: &str, p: &ProductSettings) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE products SET name = ?, name_key = ?, description = ?, terms = ?, subscription_required = ?,
-            approval_required = ?, subscriptions_limit = ?, state = ?, version = version + 1
-         WHERE id = ?",
-    )
-    .bind(&p.name)
-    .bind(p.name_key())
-    .bind(&p.description)
-    .bind(&p.terms)
-    .bind(p.subscription_required)
-    .bind(p.approval_required)
-    .bind(p.subscriptions_limit)
-    .bind(state_of(p))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "UPDATE products SET name = ?, name_key = ?, description = ?, terms = ?, subscription_required = ?,
+                approval_required = ?, subscriptions_limit = ?, state = ?, version = version + 1
+             WHERE id = ?"
+        ),
+        &p.name,
+        p.name_key(),
+        &p.description,
+        &p.terms,
+        p.subscription_required,
+        p.approval_required,
+        p.subscriptions_limit,
+        state_of(p),
+        id
+    )?;
     Ok(())
 }
 
 pub async fn set_state(tx: &mut Tx, id: &str, state: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE products SET state = ?, version = version + 1 WHERE id = ?")
-        .bind(state)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    execute!(
+        tx,
+        sql!("UPDATE products SET state = ?, version = version + 1 WHERE id = ?"),
+        state,
+        id
+    )?;
     Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM products WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    execute!(tx, sql!("DELETE FROM products WHERE id = ?"), id)?;
     Ok(())
 }
 
 /// Subscriptions that go with a product (for the delete page).
-pub async fn subscription_count(e: impl SqliteExecutor<'_>, id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE product_id = ?")
-        .bind(id)
-        .fetch_one(e)
-        .await
+pub async fn subscription_count<'c>(e: impl Exec<'c>, id: &str) -> Result<i64, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT count(*) FROM subscriptions WHERE product_id = ?"),
+        |x, q| sqlx::query_scalar(q).bind(id).fetch_one(x).await
+    )
 }
 
-/// One page of the Products tab in name order.
-pub async fn list(
-    e: impl SqliteExecutor<'_>,
+/// The Products tab's page in name order, for database `DB` (`pg`: PostgreSQL).
+fn list_query<DB: Database>(
+    pg: bool,
     search: Option<&str>,
     after: Option<(&str, &str)>,
     limit: i64,
-) -> Result<Vec<ProductListRow>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Sqlite>::new(
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(if pg {
+        "SELECT p.id, p.name, p.name_key, p.state,
+                (SELECT string_agg(g.name, chr(31)) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+                 WHERE pg.product_id = p.id) AS group_names
+         FROM products p WHERE 1 = 1"
+    } else {
         "SELECT p.id, p.name, p.name_key, p.state,
                 (SELECT group_concat(g.name, char(31)) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
                  WHERE pg.product_id = p.id) AS group_names
-         FROM products p WHERE 1 = 1",
-    );
+         FROM products p WHERE 1 = 1"
+    });
     if let Some(s) = search {
-        // instr, not LIKE: SQLite compiles a statement again whenever a
-        // LIKE pattern's binding changes (it might allow an index).
-        qb.push(" AND instr(p.name_key, ")
-            .push_bind(s.to_lowercase())
-            .push(") > 0");
+        // instr/strpos, not LIKE: SQLite compiles a statement again whenever
+        // a LIKE pattern's binding changes (it might allow an index).
+        qb.push(if pg {
+            " AND strpos(p.name_key, "
+        } else {
+            " AND instr(p.name_key, "
+        })
+        .push_bind(s.to_lowercase())
+        .push(") > 0");
     }
     if let Some((key, id)) = after {
         qb.push(" AND (p.name_key, p.id) > (")
@@ -171,16 +196,46 @@ pub async fn list(
     }
     qb.push(" ORDER BY p.name_key, p.id LIMIT ")
         .push_bind(limit + 1);
-    qb.build_query_as().fetch_all(e).await
+    qb
+}
+
+/// One page of the Products tab in name order.
+pub async fn list<'c>(
+    e: impl Exec<'c>,
+    search: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<ProductListRow>, sqlx::Error> {
+    use super::backend::On;
+    match e.on() {
+        On::SqlitePool(x) => {
+            let mut qb = list_query(false, search, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+        On::Sqlite(x) => {
+            let mut qb = list_query(false, search, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+        On::PgPool(x) => {
+            let mut qb = list_query(true, search, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+        On::Pg(x) => {
+            let mut qb = list_query(true, search, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+    }
 }
 
 /// Every product, for an administrator's view (who sees all of them).
-pub async fn all_names(
-    e: impl SqliteExecutor<'_>,
+pub async fn all_names<'c>(
+    e: impl Exec<'c>,
 ) -> Result<Vec<(String, String, String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, description, state FROM products ORDER BY name_key, id")
-        .fetch_all(e)
-        .await
+    run!(
+        e,
+        sql!("SELECT id, name, description, state FROM products ORDER BY name_key, id"),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
+    )
 }
 
 // ---- the management API's list (SPEC M4) ---------------------------------------
@@ -202,14 +257,14 @@ pub async fn filtered(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
-    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
+    let push_where = |qb: &mut QueryBuilder<sqlx::Sqlite>| {
         qb.push(" FROM products p WHERE 1 = 1");
         if let Some(f) = filter {
             qb.push(" AND ");
             super::query::push_filter(qb, f, &product_column);
         }
     };
-    let mut qb = QueryBuilder::<Sqlite>::new(
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
         "SELECT p.id, p.name, p.description, p.terms, p.subscription_required, p.approval_required,
                 p.subscriptions_limit, p.state, p.created_at, p.version",
     );
@@ -219,7 +274,7 @@ pub async fn filtered(
         .push(" OFFSET ")
         .push_bind(offset);
     let rows = qb.build_query_as().fetch_all(&mut *e).await?;
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*)");
     push_where(&mut qb);
     let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
     Ok((rows, count))

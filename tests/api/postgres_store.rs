@@ -178,6 +178,70 @@ async fn exercise(db: &Db) {
         1
     );
 
+    // products
+    let product = |name: &str, published: bool| portal::domain::product::ProductSettings {
+        name: name.into(),
+        description: "About it".into(),
+        terms: String::new(),
+        subscription_required: true,
+        approval_required: false,
+        subscriptions_limit: Some(3),
+        published,
+    };
+    let mut tx = db.begin_write().await.unwrap();
+    store::products::insert(&mut tx, "p1", &product("Weather", false), 1)
+        .await
+        .unwrap();
+    store::products::insert(&mut tx, "p2", &product("Traffic", true), 1)
+        .await
+        .unwrap();
+    store::products::update(&mut tx, "p1", &product("Weather API", false))
+        .await
+        .unwrap();
+    store::products::set_state(&mut tx, "p1", "published")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let p = store::products::get(db, "p1").await.unwrap().unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.version, p.published()),
+        ("Weather API", 3, true)
+    );
+    assert!(p.subscription_required && !p.approval_required);
+    assert_eq!(p.subscriptions_limit, Some(3));
+    assert!(
+        store::products::name_taken(db, "traffic", "p1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::products::name_taken(db, "traffic", "p2")
+            .await
+            .unwrap()
+    );
+    let page = store::products::list(db, None, None, 1).await.unwrap();
+    assert_eq!(
+        page.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["Traffic", "Weather API"]
+    );
+    let next = store::products::list(db, None, Some(("traffic", "p2")), 10)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    let found = store::products::list(db, Some("ATHER"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(store::products::all_names(db).await.unwrap().len(), 2);
+    assert_eq!(
+        store::products::subscription_count(db, "p1").await.unwrap(),
+        0
+    );
+    let mut tx = db.begin_write().await.unwrap();
+    store::products::delete(&mut tx, "p2").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store::products::get(db, "p2").await.unwrap().is_none());
+
     // api tokens
     let mut tx = db.begin_write().await.unwrap();
     store::api_tokens::insert(
