@@ -152,7 +152,7 @@ pub async fn update(
             )
         };
         if key != Email::key_of(&before.email)
-            && store::accounts::email_taken(&mut *tx, &key).await?
+            && store::accounts::email_taken(&mut tx, &key).await?
         {
             return Err(taken());
         }

@@ -134,10 +134,10 @@ pub(crate) async fn insert_account_as(
             "An account with this email address already exists.",
         )
     };
-    if store::accounts::email_taken(&mut **tx, &key).await? {
+    if store::accounts::email_taken(&mut *tx, &key).await? {
         return Err(taken());
     }
-    if store::accounts::detail(&mut **tx, id).await?.is_some() {
+    if store::accounts::detail(&mut *tx, id).await?.is_some() {
         return Err(ServiceError::Conflict(format!(
             "An account with the id {id} exists already."
         )));
@@ -161,7 +161,7 @@ pub(crate) async fn insert_account_as(
 }
 
 pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<AccountDetail, ServiceError> {
-    store::accounts::detail(&mut **tx, id)
+    store::accounts::detail(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -311,7 +311,7 @@ pub fn related_words(a: &AccountDetail) -> [&str; 3] {
 
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<AccountDetail, ServiceError> {
-    store::accounts::detail(ctx.db.pool(), id)
+    store::accounts::detail(&ctx.db, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -355,15 +355,12 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
 /// The account with this email address, if any (compared case-insensitively).
 #[tracing::instrument(skip_all)]
 pub async fn by_email(ctx: &Ctx, email: &str) -> Result<Option<AccountDetail>, ServiceError> {
-    Ok(
-        store::accounts::detail_by_email(ctx.db.pool(), &crate::domain::Email::key_of(email))
-            .await?,
-    )
+    Ok(store::accounts::detail_by_email(&ctx.db, &crate::domain::Email::key_of(email)).await?)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn by_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<AccountSummary>, ServiceError> {
-    Ok(store::accounts::by_ids(ctx.db.pool(), ids).await?)
+    Ok(store::accounts::by_ids(&ctx.db, ids).await?)
 }
 
 /// Makes an existing account an administrator (the `create-admin` command).

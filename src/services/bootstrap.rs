@@ -17,7 +17,7 @@ pub struct NewAdmin {
 /// and `ADMIN_PASSWORD`, else `admin@localhost` with a random password.
 #[tracing::instrument(skip_all)]
 pub async fn ensure_first_admin(ctx: &Ctx) -> Result<Option<NewAdmin>, ServiceError> {
-    if store::accounts::count_admins(ctx.db.pool()).await? > 0 {
+    if store::accounts::count_admins(&ctx.db).await? > 0 {
         return Ok(None);
     }
     let email = ctx
@@ -79,5 +79,5 @@ async fn existing_account(
     let Some(creds) = store::sessions::credentials(&ctx.db, &email.key()).await? else {
         return Ok(None);
     };
-    Ok(store::accounts::detail(ctx.db.pool(), &creds.id).await?)
+    Ok(store::accounts::detail(&ctx.db, &creds.id).await?)
 }

@@ -108,7 +108,7 @@ pub async fn invite_as(
 ) -> Result<String, ServiceError> {
     let key = new.email.key();
     let mut tx = ctx.db.begin_write().await?;
-    if store::accounts::email_taken(&mut *tx, &key).await? {
+    if store::accounts::email_taken(&mut tx, &key).await? {
         return Err(ServiceError::field(
             "email",
             "An account with this email address already exists.",
@@ -120,7 +120,7 @@ pub async fn invite_as(
             "This address already has an open invitation: resend it from the Pending view.",
         ));
     }
-    if store::accounts::detail(&mut *tx, id).await?.is_some()
+    if store::accounts::detail(&mut tx, id).await?.is_some()
         || store::invitations::get(&mut tx, id).await?.is_some()
     {
         return Err(ServiceError::Conflict(format!("The id {id} is taken.")));
@@ -325,7 +325,7 @@ pub async fn accept(
     if inv.state != "open" {
         return Err(AcceptError::Link(LinkProblem::Superseded));
     }
-    if store::accounts::email_taken(&mut *tx, &inv.email_key).await? {
+    if store::accounts::email_taken(&mut tx, &inv.email_key).await? {
         return Err(AcceptError::Service(ServiceError::Conflict(
             "An account with this email address exists already. Sign in instead.".into(),
         )));

@@ -57,7 +57,7 @@ pub async fn send_by_admin(
     id: &str,
 ) -> Result<AccountDetail, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
-    let account = store::accounts::detail(&mut *tx, id)
+    let account = store::accounts::detail(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     send_link(&mut tx, ctx, &account, LinkPurpose::AdminReset).await?;
@@ -94,7 +94,7 @@ pub async fn for_link(
     let Some(id) = row.account_id else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    Ok(store::accounts::detail(ctx.db.pool(), &id)
+    Ok(store::accounts::detail(&ctx.db, &id)
         .await?
         .ok_or(LinkProblem::Unknown))
 }
@@ -144,7 +144,7 @@ pub async fn complete(
     let id = row
         .account_id
         .ok_or(ResetError::Link(LinkProblem::Unknown))?;
-    let account = store::accounts::detail(&mut *tx, &id)
+    let account = store::accounts::detail(&mut tx, &id)
         .await?
         .ok_or(ResetError::Link(LinkProblem::Unknown))?;
     crate::services::accounts::replace_password(&mut tx, &id, &hash).await?;

@@ -9,7 +9,7 @@ use crate::store::{self, accounts::AccountDetail};
 
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, account_id: &str) -> Result<AccountDetail, ServiceError> {
-    store::accounts::detail(ctx.db.pool(), account_id)
+    store::accounts::detail(&ctx.db, account_id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -60,7 +60,7 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<i64, ServiceError> {
     let account = get(ctx, account_id).await?;
-    let hash = store::accounts::password_hash(ctx.db.pool(), account_id).await?;
+    let hash = store::accounts::password_hash(&ctx.db, account_id).await?;
     if !ctx.hasher.verify(hash.as_deref(), current).await? {
         tracing::warn!(account = %account_id, "password change refused: wrong current password");
         return Err(ServiceError::field(

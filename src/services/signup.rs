@@ -35,7 +35,7 @@ pub async fn sign_up(ctx: &Ctx, origin: Origin, new: NewAccount) -> Result<(), S
     // Hashed whether or not the address is taken, so both answers take as long.
     let hash = ctx.hasher.hash(&new.password).await?;
     let mut tx = ctx.db.begin_write().await?;
-    if let Some(existing) = store::accounts::detail_by_email(&mut *tx, &new.email.key()).await? {
+    if let Some(existing) = store::accounts::detail_by_email(&mut tx, &new.email.key()).await? {
         remind_owner(&mut tx, ctx, &existing).await?;
         tx.commit().await?;
         return Ok(());
@@ -121,7 +121,7 @@ pub async fn resend_confirmation(ctx: &Ctx, email: &str) -> Result<(), ServiceEr
         return Ok(());
     };
     let mut tx = ctx.db.begin_write().await?;
-    let account = store::accounts::detail_by_email(&mut *tx, &email.key()).await?;
+    let account = store::accounts::detail_by_email(&mut tx, &email.key()).await?;
     let Some(account) = account.filter(|a| a.state == AccountState::Pending) else {
         return Ok(());
     };
@@ -142,7 +142,7 @@ pub async fn forgot_password(ctx: &Ctx, email: &str) -> Result<(), ServiceError>
         return Ok(());
     };
     let mut tx = ctx.db.begin_write().await?;
-    let account = store::accounts::detail_by_email(&mut *tx, &email.key()).await?;
+    let account = store::accounts::detail_by_email(&mut tx, &email.key()).await?;
     let Some(account) = account.filter(|a| a.state.is_active()) else {
         tracing::info!("forgot password: no active account for the address");
         return Ok(());
@@ -170,7 +170,7 @@ pub async fn for_link(
     let Some(id) = row.account_id else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    Ok(store::accounts::detail(ctx.db.pool(), &id)
+    Ok(store::accounts::detail(&ctx.db, &id)
         .await?
         .ok_or(LinkProblem::Unknown))
 }
@@ -191,7 +191,7 @@ pub async fn confirm(
     let Some(id) = row.account_id else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    let Some(before) = store::accounts::detail(&mut *tx, &id).await? else {
+    let Some(before) = store::accounts::detail(&mut tx, &id).await? else {
         return Ok(Err(LinkProblem::Unknown));
     };
     if before.state == AccountState::Pending {

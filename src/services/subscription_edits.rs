@@ -42,7 +42,7 @@ pub async fn create_for(
         ));
     }
     let mut tx = ctx.db.begin_write().await?;
-    let account = store::accounts::detail(&mut *tx, &spec.account_id)
+    let account = store::accounts::detail(&mut tx, &spec.account_id)
         .await?
         .ok_or_else(|| ServiceError::field("owner_id", "There is no such account."))?;
     let viewer =

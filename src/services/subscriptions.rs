@@ -88,7 +88,7 @@ pub async fn subscribe(
     name: &str,
 ) -> Result<SubscriptionRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
-    let account = store::accounts::detail(&mut *tx, account_id)
+    let account = store::accounts::detail(&mut tx, account_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let viewer =
@@ -343,7 +343,7 @@ pub(crate) async fn notify(
     template: EmailTemplate,
     s: &SubscriptionRow,
 ) -> Result<(), ServiceError> {
-    let account = store::accounts::detail(&mut **tx, &s.account_id)
+    let account = store::accounts::detail(&mut *tx, &s.account_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let link = match template {

@@ -3,10 +3,11 @@
 
 use crate::domain::AccountState;
 use crate::domain::ids::AccountId;
-use sqlx::{AssertSqlSafe, FromRow, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
+use super::{Exec, Tx};
 use crate::domain::group::ADMINISTRATORS;
+use crate::{execute, run, sql};
 
 /// What the Users tab and the account page show of an account.
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
@@ -60,22 +61,35 @@ macro_rules! is_admin {
 pub(super) use is_admin;
 pub(super) const IS_ADMIN: &str = is_admin!();
 
+/// The columns of an `AccountDetail` of account `a`.
+macro_rules! detail_columns {
+    () => {
+        concat!(
+            "a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
+             a.password_hash IS NOT NULL AS has_password, ",
+            is_admin!(),
+            " AS is_admin, a.version"
+        )
+    };
+}
+
 pub async fn insert(tx: &mut Tx, row: &NewAccountRow<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO accounts (id, email, email_key, first_name, last_name, sort_name, password_hash, state, registered_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(row.id)
-    .bind(row.email)
-    .bind(row.email_key)
-    .bind(row.first_name)
-    .bind(row.last_name)
-    .bind(sort_name(row.first_name, row.last_name))
-    .bind(row.password_hash)
-    .bind(row.state)
-    .bind(row.registered_at)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO accounts (id, email, email_key, first_name, last_name, sort_name, password_hash, state, registered_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        row.id,
+        row.email,
+        row.email_key,
+        row.first_name,
+        row.last_name,
+        sort_name(row.first_name, row.last_name),
+        row.password_hash,
+        row.state,
+        row.registered_at
+    )?;
     Ok(())
 }
 
@@ -83,53 +97,49 @@ pub fn sort_name(first: &str, last: &str) -> String {
     format!("{first} {last}").to_lowercase()
 }
 
-pub async fn email_taken(e: impl SqliteExecutor<'_>, email_key: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE email_key = ?)")
-        .bind(email_key)
-        .fetch_one(e)
-        .await
+pub async fn email_taken<'c>(e: impl Exec<'c>, email_key: &str) -> Result<bool, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT EXISTS (SELECT 1 FROM accounts WHERE email_key = ?)"),
+        |x, q| sqlx::query_scalar(q).bind(email_key).fetch_one(x).await
+    )
 }
 
-pub async fn detail(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Option<AccountDetail>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
-                a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version
-         FROM accounts a WHERE a.id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(e)
-    .await
+pub async fn detail<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<AccountDetail>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            detail_columns!(),
+            " FROM accounts a WHERE a.id = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )
 }
 
-pub async fn detail_by_email(
-    e: impl SqliteExecutor<'_>,
+pub async fn detail_by_email<'c>(
+    e: impl Exec<'c>,
     email_key: &str,
 ) -> Result<Option<AccountDetail>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
-                a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version
-         FROM accounts a WHERE a.email_key = ?"
-    )))
-    .bind(email_key)
-    .fetch_optional(e)
-    .await
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            detail_columns!(),
+            " FROM accounts a WHERE a.email_key = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(email_key).fetch_optional(x).await
+    )
 }
 
 /// The password hash alone, to check a current password before a change.
-pub async fn password_hash(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    Ok(
-        sqlx::query_scalar::<_, Option<String>>("SELECT password_hash FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(e)
-            .await?
-            .flatten(),
-    )
+pub async fn password_hash<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let hash: Option<Option<String>> = run!(
+        e,
+        sql!("SELECT password_hash FROM accounts WHERE id = ?"),
+        |x, q| sqlx::query_scalar(q).bind(id).fetch_optional(x).await
+    )?;
+    Ok(hash.flatten())
 }
 
 pub async fn set_names(
@@ -138,17 +148,18 @@ pub async fn set_names(
     first: &str,
     last: &str,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE accounts SET first_name = ?, last_name = ?, sort_name = ?, version = version + 1
-         WHERE id = ?",
-    )
-    .bind(first)
-    .bind(last)
-    .bind(sort_name(first, last))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "UPDATE accounts SET first_name = ?, last_name = ?, sort_name = ?, version = version + 1
+             WHERE id = ?"
+        ),
+        first,
+        last,
+        sort_name(first, last),
+        id
+    )?;
+    Ok(n == 1)
 }
 
 /// A new email address; a taken one fails with a unique violation.
@@ -158,38 +169,39 @@ pub async fn set_email(
     email: &str,
     email_key: &str,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE accounts SET email = ?, email_key = ?, version = version + 1 WHERE id = ?",
-    )
-    .bind(email)
-    .bind(email_key)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!("UPDATE accounts SET email = ?, email_key = ?, version = version + 1 WHERE id = ?"),
+        email,
+        email_key,
+        id
+    )?;
+    Ok(n == 1)
 }
 
 pub async fn set_note(tx: &mut Tx, id: &str, note: Option<&str>) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("UPDATE accounts SET note = ?, version = version + 1 WHERE id = ?")
-        .bind(note)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!("UPDATE accounts SET note = ?, version = version + 1 WHERE id = ?"),
+        note,
+        id
+    )?;
+    Ok(n == 1)
 }
 
 /// Changes the state; leaving `active` ends every session of the account (S-10).
 pub async fn set_state(tx: &mut Tx, id: &str, state: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE accounts SET state = ?1, version = version + 1,
-                session_epoch = session_epoch + (CASE WHEN ?1 = 'active' THEN 0 ELSE 1 END)
-         WHERE id = ?2",
-    )
-    .bind(state)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "UPDATE accounts SET state = ?1, version = version + 1,
+                    session_epoch = session_epoch + (CASE WHEN ?1 = 'active' THEN 0 ELSE 1 END)
+             WHERE id = ?2"
+        ),
+        state,
+        id
+    )?;
+    Ok(n == 1)
 }
 
 /// Sets the password hash and ends every session of the account (U10, S-10).
@@ -199,57 +211,83 @@ pub async fn set_password_hash(
     id: &str,
     hash: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1,
-                failed_signins = 0, locked_until = 0, version = version + 1
-         WHERE id = ? RETURNING session_epoch",
+    run!(
+        tx,
+        sql!(
+            "UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1,
+                    failed_signins = 0, locked_until = 0, version = version + 1
+             WHERE id = ? RETURNING session_epoch"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(hash)
+            .bind(id)
+            .fetch_optional(x)
+            .await
     )
-    .bind(hash)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM accounts WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(tx, sql!("DELETE FROM accounts WHERE id = ?"), id)?;
+    Ok(n == 1)
 }
 
-/// Active administrators other than `except` (S-14).
+/// Active administrators other than `except` (S-14). On PostgreSQL the
+/// transaction first takes a lock of its own for this decision, so two
+/// that block the two last administrators at once are decided one after
+/// the other (SQLite has one writer anyway).
 pub async fn count_other_active_admins(tx: &mut Tx, except: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id
-         WHERE m.group_id = ? AND a.state = 'active' AND a.id <> ?",
+    run!(
+        &mut *tx,
+        sql!(
+            sqlite: "SELECT 0",
+            pg: "SELECT pg_advisory_xact_lock(hashtext('portal:last administrator'))::text"
+        ),
+        |x, q| sqlx::query(q).execute(x).await.map(|r| r.rows_affected())
+    )?;
+    run!(
+        tx,
+        sql!(
+            "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id
+             WHERE m.group_id = ? AND a.state = 'active' AND a.id <> ?"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(ADMINISTRATORS)
+            .bind(except)
+            .fetch_one(x)
+            .await
     )
-    .bind(ADMINISTRATORS)
-    .bind(except)
-    .fetch_one(&mut **tx)
-    .await
 }
 
-pub async fn count_admins(e: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT member_count FROM groups WHERE id = ?")
-        .bind(ADMINISTRATORS)
-        .fetch_one(e)
-        .await
+pub async fn count_admins<'c>(e: impl Exec<'c>) -> Result<i64, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT member_count FROM groups WHERE id = ?"),
+        |x, q| sqlx::query_scalar(q)
+            .bind(ADMINISTRATORS)
+            .fetch_one(x)
+            .await
+    )
 }
 
 /// Accounts by id (at most 500), in name order.
-pub async fn by_ids(
-    e: impl SqliteExecutor<'_>,
+pub async fn by_ids<'c>(
+    e: impl Exec<'c>,
     ids: &[String],
 ) -> Result<Vec<AccountSummary>, sqlx::Error> {
     let ids: Vec<&String> = ids.iter().take(500).collect();
-    sqlx::query_as(
-        "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
-                (SELECT count(*) FROM memberships m WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_count,
-                a.sort_name, a.email_key
-         FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.sort_name, a.id",
+    let ids = serde_json::to_string(&ids).unwrap_or_default();
+    run!(
+        e,
+        sql!(
+            sqlite: "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
+                            (SELECT count(*) FROM memberships m WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_count,
+                            a.sort_name, a.email_key
+                     FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?)) ORDER BY a.sort_name, a.id",
+            pg: "SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
+                        (SELECT count(*) FROM memberships m WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS group_count,
+                        a.sort_name, a.email_key
+                 FROM accounts a WHERE a.id IN (SELECT json_array_elements_text($1::json)) ORDER BY a.sort_name, a.id"
+        ),
+        |x, q| sqlx::query_as(q).bind(&ids).fetch_all(x).await
     )
-    .bind(serde_json::to_string(&ids).unwrap_or_default())
-    .fetch_all(e)
-    .await
 }

@@ -178,6 +178,95 @@ async fn exercise(db: &Db) {
         1
     );
 
+    // accounts
+    let mut tx = db.begin_write().await.unwrap();
+    store::accounts::insert(
+        &mut tx,
+        &store::accounts::NewAccountRow {
+            id: "a2",
+            email: "Bob@example.org",
+            email_key: "bob@example.org",
+            first_name: "Bob",
+            last_name: "Stone",
+            password_hash: Some("hash"),
+            state: "active",
+            registered_at: 2,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        store::accounts::set_names(&mut tx, "a2", "Robert", "Stone")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::accounts::set_email(&mut tx, "a2", "rob@example.org", "rob@example.org")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::accounts::set_note(&mut tx, "a2", Some("VIP"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::accounts::set_state(&mut tx, "a2", "blocked")
+            .await
+            .unwrap()
+    );
+    let epoch = store::accounts::set_password_hash(&mut tx, "a2", "new")
+        .await
+        .unwrap();
+    assert_eq!(
+        epoch,
+        Some(2),
+        "blocking and a new password each end the sessions"
+    );
+    assert_eq!(
+        store::accounts::count_other_active_admins(&mut tx, "a1")
+            .await
+            .unwrap(),
+        0
+    );
+    tx.commit().await.unwrap();
+    assert!(
+        store::accounts::email_taken(db, "rob@example.org")
+            .await
+            .unwrap()
+    );
+    let d = store::accounts::detail(db, "a2").await.unwrap().unwrap();
+    assert_eq!(
+        (d.first_name.as_str(), d.note.as_deref(), d.version),
+        ("Robert", Some("VIP"), 6)
+    );
+    assert!(d.has_password && !d.is_admin);
+    let by_email = store::accounts::detail_by_email(db, "rob@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_email.id.as_str(), "a2");
+    assert_eq!(
+        store::accounts::password_hash(db, "a2")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("new")
+    );
+    assert_eq!(store::accounts::count_admins(db).await.unwrap(), 0);
+    let both = store::accounts::by_ids(db, &["a2".into(), "a1".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        both.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["a1", "a2"]
+    );
+    assert_eq!(both[0].group_count, 1);
+    let mut tx = db.begin_write().await.unwrap();
+    assert!(store::accounts::delete(&mut tx, "a2").await.unwrap());
+    tx.commit().await.unwrap();
+    assert!(store::accounts::detail(db, "a2").await.unwrap().is_none());
+
     // products
     let product = |name: &str, published: bool| portal::domain::product::ProductSettings {
         name: name.into(),
