@@ -63,7 +63,7 @@ impl Mailer {
         let poll = self.inner.settings.timeouts.mail_poll;
         loop {
             let wait = match self.run_once(&db).await {
-                Ok(_) => match outbox::next_due_at(db.pool()).await {
+                Ok(_) => match outbox::next_due_at(&db).await {
                     Ok(Some(at)) => {
                         let secs = (at - db.clock().now()).max(0) as u64;
                         Duration::from_secs(secs).min(poll)
@@ -149,13 +149,13 @@ async fn record(
         let written = async {
             let mut tx = db.begin_write().await?;
             let done = match outcome {
-                Ok(()) => outbox::mark_sent(&mut *tx, m.id, m.attempts, now).await?,
+                Ok(()) => outbox::mark_sent(&mut tx, m.id, m.attempts, now).await?,
                 Err(SendError::Transient(e)) => {
                     let next = now + retry_delay_secs(retry_base, m.attempts);
-                    outbox::mark_retrying(&mut *tx, m.id, m.attempts, next, e).await?
+                    outbox::mark_retrying(&mut tx, m.id, m.attempts, next, e).await?
                 }
                 Err(SendError::Permanent(e)) => {
-                    outbox::mark_failed(&mut *tx, m.id, m.attempts, e).await?
+                    outbox::mark_failed(&mut tx, m.id, m.attempts, e).await?
                 }
             };
             tx.commit().await?;

@@ -292,5 +292,5 @@ pub async fn history(
     kind: &str,
     id: &str,
 ) -> Result<Vec<crate::store::audit::Entry>, crate::services::ServiceError> {
-    Ok(crate::store::audit::for_subject(ctx.db.pool(), kind, id, HISTORY).await?)
+    Ok(crate::store::audit::for_subject(&ctx.db, kind, id, HISTORY).await?)
 }

@@ -85,8 +85,8 @@ pub async fn queue(
 /// S-8: how many messages of these templates were queued for this account
 /// since `since` (unix seconds).
 #[tracing::instrument(skip_all)]
-pub async fn recent_count(
-    e: impl sqlx::SqliteExecutor<'_>,
+pub async fn recent_count<'c>(
+    e: impl crate::store::Exec<'c>,
     account_id: &str,
     templates: &[EmailTemplate],
     since: i64,

@@ -23,7 +23,7 @@ const LIMITED: [EmailTemplate; 2] = [
 /// S-8: whether another limited email may go to this account now.
 async fn may_email(tx: &mut Tx, account_id: &str) -> Result<bool, ServiceError> {
     let since = tx.now() - WINDOW_SECS;
-    Ok(mail::recent_count(&mut **tx, account_id, &LIMITED, since).await? < EMAILS_PER_WINDOW)
+    Ok(mail::recent_count(&mut *tx, account_id, &LIMITED, since).await? < EMAILS_PER_WINDOW)
 }
 
 /// U9: a pending account and a confirmation email. With an address that

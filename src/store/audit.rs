@@ -1,6 +1,7 @@
 use sqlx::{FromRow, SqliteExecutor};
 
-use super::Tx;
+use super::{Exec, Tx};
+use crate::{execute, run, sql};
 
 /// The kinds of entity a change can name in a list (`audit_subject_lists`,
 /// migration 0008) rather than in `audit_subjects` rows.
@@ -40,32 +41,37 @@ pub struct Entry {
 
 /// Writes an entry and its subjects; returns the entry's id.
 pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64, sqlx::Error> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_log (at, actor_id, actor_label, client_addr, channel, action, summary,
-                                before_json, after_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(e.at)
-    .bind(e.actor_id)
-    .bind(e.actor_label)
-    .bind(e.client_addr.as_deref())
-    .bind(e.channel)
-    .bind(e.action)
-    .bind(e.summary)
-    .bind(e.before.as_deref())
-    .bind(e.after.as_deref())
-    .fetch_one(&mut **tx)
-    .await?;
+    let id: i64 = run!(
+        &mut *tx,
+        sql!(
+            "INSERT INTO audit_log (at, actor_id, actor_label, client_addr, channel, action, summary,
+                                    before_json, after_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(e.at)
+            .bind(e.actor_id)
+            .bind(e.actor_label)
+            .bind(e.client_addr.as_deref())
+            .bind(e.channel)
+            .bind(e.action)
+            .bind(e.summary)
+            .bind(e.before.as_deref())
+            .bind(e.after.as_deref())
+            .fetch_one(x)
+            .await
+    )?;
     for s in e.subjects {
-        sqlx::query(
-            "INSERT INTO audit_subjects (audit_id, kind, subject_id, name) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(s.kind)
-        .bind(s.id)
-        .bind(s.name)
-        .execute(&mut **tx)
-        .await?;
+        execute!(
+            &mut *tx,
+            sql!(
+                "INSERT INTO audit_subjects (audit_id, kind, subject_id, name) VALUES (?, ?, ?, ?)"
+            ),
+            id,
+            s.kind,
+            s.id,
+            s.name
+        )?;
     }
     Ok(id)
 }
@@ -75,32 +81,31 @@ pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64, sqlx::Error> {
 /// (`audit_subject_lists`, migration 0008: a change of many accounts). The
 /// lists are looked at newest first, one look-up of the entity's key in
 /// each, until `limit` of them name it.
-pub async fn for_subject(
-    e: impl SqliteExecutor<'_>,
+pub async fn for_subject<'c>(
+    e: impl Exec<'c>,
     kind: &str,
     id: &str,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT l.id, l.at, l.actor_label, l.channel, l.action, l.summary, l.before_json, l.after_json
-         FROM (SELECT audit_id FROM (SELECT s.audit_id FROM audit_subjects s
-                                     WHERE s.kind = ?1 AND s.subject_id = ?2
-                                     ORDER BY s.audit_id DESC LIMIT ?3)
-               UNION ALL
-               SELECT audit_id FROM (SELECT b.audit_id FROM audit_lists b
-                                     WHERE b.kind = ?1 AND EXISTS (
-                                         SELECT 1 FROM audit_subject_lists x
-                                         WHERE x.audit_id = b.audit_id AND x.kind = ?1
-                                           AND x.subject_id = ?2)
-                                     ORDER BY b.audit_id DESC LIMIT ?3)) AS h
-         JOIN audit_log l ON l.id = h.audit_id
-         ORDER BY l.id DESC LIMIT ?3",
+    run!(
+        e,
+        sql!(
+            "SELECT l.id, l.at, l.actor_label, l.channel, l.action, l.summary, l.before_json, l.after_json
+             FROM (SELECT audit_id FROM (SELECT s.audit_id FROM audit_subjects s
+                                         WHERE s.kind = ?1 AND s.subject_id = ?2
+                                         ORDER BY s.audit_id DESC LIMIT ?3) AS named
+                   UNION ALL
+                   SELECT audit_id FROM (SELECT b.audit_id FROM audit_lists b
+                                         WHERE b.kind = ?1 AND EXISTS (
+                                             SELECT 1 FROM audit_subject_lists x
+                                             WHERE x.audit_id = b.audit_id AND x.kind = ?1
+                                               AND x.subject_id = ?2)
+                                         ORDER BY b.audit_id DESC LIMIT ?3) AS listed) AS h
+             JOIN audit_log l ON l.id = h.audit_id
+             ORDER BY l.id DESC LIMIT ?3"
+        ),
+        |x, q| sqlx::query_as(q).bind(kind).bind(id).bind(limit).fetch_all(x).await
     )
-    .bind(kind)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(e)
-    .await
 }
 
 // ---- the Audit log tab -------------------------------------------------------

@@ -11,7 +11,8 @@
 
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
 
-use super::Tx;
+use super::{Exec, Tx};
+use crate::{execute, run, sql};
 
 pub const QUEUED: &str = "queued";
 pub const RETRYING: &str = "retrying";
@@ -34,22 +35,26 @@ pub struct NewMessage<'a> {
 pub async fn insert(tx: &mut Tx, m: &NewMessage<'_>) -> Result<i64, sqlx::Error> {
     let now = tx.now();
     tx.mail_queued();
-    sqlx::query_scalar(
-        "INSERT INTO outbox (template, to_address, to_name, account_id, subject, text_body,
-                             html_body, state, attempts, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id",
+    run!(
+        tx,
+        sql!(
+            "INSERT INTO outbox (template, to_address, to_name, account_id, subject, text_body,
+                                 html_body, state, attempts, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(m.template)
+            .bind(m.to_address)
+            .bind(m.to_name)
+            .bind(m.account_id)
+            .bind(m.subject)
+            .bind(m.text_body)
+            .bind(m.html_body)
+            .bind(now)
+            .bind(now)
+            .fetch_one(x)
+            .await
     )
-    .bind(m.template)
-    .bind(m.to_address)
-    .bind(m.to_name)
-    .bind(m.account_id)
-    .bind(m.subject)
-    .bind(m.text_body)
-    .bind(m.html_body)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
 }
 
 /// A message as the worker sends it.
@@ -70,114 +75,130 @@ pub struct Message {
 }
 
 /// Claims the next message due at `now`: counts the attempt and holds it
-/// until `lease_until`. `None` when nothing is due.
+/// until `lease_until`. `None` when nothing is due. On PostgreSQL workers
+/// of several instances skip a row another is claiming (`SKIP LOCKED`), so
+/// each message is claimed by one of them.
 pub async fn claim_next(
     tx: &mut Tx,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Message>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
-         WHERE id = (SELECT id FROM outbox
-                     WHERE state IN ('queued', 'retrying') AND next_attempt_at <= ?
-                     ORDER BY next_attempt_at, id LIMIT 1)
-         RETURNING id, template, to_address, to_name, subject, text_body, html_body,
-                   attempts, created_at, coalesce(queued_at, created_at) AS queued_at",
+    run!(
+        tx,
+        sql!(
+            sqlite: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+                     WHERE id = (SELECT id FROM outbox
+                                 WHERE state IN ('queued', 'retrying') AND next_attempt_at <= ?
+                                 ORDER BY next_attempt_at, id LIMIT 1)
+                     RETURNING id, template, to_address, to_name, subject, text_body, html_body,
+                               attempts, created_at, coalesce(queued_at, created_at) AS queued_at",
+            pg: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1
+                 WHERE id = (SELECT id FROM outbox
+                             WHERE state IN ('queued', 'retrying') AND next_attempt_at <= $2
+                             ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, template, to_address, to_name, subject, text_body, html_body,
+                           attempts, created_at, coalesce(queued_at, created_at) AS queued_at"
+        ),
+        |x, q| sqlx::query_as(q)
+            .bind(lease_until)
+            .bind(now)
+            .fetch_optional(x)
+            .await
     )
-    .bind(lease_until)
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await
 }
 
 /// Records a delivery; false when the claim was lost (someone else's now).
-pub async fn mark_sent(
-    e: impl SqliteExecutor<'_>,
+pub async fn mark_sent<'c>(
+    e: impl Exec<'c>,
     id: i64,
     attempt: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL
-         WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(attempt)
-    .execute(e)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        e,
+        sql!(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL
+             WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')"
+        ),
+        now,
+        id,
+        attempt
+    )?;
+    Ok(n == 1)
 }
 
 /// Records a transient failure: due again at `next_at`.
-pub async fn mark_retrying(
-    e: impl SqliteExecutor<'_>,
+pub async fn mark_retrying<'c>(
+    e: impl Exec<'c>,
     id: i64,
     attempt: i64,
     next_at: i64,
     error: &str,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE outbox SET state = 'retrying', next_attempt_at = ?, last_error = ?
-         WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')",
-    )
-    .bind(next_at)
-    .bind(error)
-    .bind(id)
-    .bind(attempt)
-    .execute(e)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        e,
+        sql!(
+            "UPDATE outbox SET state = 'retrying', next_attempt_at = ?, last_error = ?
+             WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')"
+        ),
+        next_at,
+        error,
+        id,
+        attempt
+    )?;
+    Ok(n == 1)
 }
 
 /// Records a permanent failure: not tried again unless an administrator
 /// retries it.
-pub async fn mark_failed(
-    e: impl SqliteExecutor<'_>,
+pub async fn mark_failed<'c>(
+    e: impl Exec<'c>,
     id: i64,
     attempt: i64,
     error: &str,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE outbox SET state = 'failed', last_error = ?
-         WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')",
-    )
-    .bind(error)
-    .bind(id)
-    .bind(attempt)
-    .execute(e)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        e,
+        sql!(
+            "UPDATE outbox SET state = 'failed', last_error = ?
+             WHERE id = ? AND attempts = ? AND state IN ('queued', 'retrying')"
+        ),
+        error,
+        id,
+        attempt
+    )?;
+    Ok(n == 1)
 }
 
 /// Makes a failed message due again (the console's Retry); false when it is
 /// not (or no longer) failed.
 pub async fn retry_failed(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::Error> {
     tx.mail_queued();
-    let r = sqlx::query(
-        "UPDATE outbox SET state = 'queued', next_attempt_at = ?, queued_at = ?
-         WHERE id = ? AND state = 'failed'",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "UPDATE outbox SET state = 'queued', next_attempt_at = ?, queued_at = ?
+             WHERE id = ? AND state = 'failed'"
+        ),
+        now,
+        now,
+        id
+    )?;
+    Ok(n == 1)
 }
 
 /// When the next message falls due (the worker sleeps until then).
-pub async fn next_due_at(e: impl SqliteExecutor<'_>) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'retrying')",
+pub async fn next_due_at<'c>(e: impl Exec<'c>) -> Result<Option<i64>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'retrying')"),
+        |x, q| sqlx::query_scalar(q).fetch_one(x).await
     )
-    .fetch_one(e)
-    .await
 }
 
 /// S-8: messages of these templates queued for an account since `since`.
-pub async fn count_recent(
-    e: impl SqliteExecutor<'_>,
+pub async fn count_recent<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
     templates: &[&str],
     since: i64,
@@ -185,18 +206,22 @@ pub async fn count_recent(
     if templates.is_empty() {
         return Ok(0);
     }
-    let mut q: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT count(*) FROM outbox WHERE account_id = ");
-    q.push_bind(account_id)
-        .push(" AND created_at >= ")
-        .push_bind(since)
-        .push(" AND template IN (");
-    let mut sep = q.separated(", ");
-    for t in templates {
-        sep.push_bind(*t);
-    }
-    q.push(")");
-    q.build_query_scalar().fetch_one(e).await
+    let templates = serde_json::to_string(templates).unwrap_or_default();
+    run!(
+        e,
+        sql!(
+            sqlite: "SELECT count(*) FROM outbox WHERE account_id = ? AND created_at >= ?
+                       AND template IN (SELECT value FROM json_each(?))",
+            pg: "SELECT count(*) FROM outbox WHERE account_id = $1 AND created_at >= $2
+                   AND template IN (SELECT json_array_elements_text($3::json))"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(account_id)
+            .bind(since)
+            .bind(&templates)
+            .fetch_one(x)
+            .await
+    )
 }
 
 /// A row of the Email log.

@@ -178,6 +178,128 @@ async fn exercise(db: &Db) {
         1
     );
 
+    // the outbox
+    let message = store::outbox::NewMessage {
+        template: "invitation",
+        to_address: "ada@example.org",
+        to_name: "Ada",
+        account_id: Some("a1"),
+        subject: "Hello",
+        text_body: "Hi",
+        html_body: "<p>Hi</p>",
+    };
+    let mut tx = db.begin_write().await.unwrap();
+    let m1 = store::outbox::insert(&mut tx, &message).await.unwrap();
+    let m2 = store::outbox::insert(&mut tx, &message).await.unwrap();
+    tx.commit().await.unwrap();
+    let now = db.clock().now();
+    assert!(store::outbox::next_due_at(db).await.unwrap().is_some());
+    assert_eq!(
+        store::outbox::count_recent(db, "a1", &["invitation", "other"], 0)
+            .await
+            .unwrap(),
+        2
+    );
+    if db.is_postgres() {
+        // Two workers at once claim two different messages (SKIP LOCKED).
+        let mut first = db.begin_write().await.unwrap();
+        let mut second = db.begin_write().await.unwrap();
+        let a = store::outbox::claim_next(&mut first, now, now + 60)
+            .await
+            .unwrap()
+            .unwrap();
+        let b = store::outbox::claim_next(&mut second, now, now + 60)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(a.id, b.id);
+        first.rollback().await.unwrap();
+        second.rollback().await.unwrap();
+    }
+    let mut tx = db.begin_write().await.unwrap();
+    let claimed = store::outbox::claim_next(&mut tx, now, now + 60)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claimed.id, claimed.attempts), (m1, 1));
+    tx.commit().await.unwrap();
+    assert!(store::outbox::mark_sent(db, m1, 1, now).await.unwrap());
+    assert!(
+        !store::outbox::mark_sent(db, m1, 1, now).await.unwrap(),
+        "sent once"
+    );
+    let mut tx = db.begin_write().await.unwrap();
+    let claimed = store::outbox::claim_next(&mut tx, now, now + 60)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, m2);
+    tx.commit().await.unwrap();
+    assert!(
+        store::outbox::mark_retrying(db, m2, 1, now, "busy")
+            .await
+            .unwrap()
+    );
+    let mut tx = db.begin_write().await.unwrap();
+    let claimed = store::outbox::claim_next(&mut tx, now, now + 60)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        store::outbox::mark_failed(db, m2, claimed.attempts, "refused")
+            .await
+            .unwrap()
+    );
+    let mut tx = db.begin_write().await.unwrap();
+    assert!(store::outbox::retry_failed(&mut tx, m2, now).await.unwrap());
+    assert!(!store::outbox::retry_failed(&mut tx, m1, now).await.unwrap());
+    tx.commit().await.unwrap();
+
+    // the audit log
+    let mut tx = db.begin_write().await.unwrap();
+    for action in ["account.created", "account.blocked"] {
+        store::audit::record(
+            &mut tx,
+            &store::audit::NewEntry {
+                at: 7,
+                actor_id: None,
+                actor_label: "System",
+                client_addr: Some("127.0.0.1".into()),
+                channel: "system",
+                action,
+                summary: "Something happened to Ada",
+                before: None,
+                after: Some("{}".into()),
+                subjects: &[store::audit::Subject {
+                    kind: "account",
+                    id: "a1",
+                    name: "Ada Lovelace",
+                }],
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let history = store::audit::for_subject(db, "account", "a1", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        ["account.blocked", "account.created"]
+    );
+    assert_eq!(
+        store::audit::for_subject(db, "account", "a1", 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
     // accounts
     let mut tx = db.begin_write().await.unwrap();
     store::accounts::insert(
