@@ -52,7 +52,7 @@ pub async fn check(ctx: &Ctx, key: Option<&str>) -> Result<Verdict, ServiceError
         .keys
         .0
         .get_or_read(hash, async {
-            let owner = store::subscriptions::key_owner(ctx.db.pool(), &hash).await?;
+            let owner = store::subscriptions::key_owner(&ctx.db, &hash).await?;
             Ok::<_, sqlx::Error>(
                 owner
                     .filter(|o| {

@@ -80,7 +80,7 @@ pub async fn create_for(
     let name = display_name(&spec.display_name, &product.name)
         .map_err(|m| ServiceError::field("display_name", m))?;
     let id = match spec.id {
-        Some(id) if store::subscriptions::get(&mut *tx, &id).await?.is_some() => {
+        Some(id) if store::subscriptions::get(&mut tx, &id).await?.is_some() => {
             return Err(ServiceError::Conflict(format!(
                 "A subscription with the id {id} exists already."
             )));

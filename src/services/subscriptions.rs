@@ -53,7 +53,7 @@ pub(crate) fn subjects(s: &SubscriptionRow) -> [Subject<'_>; 3] {
 }
 
 pub(crate) async fn load(tx: &mut Tx, id: &str) -> Result<SubscriptionRow, ServiceError> {
-    store::subscriptions::get(&mut **tx, id)
+    store::subscriptions::get(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -170,13 +170,13 @@ pub async fn subscribe(
 /// The account's own subscriptions, newest first.
 #[tracing::instrument(skip_all)]
 pub async fn of_account(ctx: &Ctx, account_id: &str) -> Result<Vec<SubscriptionRow>, ServiceError> {
-    Ok(store::subscriptions::of_account(ctx.db.pool(), account_id).await?)
+    Ok(store::subscriptions::of_account(&ctx.db, account_id).await?)
 }
 
 /// One subscription, if `caller` may see it.
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, caller: Caller<'_>, id: &str) -> Result<SubscriptionRow, ServiceError> {
-    let s = store::subscriptions::get(ctx.db.pool(), id)
+    let s = store::subscriptions::get(&ctx.db, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     caller.may_touch(&s)?;
@@ -203,7 +203,7 @@ pub async fn of_product(
         Some((at.parse::<i64>().ok()?, id))
     });
     let mut rows = store::subscriptions::of_product(
-        ctx.db.pool(),
+        &ctx.db,
         product_id,
         state.map(SubscriptionState::as_str),
         after,

@@ -2,14 +2,15 @@
 //! SHA-256 (`domain::subscription::key_hash`), never by the key itself.
 
 use crate::domain::ids::{AccountId, ProductId, SubscriptionId};
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Sqlite, SqlitePool, Type};
 
-use super::Tx;
+use super::{Exec, Tx};
 use crate::domain::AccountState;
 use crate::domain::product::ProductState;
 use crate::domain::query::{self, SubscriptionField};
 use crate::domain::subscription::SubscriptionState;
 use crate::domain::subscription::{KeySlot, key_hash};
+use crate::{execute, run, sql};
 
 /// A subscription with the names people read.
 #[derive(Debug, Clone, FromRow)]
@@ -33,10 +34,15 @@ pub struct SubscriptionRow {
     pub version: i64,
 }
 
-const SELECT: &str = "SELECT s.id, s.account_id, a.email AS account_email,
-        a.first_name || ' ' || a.last_name AS account_name, s.product_id, p.name AS product_name,
-        s.display_name, s.primary_key, s.secondary_key, s.state, s.created_at, s.updated_at, s.version
-    FROM subscriptions s JOIN accounts a ON a.id = s.account_id JOIN products p ON p.id = s.product_id";
+macro_rules! select {
+    () => {
+        "SELECT s.id, s.account_id, a.email AS account_email,
+            a.first_name || ' ' || a.last_name AS account_name, s.product_id, p.name AS product_name,
+            s.display_name, s.primary_key, s.secondary_key, s.state, s.created_at, s.updated_at, s.version
+        FROM subscriptions s JOIN accounts a ON a.id = s.account_id JOIN products p ON p.id = s.product_id"
+    };
+}
+const SELECT: &str = select!();
 
 pub struct NewSubscription<'a> {
     pub id: &'a SubscriptionId,
@@ -50,24 +56,25 @@ pub struct NewSubscription<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, s: &NewSubscription<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO subscriptions (id, account_id, product_id, display_name, primary_key,
-             secondary_key, primary_key_hash, secondary_key_hash, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(s.id.as_str())
-    .bind(s.account_id.as_str())
-    .bind(s.product_id.as_str())
-    .bind(s.display_name)
-    .bind(s.primary_key)
-    .bind(s.secondary_key)
-    .bind(&key_hash(s.primary_key)[..])
-    .bind(&key_hash(s.secondary_key)[..])
-    .bind(s.state)
-    .bind(s.now)
-    .bind(s.now)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO subscriptions (id, account_id, product_id, display_name, primary_key,
+                 secondary_key, primary_key_hash, secondary_key_hash, state, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        s.id.as_str(),
+        s.account_id.as_str(),
+        s.product_id.as_str(),
+        s.display_name,
+        s.primary_key,
+        s.secondary_key,
+        &key_hash(s.primary_key)[..],
+        &key_hash(s.secondary_key)[..],
+        s.state,
+        s.now,
+        s.now
+    )?;
     Ok(())
 }
 
@@ -78,64 +85,99 @@ pub async fn count_open(
     product_id: &ProductId,
 ) -> Result<i64, sqlx::Error> {
     let (account_id, product_id) = (account_id.as_str(), product_id.as_str());
-    sqlx::query_scalar(
-        "SELECT count(*) FROM subscriptions WHERE account_id = ? AND product_id = ?
-           AND state IN ('submitted', 'active', 'suspended')",
+    run!(
+        tx,
+        sql!(
+            "SELECT count(*) FROM subscriptions WHERE account_id = ? AND product_id = ?
+               AND state IN ('submitted', 'active', 'suspended')"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(account_id)
+            .bind(product_id)
+            .fetch_one(x)
+            .await
     )
-    .bind(account_id)
-    .bind(product_id)
-    .fetch_one(&mut **tx)
-    .await
 }
 
-pub async fn get(
-    e: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Option<SubscriptionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE s.id = ?")))
-        .bind(id)
-        .fetch_optional(e)
-        .await
+pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    run!(e, sql!(concat!(select!(), " WHERE s.id = ?")), |x, q| {
+        sqlx::query_as(q).bind(id).fetch_optional(x).await
+    })
 }
 
 /// Newest first, every state.
-pub async fn of_account(
-    e: impl SqliteExecutor<'_>,
+pub async fn of_account<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
 ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE s.account_id = ? ORDER BY s.created_at DESC, s.id DESC"
-    )))
-    .bind(account_id)
-    .fetch_all(e)
-    .await
+    run!(
+        e,
+        sql!(concat!(
+            select!(),
+            " WHERE s.account_id = ? ORDER BY s.created_at DESC, s.id DESC"
+        )),
+        |x, q| sqlx::query_as(q).bind(account_id).fetch_all(x).await
+    )
 }
 
-/// A page of a product's subscriptions, newest first, optionally of one
-/// state, starting after `after` = (created_at, id) of the previous page's
-/// last row. Returns up to `limit` rows.
-pub async fn of_product(
-    e: impl SqliteExecutor<'_>,
+/// A product's page of subscriptions, for either database.
+fn of_product_query<DB: Database>(
     product_id: &str,
     state: Option<&str>,
     after: Option<(i64, &str)>,
     limit: i64,
-) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Sqlite>::new(SELECT);
-    qb.push(" WHERE s.product_id = ").push_bind(product_id);
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(SELECT);
+    qb.push(" WHERE s.product_id = ")
+        .push_bind(product_id.to_owned());
     if let Some(state) = state {
-        qb.push(" AND s.state = ").push_bind(state);
+        qb.push(" AND s.state = ").push_bind(state.to_owned());
     }
     if let Some((at, id)) = after {
         qb.push(" AND (s.created_at, s.id) < (")
             .push_bind(at)
             .push(", ")
-            .push_bind(id)
+            .push_bind(id.to_owned())
             .push(")");
     }
     qb.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ")
         .push_bind(limit);
-    qb.build_query_as().fetch_all(e).await
+    qb
+}
+
+/// A page of a product's subscriptions, newest first, optionally of one
+/// state, starting after `after` = (created_at, id) of the previous page's
+/// last row. Returns up to `limit` rows.
+pub async fn of_product<'c>(
+    e: impl Exec<'c>,
+    product_id: &str,
+    state: Option<&str>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    use super::backend::On;
+    match e.on() {
+        On::SqlitePool(x) => {
+            let mut qb = of_product_query(product_id, state, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+        On::Sqlite(x) => {
+            let mut qb = of_product_query(product_id, state, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+        On::PgPool(x) => {
+            let mut qb = of_product_query(product_id, state, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+        On::Pg(x) => {
+            let mut qb = of_product_query(product_id, state, after, limit);
+            qb.build_query_as().fetch_all(x).await
+        }
+    }
 }
 
 /// Changes the state only from `from`, so two administrators acting at once
@@ -147,17 +189,18 @@ pub async fn set_state(
     to: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE subscriptions SET state = ?, updated_at = ?, version = version + 1
-         WHERE id = ? AND state = ?",
-    )
-    .bind(to)
-    .bind(now)
-    .bind(id)
-    .bind(from)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "UPDATE subscriptions SET state = ?, updated_at = ?, version = version + 1
+             WHERE id = ? AND state = ?"
+        ),
+        to,
+        now,
+        id,
+        from
+    )?;
+    Ok(n == 1)
 }
 
 pub async fn set_key(
@@ -168,23 +211,17 @@ pub async fn set_key(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let sql = match slot {
-        KeySlot::Primary => {
+        KeySlot::Primary => sql!(
             "UPDATE subscriptions SET primary_key = ?, primary_key_hash = ?, updated_at = ?,
                  version = version + 1 WHERE id = ?"
-        }
-        KeySlot::Secondary => {
+        ),
+        KeySlot::Secondary => sql!(
             "UPDATE subscriptions SET secondary_key = ?, secondary_key_hash = ?, updated_at = ?,
                  version = version + 1 WHERE id = ?"
-        }
+        ),
     };
-    let r = sqlx::query(sql)
-        .bind(key)
-        .bind(&key_hash(key)[..])
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(tx, sql, key, &key_hash(key)[..], now, id)?;
+    Ok(n == 1)
 }
 
 /// Everything the key check (S2) needs about the subscription a key belongs to.
@@ -204,21 +241,19 @@ pub struct KeyOwner {
     pub product_state: ProductState,
 }
 
-pub async fn key_owner(
-    e: impl SqliteExecutor<'_>,
-    hash: &[u8],
-) -> Result<Option<KeyOwner>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id AS subscription_id, s.account_id, s.product_id,
-                s.state AS subscription_state, a.state AS account_state, p.state AS product_state
-         FROM subscriptions s JOIN accounts a ON a.id = s.account_id JOIN products p ON p.id = s.product_id
-         WHERE s.id = coalesce(
-             (SELECT id FROM subscriptions WHERE primary_key_hash = ?1),
-             (SELECT id FROM subscriptions WHERE secondary_key_hash = ?1))",
+pub async fn key_owner<'c>(e: impl Exec<'c>, hash: &[u8]) -> Result<Option<KeyOwner>, sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT s.id AS subscription_id, s.account_id, s.product_id,
+                    s.state AS subscription_state, a.state AS account_state, p.state AS product_state
+             FROM subscriptions s JOIN accounts a ON a.id = s.account_id JOIN products p ON p.id = s.product_id
+             WHERE s.id = coalesce(
+                 (SELECT id FROM subscriptions WHERE primary_key_hash = ?1),
+                 (SELECT id FROM subscriptions WHERE secondary_key_hash = ?1))"
+        ),
+        |x, q| sqlx::query_as(q).bind(hash).fetch_optional(x).await
     )
-    .bind(hash)
-    .fetch_optional(e)
-    .await
 }
 
 /// Gives rows written before key hashes existed (migration 0002) theirs.
@@ -249,23 +284,21 @@ pub async fn backfill_key_hashes(pool: &SqlitePool) -> Result<u64, sqlx::Error> 
 
 pub async fn set_display_name(tx: &mut Tx, id: &str, name: &str) -> Result<bool, sqlx::Error> {
     let now = tx.now();
-    let r = sqlx::query(
-        "UPDATE subscriptions SET display_name = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-    )
-    .bind(name)
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "UPDATE subscriptions SET display_name = ?, updated_at = ?, version = version + 1 WHERE id = ?"
+        ),
+        name,
+        now,
+        id
+    )?;
+    Ok(n == 1)
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM subscriptions WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(tx, sql!("DELETE FROM subscriptions WHERE id = ?"), id)?;
+    Ok(n == 1)
 }
 
 // ---- the management API's lists (SPEC M4) --------------------------------------

@@ -448,7 +448,94 @@ async fn exercise(db: &Db) {
         store::products::subscription_count(db, "p1").await.unwrap(),
         0
     );
+
+    // subscriptions (before Traffic goes)
+    use portal::domain::ids::{AccountId, ProductId, SubscriptionId};
+    use portal::domain::subscription::{KeySlot, key_hash};
     let mut tx = db.begin_write().await.unwrap();
+    for (id, product, key) in [("s1", "p1", "k1"), ("s2", "p2", "k2"), ("s3", "p1", "k3")] {
+        store::subscriptions::insert(
+            &mut tx,
+            &store::subscriptions::NewSubscription {
+                id: &SubscriptionId::from(id),
+                account_id: &AccountId::from("a1"),
+                product_id: &ProductId::from(product),
+                display_name: "Mine",
+                primary_key: key,
+                secondary_key: &format!("{key}-2"),
+                state: "active",
+                now: 20,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let open = store::subscriptions::count_open(&mut tx, &"a1".into(), &"p1".into())
+        .await
+        .unwrap();
+    assert_eq!(open, 2);
+    assert!(
+        store::subscriptions::set_state(&mut tx, "s1", "active", "suspended", 21)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::subscriptions::set_state(&mut tx, "s1", "active", "cancelled", 21)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::subscriptions::set_key(&mut tx, "s3", KeySlot::Secondary, "k3-new", 22)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::subscriptions::set_display_name(&mut tx, "s3", "Renamed")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let s1 = store::subscriptions::get(db, "s1").await.unwrap().unwrap();
+    assert_eq!(
+        (s1.account_name.as_str(), s1.product_name.as_str()),
+        ("Ada Lovelace", "Weather API")
+    );
+    assert_eq!(
+        store::subscriptions::of_account(db, "a1")
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let active = store::subscriptions::of_product(db, "p1", Some("active"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        active.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["s3"]
+    );
+    let page = store::subscriptions::of_product(db, "p1", None, Some((20, "s3")), 10)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    let owner = store::subscriptions::key_owner(db, &key_hash("k3-new"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.subscription_id.as_str(), "s3");
+    assert!(
+        store::subscriptions::key_owner(db, &key_hash("k3-2"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store::products::subscription_count(db, "p1").await.unwrap(),
+        2
+    );
+
+    let mut tx = db.begin_write().await.unwrap();
+    assert!(store::subscriptions::delete(&mut tx, "s2").await.unwrap());
     store::products::delete(&mut tx, "p2").await.unwrap();
     tx.commit().await.unwrap();
     assert!(store::products::get(db, "p2").await.unwrap().is_none());
