@@ -23,7 +23,7 @@ fn subject(g: &GroupRow) -> Subject<'_> {
 }
 
 async fn load(tx: &mut Tx, id: &str) -> Result<GroupRow, ServiceError> {
-    store::groups::get(&mut **tx, id)
+    store::groups::get(&mut *tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -46,7 +46,7 @@ fn ensure_custom(g: &GroupRow) -> Result<(), ServiceError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<GroupRow, ServiceError> {
-    store::groups::get(ctx.db.pool(), id)
+    store::groups::get(&ctx.db, id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -67,7 +67,7 @@ pub async fn list(
     search: Option<&str>,
     after: Option<(&str, &str)>,
 ) -> Result<GroupsPage, ServiceError> {
-    let mut rows = store::groups::list(ctx.db.pool(), search, after, PAGE_SIZE).await?;
+    let mut rows = store::groups::list(&ctx.db, search, after, PAGE_SIZE).await?;
     let next = super::next_page(&mut rows, PAGE_SIZE, |r| {
         (r.name_key.clone(), r.id.to_string())
     });
@@ -85,7 +85,7 @@ async fn ensure_name_free(
     s: &GroupSettings,
     except: &str,
 ) -> Result<(), ServiceError> {
-    if store::groups::name_taken(&mut **tx, &s.name.key(), except).await? {
+    if store::groups::name_taken(&mut *tx, &s.name.key(), except).await? {
         return Err(ServiceError::field(
             "name",
             "A group with this name already exists.",
@@ -108,7 +108,7 @@ pub async fn create(
     ensure_name_free(&mut tx, s, "").await?;
     let id = match id {
         // The management API names the id (a taken one is a conflict).
-        Some(id) if store::groups::get(&mut *tx, id).await?.is_some() => {
+        Some(id) if store::groups::get(&mut tx, id).await?.is_some() => {
             return Err(ServiceError::Conflict(format!(
                 "A group with the id {id} exists already."
             )));
@@ -198,7 +198,7 @@ pub struct Dependants {
 
 #[tracing::instrument(skip_all)]
 pub async fn dependants(ctx: &Ctx, id: &str) -> Result<Dependants, ServiceError> {
-    let (memberships, grants) = store::groups::dependants(ctx.db.pool(), id).await?;
+    let (memberships, grants) = store::groups::dependants(&ctx.db, id).await?;
     Ok(Dependants {
         memberships,
         grants,
@@ -217,7 +217,7 @@ pub async fn delete(
     let group = load(&mut tx, id).await?;
     ensure_custom(&group)?;
     expect.check(group.version)?;
-    let (memberships, grants) = store::groups::dependants(&mut *tx, id).await?;
+    let (memberships, grants) = store::groups::dependants(&mut tx, id).await?;
     store::groups::delete(&mut tx, id).await?;
     audit::record(
         &mut tx,
@@ -395,23 +395,23 @@ pub const MENU_LIMIT: i64 = 100;
 /// The Add to group menu, or `None` when there are too many groups for one.
 #[tracing::instrument(skip_all)]
 pub async fn custom_menu(ctx: &Ctx) -> Result<Option<Vec<GroupRef>>, ServiceError> {
-    Ok(store::groups::custom_up_to(ctx.db.pool(), MENU_LIMIT).await?)
+    Ok(store::groups::custom_up_to(&ctx.db, MENU_LIMIT).await?)
 }
 
 /// A group by id, or else by its name as typed.
 #[tracing::instrument(skip_all)]
 pub async fn find(ctx: &Ctx, id_or_name: &str) -> Result<GroupRow, ServiceError> {
-    if let Some(g) = store::groups::get(ctx.db.pool(), id_or_name).await? {
+    if let Some(g) = store::groups::get(&ctx.db, id_or_name).await? {
         return Ok(g);
     }
-    store::groups::by_name(ctx.db.pool(), id_or_name)
+    store::groups::by_name(&ctx.db, id_or_name)
         .await?
         .ok_or(ServiceError::NotFound)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn all(ctx: &Ctx) -> Result<Vec<GroupRef>, ServiceError> {
-    Ok(store::groups::all(ctx.db.pool()).await?)
+    Ok(store::groups::all(&ctx.db).await?)
 }
 
 /// How many accounts "every account matching" would touch, counted exactly
@@ -477,5 +477,5 @@ pub async fn members_among(
     group_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>, ServiceError> {
-    Ok(store::groups::members_among(ctx.db.pool(), group_id, ids).await?)
+    Ok(store::groups::members_among(&ctx.db, group_id, ids).await?)
 }

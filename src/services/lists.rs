@@ -79,7 +79,7 @@ pub async fn groups(
 /// Every group an account is in (Developers included).
 #[tracing::instrument(skip_all)]
 pub async fn groups_of_account(ctx: &Ctx, account_id: &str) -> Result<Vec<GroupRow>, ServiceError> {
-    Ok(store::groups::rows_of_account(ctx.db.pool(), account_id).await?)
+    Ok(store::groups::rows_of_account(&ctx.db, account_id).await?)
 }
 
 /// Every group that may see a product (P2).

@@ -320,7 +320,7 @@ pub async fn change_access(
 ) -> Result<(ProductRow, store::groups::GroupRow), ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let product = load(&mut tx, id).await?;
-    let group = store::groups::get(&mut *tx, group_id)
+    let group = store::groups::get(&mut tx, group_id)
         .await?
         .ok_or_else(|| ServiceError::field("group", "That group no longer exists."))?;
     let before = store::access::access_groups(&mut *tx, id).await?;

@@ -1,9 +1,10 @@
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Sqlite, Type};
 
-use super::Tx;
+use super::{Exec, Tx};
 use crate::domain::group::GroupKind;
 use crate::domain::ids::{AccountId, GroupId};
 use crate::domain::query::{self, GroupField};
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
@@ -46,79 +47,91 @@ pub async fn add_member(
     account_id: &AccountId,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
-         SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?",
-    )
-    .bind(group_id.as_str())
-    .bind(now)
-    .bind(account_id.as_str())
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
+             SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?
+             ON CONFLICT DO NOTHING"
+        ),
+        group_id.as_str(),
+        now,
+        account_id.as_str()
+    )?;
     Ok(())
 }
 
 /// The groups an account is an explicit member of (Developers is implicit).
-pub async fn of_account(
-    e: impl SqliteExecutor<'_>,
+pub async fn of_account<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
 ) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT g.id, g.name, g.kind FROM accounts a
-         JOIN memberships m ON m.sort_name = a.sort_name AND m.account_id = a.id
-         JOIN groups g ON g.id = m.group_id
-         WHERE a.id = ? ORDER BY g.name_key",
+    run!(
+        e,
+        sql!(
+            "SELECT g.id, g.name, g.kind FROM accounts a
+             JOIN memberships m ON m.sort_name = a.sort_name AND m.account_id = a.id
+             JOIN groups g ON g.id = m.group_id
+             WHERE a.id = ? ORDER BY g.name_key"
+        ),
+        |x, q| sqlx::query_as(q).bind(account_id).fetch_all(x).await
     )
-    .bind(account_id)
-    .fetch_all(e)
-    .await
 }
 
-pub async fn get(e: impl SqliteExecutor<'_>, id: &str) -> Result<Option<GroupRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, description, kind, external_id, member_count, version FROM groups WHERE id = ?",
+pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<GroupRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT id, name, description, kind, external_id, member_count, version FROM groups WHERE id = ?"
+        ),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
     )
-    .bind(id)
-    .fetch_optional(e)
-    .await
 }
 
 /// Every group an account is in, Developers included (every account is
 /// in it, G2), system groups first, then by name.
-pub async fn rows_of_account(
-    e: impl SqliteExecutor<'_>,
+pub async fn rows_of_account<'c>(
+    e: impl Exec<'c>,
     account_id: &str,
 ) -> Result<Vec<GroupRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, description, kind, external_id, member_count, version FROM groups
-         WHERE id = 'developers'
-            OR id IN (SELECT m.group_id FROM memberships m WHERE m.account_id = ?)
-         ORDER BY kind <> 'system', name_key",
+    run!(
+        e,
+        sql!(
+            "SELECT id, name, description, kind, external_id, member_count, version FROM groups
+             WHERE id = 'developers'
+                OR id IN (SELECT m.group_id FROM memberships m WHERE m.account_id = ?)
+             ORDER BY kind <> 'system', name_key"
+        ),
+        |x, q| sqlx::query_as(q).bind(account_id).fetch_all(x).await
     )
-    .bind(account_id)
-    .fetch_all(e)
-    .await
 }
 
 /// The custom groups of a picker (the Add to group menu) in name order, or
 /// `None` when there are more than `limit`: then nothing is read but a count
 /// that stops at `limit + 1`, so a programme with 1,000 groups pays nothing
 /// for the menu it does not get.
-pub async fn custom_up_to(
-    e: impl SqliteExecutor<'_>,
+pub async fn custom_up_to<'c>(
+    e: impl Exec<'c>,
     limit: i64,
 ) -> Result<Option<Vec<GroupRef>>, sqlx::Error> {
     // As one JSON row: every Users page asks for this menu (see accounts::list).
-    let json: Option<String> = sqlx::query_scalar(
-        "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM groups WHERE kind = 'custom' LIMIT ?1 + 1)) > ?1
+    let json: Option<String> = run!(
+        e,
+        sql!(
+            sqlite: "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM groups WHERE kind = 'custom' LIMIT ?1 + 1)) > ?1
+                    THEN NULL
+                    ELSE (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
+                          FROM (SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key))
+                    END",
+            pg: "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM groups WHERE kind = 'custom' LIMIT $1 + 1) AS c) > $1
                 THEN NULL
-                ELSE (SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'kind', kind)), '[]')
-                      FROM (SELECT id, name, kind FROM groups WHERE kind = 'custom' ORDER BY name_key))
-                END",
-    )
-    .bind(limit)
-    .fetch_one(e)
-    .await?;
+                ELSE (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'kind', kind)
+                                               ORDER BY name_key), '[]')::text
+                      FROM groups WHERE kind = 'custom')
+                END"
+        ),
+        |x, q| sqlx::query_scalar(q).bind(limit).fetch_one(x).await
+    )?;
     let Some(json) = json else { return Ok(None) };
     let mut groups: Vec<GroupRef> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
@@ -127,79 +140,130 @@ pub async fn custom_up_to(
 }
 
 /// A group by its display name, compared case-insensitively.
-pub async fn by_name(
-    e: impl SqliteExecutor<'_>,
-    name: &str,
-) -> Result<Option<GroupRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, description, kind, external_id, member_count, version FROM groups WHERE name_key = ?",
+pub async fn by_name<'c>(e: impl Exec<'c>, name: &str) -> Result<Option<GroupRow>, sqlx::Error> {
+    let key = name.trim().to_lowercase();
+    run!(
+        e,
+        sql!(
+            "SELECT id, name, description, kind, external_id, member_count, version FROM groups WHERE name_key = ?"
+        ),
+        |x, q| sqlx::query_as(q).bind(&key).fetch_optional(x).await
     )
-    .bind(name.trim().to_lowercase())
-    .fetch_optional(e)
-    .await
 }
 
 /// Every group, system ones first, then by name (the Access control tab).
-pub async fn all(e: impl SqliteExecutor<'_>) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind FROM groups ORDER BY kind <> 'system', name_key")
-        .fetch_all(e)
-        .await
+pub async fn all<'c>(e: impl Exec<'c>) -> Result<Vec<GroupRef>, sqlx::Error> {
+    run!(
+        e,
+        sql!("SELECT id, name, kind FROM groups ORDER BY kind <> 'system', name_key"),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
+    )
 }
 
-/// One page of the Groups tab in name order, after `after` (a name key).
-pub async fn list(
-    e: impl SqliteExecutor<'_>,
+/// The Groups tab's page as one JSON row, for database `DB` (`pg`: PostgreSQL).
+fn list_query<DB: Database>(
+    pg: bool,
     search: Option<&str>,
     after: Option<(&str, &str)>,
     limit: i64,
-) -> Result<Vec<GroupListRow>, sqlx::Error> {
-    // System groups first, then by name: the order of the listing index
-    // (migration 0003), walked from the cursor; the page comes back as one
-    // JSON row.
-    let mut qb = QueryBuilder::<Sqlite>::new(
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(if pg {
+        "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'name_key', name_key,
+                'description', description, 'kind', kind, 'member_count', member_count,
+                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id))), '[]')::text
+         FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count
+               FROM groups g WHERE 1 = 1"
+    } else {
         "SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'name_key', name_key,
                 'description', description, 'kind', kind, 'member_count', member_count,
                 'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id))), '[]')
          FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count
-               FROM groups g WHERE 1 = 1",
-    );
+               FROM groups g WHERE 1 = 1"
+    });
     if let Some(s) = search {
-        // instr, not LIKE: SQLite compiles a statement again whenever a
-        // LIKE pattern's binding changes (it might allow an index).
-        qb.push(" AND instr(g.name_key, ")
-            .push_bind(s.to_lowercase())
-            .push(") > 0");
+        // instr/strpos, not LIKE: SQLite compiles a statement again whenever
+        // a LIKE pattern's binding changes (it might allow an index).
+        qb.push(if pg {
+            " AND strpos(g.name_key, "
+        } else {
+            " AND instr(g.name_key, "
+        })
+        .push_bind(s.to_lowercase())
+        .push(") > 0");
     }
     if let Some((key, id)) = after {
-        qb.push(" AND (g.kind <> 'system', g.name_key, g.id) > (1, ")
-            .push_bind(key.to_owned())
-            .push(", ")
-            .push_bind(id.to_owned())
-            .push(")");
+        qb.push(if pg {
+            " AND (g.kind <> 'system', g.name_key, g.id) > (true, "
+        } else {
+            " AND (g.kind <> 'system', g.name_key, g.id) > (1, "
+        })
+        .push_bind(key.to_owned())
+        .push(", ")
+        .push_bind(id.to_owned())
+        .push(")");
     }
     qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
         .push_bind(limit + 1)
         .push(") AS page");
-    let json: String = qb.build_query_scalar().fetch_one(e).await?;
+    qb
+}
+
+/// One page of the Groups tab in name order, after `after` (a name key).
+pub async fn list<'c>(
+    e: impl Exec<'c>,
+    search: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<GroupListRow>, sqlx::Error> {
+    use super::backend::On;
+    // System groups first, then by name: the order of the listing index
+    // (migration 0003), walked from the cursor; the page comes back as one
+    // JSON row.
+    let json: String = match e.on() {
+        On::SqlitePool(x) => {
+            let mut qb = list_query(false, search, after, limit);
+            qb.build_query_scalar().fetch_one(x).await?
+        }
+        On::Sqlite(x) => {
+            let mut qb = list_query(false, search, after, limit);
+            qb.build_query_scalar().fetch_one(x).await?
+        }
+        On::PgPool(x) => {
+            let mut qb = list_query(true, search, after, limit);
+            qb.build_query_scalar().fetch_one(x).await?
+        }
+        On::Pg(x) => {
+            let mut qb = list_query(true, search, after, limit);
+            qb.build_query_scalar().fetch_one(x).await?
+        }
+    };
     let mut rows: Vec<GroupListRow> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    // Nothing promises json_group_array keeps the subquery's order: restore it.
+    // Nothing promises the JSON array keeps the subquery's order: restore it.
     rows.sort_by(|a, b| {
         (!a.kind.is_system(), &a.name_key, &a.id).cmp(&(!b.kind.is_system(), &b.name_key, &b.id))
     });
     Ok(rows)
 }
 
-pub async fn name_taken(
-    e: impl SqliteExecutor<'_>,
+pub async fn name_taken<'c>(
+    e: impl Exec<'c>,
     key: &str,
     except: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM groups WHERE name_key = ? AND id <> ?)")
-        .bind(key)
-        .bind(except)
-        .fetch_one(e)
-        .await
+    run!(
+        e,
+        sql!("SELECT EXISTS (SELECT 1 FROM groups WHERE name_key = ? AND id <> ?)"),
+        |x, q| sqlx::query_scalar(q)
+            .bind(key)
+            .bind(except)
+            .fetch_one(x)
+            .await
+    )
 }
 
 pub async fn insert(
@@ -209,16 +273,17 @@ pub async fn insert(
     description: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO groups (id, name, name_key, description, kind, created_at) VALUES (?, ?, ?, ?, 'custom', ?)",
-    )
-    .bind(id)
-    .bind(name)
-    .bind(name.to_lowercase())
-    .bind(description)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "INSERT INTO groups (id, name, name_key, description, kind, created_at) VALUES (?, ?, ?, ?, 'custom', ?)"
+        ),
+        id,
+        name,
+        name.to_lowercase(),
+        description,
+        now
+    )?;
     Ok(())
 }
 
@@ -228,54 +293,63 @@ pub async fn update(
     name: &str,
     description: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE groups SET name = ?, name_key = ?, description = ?, version = version + 1
-         WHERE id = ? AND kind = 'custom'",
-    )
-    .bind(name)
-    .bind(name.to_lowercase())
-    .bind(description)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    execute!(
+        tx,
+        sql!(
+            "UPDATE groups SET name = ?, name_key = ?, description = ?, version = version + 1
+             WHERE id = ? AND kind = 'custom'"
+        ),
+        name,
+        name.to_lowercase(),
+        description,
+        id
+    )?;
     Ok(())
 }
 
 /// Memberships and product grants that go with a group (for the delete page).
-pub async fn dependants(e: impl SqliteExecutor<'_>, id: &str) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT (SELECT member_count FROM groups WHERE id = ?1),
-                (SELECT count(*) FROM product_groups WHERE group_id = ?1)",
+pub async fn dependants<'c>(e: impl Exec<'c>, id: &str) -> Result<(i64, i64), sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT (SELECT member_count FROM groups WHERE id = ?1),
+                    (SELECT count(*) FROM product_groups WHERE group_id = ?1)"
+        ),
+        |x, q| sqlx::query_as(q).bind(id).fetch_one(x).await
     )
-    .bind(id)
-    .fetch_one(e)
-    .await
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM groups WHERE id = ? AND kind = 'custom'")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!("DELETE FROM groups WHERE id = ? AND kind = 'custom'"),
+        id
+    )?;
+    Ok(n == 1)
 }
 
 /// Which of `ids` are members of the group.
-pub async fn members_among(
-    e: impl SqliteExecutor<'_>,
+pub async fn members_among<'c>(
+    e: impl Exec<'c>,
     group_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_scalar(
-        "SELECT account_id FROM memberships WHERE group_id = ? AND account_id IN (SELECT value FROM json_each(?))",
+    let ids = serde_json::to_string(ids).unwrap_or_default();
+    run!(
+        e,
+        sql!(
+            sqlite: "SELECT account_id FROM memberships WHERE group_id = ? AND account_id IN (SELECT value FROM json_each(?))",
+            pg: "SELECT account_id FROM memberships WHERE group_id = $1 AND account_id IN (SELECT json_array_elements_text($2::json))"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(group_id)
+            .bind(&ids)
+            .fetch_all(x)
+            .await
     )
-    .bind(group_id)
-    .bind(serde_json::to_string(ids).unwrap_or_default())
-    .fetch_all(e)
-    .await
 }
 
 // ---- the management API's list (SPEC M4) ---------------------------------------

@@ -94,6 +94,84 @@ async fn exercise(db: &Db) {
         Some("first")
     );
 
+    // groups
+    let mut tx = db.begin_write().await.unwrap();
+    store::groups::insert(&mut tx, "team-b", "Team B", Some("Second"), 3)
+        .await
+        .unwrap();
+    store::groups::update(&mut tx, "team-b", "Beta Team", None)
+        .await
+        .unwrap();
+    store::groups::add_member(&mut tx, &"team-b".into(), &"a1".into(), 4)
+        .await
+        .unwrap();
+    store::groups::add_member(&mut tx, &"team-b".into(), &"a1".into(), 4)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let g = store::groups::get(db, "team-b").await.unwrap().unwrap();
+    assert_eq!(
+        (g.name.as_str(), g.member_count, g.version),
+        ("Beta Team", 1, 2)
+    );
+    assert_eq!(
+        store::groups::by_name(db, " beta team ")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .as_str(),
+        "team-b"
+    );
+    assert!(
+        store::groups::name_taken(db, "partners", "team-b")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store::groups::of_account(db, "a1").await.unwrap().len(), 2);
+    let rows = store::groups::rows_of_account(db, "a1").await.unwrap();
+    assert_eq!(
+        rows.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["developers", "team-b", "partners"]
+    );
+    assert_eq!(store::groups::all(db).await.unwrap().len(), 5);
+    let custom = store::groups::custom_up_to(db, 10).await.unwrap().unwrap();
+    assert_eq!(custom.len(), 2);
+    assert!(store::groups::custom_up_to(db, 1).await.unwrap().is_none());
+    let page = store::groups::list(db, None, None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["administrators", "developers", "guests"]
+    );
+    let rest = store::groups::list(db, None, Some(("beta team", "team-b")), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["partners"]
+    );
+    assert_eq!(
+        store::groups::list(db, Some("TNER"), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store::groups::dependants(db, "team-b").await.unwrap(),
+        (1, 0)
+    );
+    assert_eq!(
+        store::groups::members_among(db, "team-b", &["a1".into(), "zz".into()])
+            .await
+            .unwrap(),
+        vec!["a1".to_owned()]
+    );
+    let mut tx = db.begin_write().await.unwrap();
+    assert!(store::groups::delete(&mut tx, "team-b").await.unwrap());
+    assert!(!store::groups::delete(&mut tx, "developers").await.unwrap());
+    tx.commit().await.unwrap();
+
     // sessions
     let creds = store::sessions::credentials(db, "ada@example.org")
         .await

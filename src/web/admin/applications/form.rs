@@ -101,7 +101,7 @@ pub struct GroupChoice {
 
 /// Every group that can hold someone (Guests holds nobody, G2).
 pub async fn group_choices(ctx: &Ctx) -> Result<Vec<GroupChoice>, ServiceError> {
-    Ok(store::groups::all(ctx.db.pool())
+    Ok(store::groups::all(&ctx.db)
         .await?
         .into_iter()
         .filter(|g| holds(&g.id) != Holds::Nobody)
