@@ -60,7 +60,7 @@ pub async fn access_choices(
     product_id: &str,
     find: &str,
 ) -> Result<store::access::AccessChoices, ServiceError> {
-    store::access::access_choices(ctx.db.pool(), product_id, find.trim(), 20)
+    store::access::access_choices(&ctx.db, product_id, find.trim(), 20)
         .await?
         .ok_or(ServiceError::NotFound)
 }

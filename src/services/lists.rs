@@ -85,7 +85,7 @@ pub async fn groups_of_account(ctx: &Ctx, account_id: &str) -> Result<Vec<GroupR
 /// Every group that may see a product (P2).
 #[tracing::instrument(skip_all)]
 pub async fn groups_of_product(ctx: &Ctx, product_id: &str) -> Result<Vec<GroupRow>, ServiceError> {
-    Ok(store::access::group_rows(ctx.db.pool(), product_id).await?)
+    Ok(store::access::group_rows(&ctx.db, product_id).await?)
 }
 
 #[tracing::instrument(skip_all)]

@@ -235,7 +235,7 @@ pub enum Subscriptions {
 
 #[tracing::instrument(skip_all)]
 pub async fn access_groups(ctx: &Ctx, id: &str) -> Result<Vec<GroupRef>, ServiceError> {
-    Ok(store::access::access_groups(ctx.db.pool(), id).await?)
+    Ok(store::access::access_groups(&ctx.db, id).await?)
 }
 
 #[derive(Serialize)]
@@ -251,7 +251,7 @@ async fn audit_access(
     before: &[GroupRef],
     summary: &str,
 ) -> Result<(), ServiceError> {
-    let after = store::access::access_groups(&mut **tx, &product.id).await?;
+    let after = store::access::access_groups(&mut *tx, &product.id).await?;
     let names = |gs: &'_ [GroupRef]| gs.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
     let (b, a) = (names(before), names(&after));
     let mut subjects = vec![subject(product)];
@@ -296,7 +296,7 @@ pub async fn set_access(
 ) -> Result<(u64, u64), ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let product = load(&mut tx, id).await?;
-    let before = store::access::access_groups(&mut *tx, id).await?;
+    let before = store::access::access_groups(&mut tx, id).await?;
     let (granted, revoked) = store::access::set_access(&mut tx, id, groups).await?;
     if granted + revoked > 0 {
         let summary = format!(
@@ -323,7 +323,7 @@ pub async fn change_access(
     let group = store::groups::get(&mut tx, group_id)
         .await?
         .ok_or_else(|| ServiceError::field("group", "That group no longer exists."))?;
-    let before = store::access::access_groups(&mut *tx, id).await?;
+    let before = store::access::access_groups(&mut tx, id).await?;
     let changed = if grant {
         store::access::grant(&mut tx, &product.id, &group.id).await?
     } else {

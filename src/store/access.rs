@@ -2,12 +2,13 @@
 //! read and written for Access control and for the visibility rule (P3).
 
 use crate::domain::ids::{GroupId, ProductId};
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::FromRow;
 
-use super::Tx;
 use super::groups::GroupRef;
-use super::products::{self, ProductRow};
+use super::products::{ProductRow, columns};
+use super::{Exec, Tx};
 use crate::domain::product::ProductState;
+use crate::{execute, run, sql};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GrantRow {
@@ -23,17 +24,18 @@ pub struct GrantRow {
 }
 
 /// The groups that may see a product (P2).
-pub async fn access_groups(
-    e: impl SqliteExecutor<'_>,
+pub async fn access_groups<'c>(
+    e: impl Exec<'c>,
     product_id: &str,
 ) -> Result<Vec<GroupRef>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT g.id, g.name, g.kind FROM product_groups pg JOIN groups g ON g.id = pg.group_id
-         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
+    run!(
+        e,
+        sql!(
+            "SELECT g.id, g.name, g.kind FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+             WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key"
+        ),
+        |x, q| sqlx::query_as(q).bind(product_id).fetch_all(x).await
     )
-    .bind(product_id)
-    .fetch_all(e)
-    .await
 }
 
 /// Replaces a product's access set with `group_ids` (unknown ids ignored);
@@ -44,23 +46,28 @@ pub async fn set_access(
     group_ids: &[String],
 ) -> Result<(u64, u64), sqlx::Error> {
     let ids = serde_json::to_string(group_ids).unwrap_or_default();
-    let revoked = sqlx::query(
-        "DELETE FROM product_groups WHERE product_id = ? AND group_id NOT IN (SELECT value FROM json_each(?))",
-    )
-    .bind(product_id)
-    .bind(&ids)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    let granted = sqlx::query(
-        "INSERT OR IGNORE INTO product_groups (product_id, group_id)
-         SELECT ?, g.id FROM groups g WHERE g.id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(product_id)
-    .bind(&ids)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let revoked = execute!(
+        &mut *tx,
+        sql!(
+            sqlite: "DELETE FROM product_groups WHERE product_id = ? AND group_id NOT IN (SELECT value FROM json_each(?))",
+            pg: "DELETE FROM product_groups WHERE product_id = $1 AND group_id NOT IN (SELECT json_array_elements_text($2::json))"
+        ),
+        product_id,
+        &ids
+    )?;
+    let granted = execute!(
+        tx,
+        sql!(
+            sqlite: "INSERT INTO product_groups (product_id, group_id)
+                     SELECT ?, g.id FROM groups g WHERE g.id IN (SELECT value FROM json_each(?))
+                     ON CONFLICT DO NOTHING",
+            pg: "INSERT INTO product_groups (product_id, group_id)
+                 SELECT $1, g.id FROM groups g WHERE g.id IN (SELECT json_array_elements_text($2::json))
+                 ON CONFLICT DO NOTHING"
+        ),
+        product_id,
+        &ids
+    )?;
     Ok((granted, revoked))
 }
 
@@ -69,13 +76,15 @@ pub async fn grant(
     product_id: &ProductId,
     group_id: &GroupId,
 ) -> Result<bool, sqlx::Error> {
-    let r =
-        sqlx::query("INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, ?)")
-            .bind(product_id.as_str())
-            .bind(group_id.as_str())
-            .execute(&mut **tx)
-            .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!(
+            "INSERT INTO product_groups (product_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        ),
+        product_id.as_str(),
+        group_id.as_str()
+    )?;
+    Ok(n == 1)
 }
 
 pub async fn revoke(
@@ -83,40 +92,79 @@ pub async fn revoke(
     product_id: &ProductId,
     group_id: &GroupId,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM product_groups WHERE product_id = ? AND group_id = ?")
-        .bind(product_id.as_str())
-        .bind(group_id.as_str())
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    let n = execute!(
+        tx,
+        sql!("DELETE FROM product_groups WHERE product_id = ? AND group_id = ?"),
+        product_id.as_str(),
+        group_id.as_str()
+    )?;
+    Ok(n == 1)
+}
+
+/// The grants as one JSON array, with `$where` (SQLite).
+macro_rules! grants_sqlite {
+    ($where:literal) => {
+        concat!(
+            "SELECT coalesce(json_group_array(json_object(
+                    'product_id', product_id, 'product_name', product_name,
+                    'description', description, 'state', state,
+                    'group_id', group_id, 'group_name', group_name)), '[]')
+             FROM (SELECT p.id AS product_id, p.name AS product_name, p.description, p.state,
+                          g.id AS group_id, g.name AS group_name
+                   FROM product_groups pg JOIN products p ON p.id = pg.product_id
+                   JOIN groups g ON g.id = pg.group_id",
+            $where,
+            " ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key)"
+        )
+    };
+}
+
+/// The same for PostgreSQL.
+macro_rules! grants_pg {
+    ($where:literal) => {
+        concat!(
+            "SELECT coalesce(json_agg(json_build_object(
+                    'product_id', p.id, 'product_name', p.name,
+                    'description', p.description, 'state', p.state,
+                    'group_id', g.id, 'group_name', g.name)
+                    ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key), '[]')::text
+             FROM product_groups pg JOIN products p ON p.id = pg.product_id
+             JOIN groups g ON g.id = pg.group_id",
+            $where
+        )
+    };
 }
 
 /// Every grant of a product to one of `group_ids` (all grants when `None`),
 /// in product name order: the raw material of "what can this viewer see".
-/// The rows come back from SQLite as one JSON array: the driver copies
-/// every value of every row on its own, and a developer in 20 groups has
-/// about a hundred grants.
-pub async fn grants_to(
-    e: impl SqliteExecutor<'_>,
+/// The rows come back as one JSON array: the driver copies every value of
+/// every row on its own, and a developer in 20 groups has about a hundred
+/// grants.
+pub async fn grants_to<'c>(
+    e: impl Exec<'c>,
     group_ids: Option<&[String]>,
 ) -> Result<Vec<GrantRow>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT coalesce(json_group_array(json_object(
-                    'product_id', product_id, 'product_name', product_name,
-                    'description', description, 'state', state,
-                    'group_id', group_id, 'group_name', group_name)), '[]')
-         FROM (SELECT p.id AS product_id, p.name AS product_name, p.description, p.state,
-                      g.id AS group_id, g.name AS group_name
-               FROM product_groups pg JOIN products p ON p.id = pg.product_id
-               JOIN groups g ON g.id = pg.group_id",
-    );
-    if let Some(ids) = group_ids {
-        qb.push(" WHERE pg.group_id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(ids).unwrap_or_default())
-            .push("))");
-    }
-    qb.push(" ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key)");
-    let json: String = qb.build_query_scalar().fetch_one(e).await?;
+    // Two statements, not one with an optional filter: each keeps the plan
+    // that suits it (SQLite keeps a statement's first plan, see
+    // `configure_connection`).
+    let json: String = match group_ids {
+        Some(ids) => {
+            let ids = serde_json::to_string(ids).unwrap_or_default();
+            run!(
+                e,
+                sql!(
+                    sqlite: concat!(grants_sqlite!(" WHERE pg.group_id IN (SELECT value FROM json_each(?))")),
+                    pg: concat!(grants_pg!(" WHERE pg.group_id IN (SELECT json_array_elements_text($1::json))"))
+                ),
+                |x, q| sqlx::query_scalar(q).bind(&ids).fetch_one(x).await
+            )?
+        }
+        None => run!(
+            e,
+            sql!(sqlite: grants_sqlite!(""), pg: grants_pg!("")),
+            |x, q| sqlx::query_scalar(q).fetch_one(x).await
+        )?,
+    };
     serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
@@ -142,8 +190,8 @@ struct AccessRow {
 }
 
 /// `None` when there is no such product.
-pub async fn access_choices(
-    e: impl SqliteExecutor<'_>,
+pub async fn access_choices<'c>(
+    e: impl Exec<'c>,
     product_id: &str,
     text: &str,
     limit: i64,
@@ -151,34 +199,62 @@ pub async fn access_choices(
     use crate::domain::group::{ADMINISTRATORS, DEVELOPERS, GUESTS};
     // One statement: the product and three JSON lists, one hand-off to the
     // connection's thread instead of four. System groups by id: their ids
-    // are fixed. instr, not LIKE: SQLite compiles a statement again whenever
-    // a LIKE pattern's binding changes (the pattern might allow an index).
-    let row: Option<AccessRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns},
-           (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
-                                             ORDER BY g.kind <> 'system', g.name_key), '[]')
-            FROM product_groups pg JOIN groups g ON g.id = pg.group_id
-            WHERE pg.product_id = ?1) AS granted,
-           (SELECT coalesce(json_group_array(json_object('id', s.id, 'name', s.name, 'kind', s.kind)
-                                             ORDER BY s.name_key), '[]')
-            FROM groups s WHERE s.id IN (?4, ?5, ?6)) AS system,
-           (SELECT coalesce(json_group_array(json_object('id', c.id, 'name', c.name, 'kind', c.kind)), '[]')
-            FROM (SELECT g.id, g.name, g.kind FROM groups g
-                  WHERE g.kind <> 'system' AND instr(g.name_key, ?2) > 0
-                    AND NOT EXISTS (SELECT 1 FROM product_groups pg
-                                    WHERE pg.product_id = ?1 AND pg.group_id = g.id)
-                  ORDER BY g.name_key LIMIT ?3) c) AS candidates
-         FROM products WHERE id = ?1",
-        columns = products::COLUMNS
-    )))
-    .bind(product_id)
-    .bind(text.to_lowercase())
-    .bind(limit)
-    .bind(ADMINISTRATORS)
-    .bind(DEVELOPERS)
-    .bind(GUESTS)
-    .fetch_optional(e)
-    .await?;
+    // are fixed. instr/strpos, not LIKE: SQLite compiles a statement again
+    // whenever a LIKE pattern's binding changes (it might allow an index).
+    let text = text.to_lowercase();
+    let row: Option<AccessRow> = run!(
+        e,
+        sql!(
+            sqlite: concat!(
+                "SELECT ",
+                columns!(),
+                ",
+                   (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)
+                                                     ORDER BY g.kind <> 'system', g.name_key), '[]')
+                    FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+                    WHERE pg.product_id = ?1) AS granted,
+                   (SELECT coalesce(json_group_array(json_object('id', s.id, 'name', s.name, 'kind', s.kind)
+                                                     ORDER BY s.name_key), '[]')
+                    FROM groups s WHERE s.id IN (?4, ?5, ?6)) AS system,
+                   (SELECT coalesce(json_group_array(json_object('id', c.id, 'name', c.name, 'kind', c.kind)), '[]')
+                    FROM (SELECT g.id, g.name, g.kind FROM groups g
+                          WHERE g.kind <> 'system' AND instr(g.name_key, ?2) > 0
+                            AND NOT EXISTS (SELECT 1 FROM product_groups pg
+                                            WHERE pg.product_id = ?1 AND pg.group_id = g.id)
+                          ORDER BY g.name_key LIMIT ?3) c) AS candidates
+                 FROM products WHERE id = ?1"
+            ),
+            pg: concat!(
+                "SELECT ",
+                columns!(),
+                ",
+                   (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name, 'kind', g.kind)
+                                             ORDER BY g.kind <> 'system', g.name_key), '[]')::text
+                    FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+                    WHERE pg.product_id = $1) AS granted,
+                   (SELECT coalesce(json_agg(json_build_object('id', s.id, 'name', s.name, 'kind', s.kind)
+                                             ORDER BY s.name_key), '[]')::text
+                    FROM groups s WHERE s.id IN ($4, $5, $6)) AS system,
+                   (SELECT coalesce(json_agg(json_build_object('id', c.id, 'name', c.name, 'kind', c.kind)
+                                             ORDER BY c.name_key), '[]')::text
+                    FROM (SELECT g.id, g.name, g.kind, g.name_key FROM groups g
+                          WHERE g.kind <> 'system' AND strpos(g.name_key, $2) > 0
+                            AND NOT EXISTS (SELECT 1 FROM product_groups pg
+                                            WHERE pg.product_id = $1 AND pg.group_id = g.id)
+                          ORDER BY g.name_key LIMIT $3) c) AS candidates
+                 FROM products WHERE id = $1"
+            )
+        ),
+        |x, q| sqlx::query_as(q)
+            .bind(product_id)
+            .bind(&text)
+            .bind(limit)
+            .bind(ADMINISTRATORS)
+            .bind(DEVELOPERS)
+            .bind(GUESTS)
+            .fetch_optional(x)
+            .await
+    )?;
     let Some(row) = row else { return Ok(None) };
     let parse = |json: &str| -> Result<Vec<GroupRef>, sqlx::Error> {
         serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
@@ -197,16 +273,17 @@ pub async fn access_choices(
 
 /// The groups that may see a product, as whole rows (the management API's
 /// product groups), system groups first, then by name.
-pub async fn group_rows(
-    e: impl SqliteExecutor<'_>,
+pub async fn group_rows<'c>(
+    e: impl Exec<'c>,
     product_id: &str,
 ) -> Result<Vec<super::groups::GroupRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version
-         FROM product_groups pg JOIN groups g ON g.id = pg.group_id
-         WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key",
+    run!(
+        e,
+        sql!(
+            "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version
+             FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+             WHERE pg.product_id = ? ORDER BY g.kind <> 'system', g.name_key"
+        ),
+        |x, q| sqlx::query_as(q).bind(product_id).fetch_all(x).await
     )
-    .bind(product_id)
-    .fetch_all(e)
-    .await
 }

@@ -48,7 +48,7 @@ macro_rules! columns {
          subscriptions_limit, state, created_at, version"
     };
 }
-pub(crate) const COLUMNS: &str = columns!();
+pub(super) use columns;
 
 pub async fn get<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<ProductRow>, sqlx::Error> {
     run!(

@@ -612,6 +612,71 @@ async fn exercise(db: &Db) {
         2
     );
 
+    // access control
+    let mut tx = db.begin_write().await.unwrap();
+    let set = store::access::set_access(
+        &mut tx,
+        "p1",
+        &["partners".into(), "developers".into(), "nope".into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(set, (2, 0));
+    assert!(
+        store::access::grant(&mut tx, &"p2".into(), &"partners".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::access::grant(&mut tx, &"p2".into(), &"partners".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::access::revoke(&mut tx, &"p2".into(), &"partners".into())
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let groups = store::access::access_groups(db, "p1").await.unwrap();
+    assert_eq!(
+        groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["developers", "partners"]
+    );
+    assert_eq!(store::access::group_rows(db, "p1").await.unwrap().len(), 2);
+    assert_eq!(store::access::grants_to(db, None).await.unwrap().len(), 2);
+    let mine = store::access::grants_to(db, Some(&["partners".into()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (mine.len(), mine[0].product_name.as_str()),
+        (1, "Weather API")
+    );
+    let choices = store::access::access_choices(db, "p1", "", 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(choices.granted.len(), 2);
+    assert_eq!(choices.system.len(), 3);
+    assert!(choices.candidates.is_empty(), "{:?}", choices.candidates);
+    let mut tx = db.begin_write().await.unwrap();
+    assert_eq!(
+        store::access::set_access(&mut tx, "p1", &[]).await.unwrap(),
+        (0, 2)
+    );
+    tx.commit().await.unwrap();
+    let choices = store::access::access_choices(db, "p1", "PART", 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(choices.candidates.len(), 1);
+    assert!(
+        store::access::access_choices(db, "nope", "", 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
     let mut tx = db.begin_write().await.unwrap();
     assert!(store::subscriptions::delete(&mut tx, "s2").await.unwrap());
     store::products::delete(&mut tx, "p2").await.unwrap();
