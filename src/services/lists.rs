@@ -71,8 +71,7 @@ pub async fn groups(
     skip: i64,
     top: i64,
 ) -> Result<Page<GroupRow>, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, total) = store::groups::filtered(&mut conn, filter, skip, top + 1).await?;
+    let (rows, total) = store::groups::filtered(&ctx.db, filter, skip, top + 1).await?;
     Ok(Page::of(rows, top, Some(total)))
 }
 
@@ -96,12 +95,11 @@ pub async fn products(
     top: i64,
     with: With,
 ) -> Result<Page<WithGroups<ProductRow>>, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, total) = store::products::filtered(&mut conn, filter, skip, top + 1).await?;
+    let (rows, total) = store::products::filtered(&ctx.db, filter, skip, top + 1).await?;
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
         let groups = match with {
-            With::Groups => Some(store::access::group_rows(&mut *conn, &p.id).await?),
+            With::Groups => Some(store::access::group_rows(&ctx.db, &p.id).await?),
             With::Nothing => None,
         };
         out.push((p, groups));
@@ -117,8 +115,6 @@ pub async fn subscriptions(
     skip: i64,
     top: i64,
 ) -> Result<Page<SubscriptionRow>, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let (rows, total) =
-        store::subscriptions::filtered(&mut conn, of, filter, skip, top + 1).await?;
+    let (rows, total) = store::subscriptions::filtered(&ctx.db, of, filter, skip, top + 1).await?;
     Ok(Page::of(rows, top, Some(total)))
 }

@@ -363,32 +363,60 @@ fn group_column(f: GroupField) -> &'static str {
     }
 }
 
+/// The management API's list of groups, for either database.
+fn filtered_query<DB: Database>(
+    select: &str,
+    filter: Option<&query::Filter<GroupField>>,
+    page: Option<(i64, i64)>,
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(select);
+    qb.push(" FROM groups g WHERE 1 = 1");
+    if let Some(f) = filter {
+        qb.push(" AND ");
+        super::query::push_filter(&mut qb, f, &group_column);
+    }
+    if let Some((offset, limit)) = page {
+        qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+    }
+    qb
+}
+
+const FILTERED_COLUMNS: &str =
+    "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version";
+
 /// `limit` groups from `offset`, system groups first, then by name; with
 /// their number in all.
 pub async fn filtered(
-    e: &mut sqlx::SqliteConnection,
+    db: &super::Db,
     filter: Option<&query::Filter<GroupField>>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<GroupRow>, i64), sqlx::Error> {
-    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
-        qb.push(" FROM groups g WHERE 1 = 1");
-        if let Some(f) = filter {
-            qb.push(" AND ");
-            super::query::push_filter(qb, f, &group_column);
+    match db.backend() {
+        super::Backend::Sqlite(x) => {
+            let mut rows =
+                filtered_query::<Sqlite>(FILTERED_COLUMNS, filter, Some((offset, limit)));
+            let mut count = filtered_query::<Sqlite>("SELECT count(*)", filter, None);
+            Ok((
+                rows.build_query_as().fetch_all(x).await?,
+                count.build_query_scalar().fetch_one(x).await?,
+            ))
         }
-    };
-    let mut qb = QueryBuilder::<Sqlite>::new(
-        "SELECT g.id, g.name, g.description, g.kind, g.external_id, g.member_count, g.version",
-    );
-    push_where(&mut qb);
-    qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
-    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
-    push_where(&mut qb);
-    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
-    Ok((rows, count))
+        super::Backend::Postgres(x) => {
+            let mut rows =
+                filtered_query::<sqlx::Postgres>(FILTERED_COLUMNS, filter, Some((offset, limit)));
+            let mut count = filtered_query::<sqlx::Postgres>("SELECT count(*)", filter, None);
+            Ok((
+                rows.build_query_as().fetch_all(x).await?,
+                count.build_query_scalar().fetch_one(x).await?,
+            ))
+        }
+    }
 }

@@ -250,32 +250,60 @@ fn product_column(f: ProductField) -> &'static str {
     }
 }
 
+/// The management API's list of products, for either database.
+fn filtered_query<DB: Database>(
+    select: &str,
+    filter: Option<&query::Filter<ProductField>>,
+    page: Option<(i64, i64)>,
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(select);
+    qb.push(" FROM products p WHERE 1 = 1");
+    if let Some(f) = filter {
+        qb.push(" AND ");
+        super::query::push_filter(&mut qb, f, &product_column);
+    }
+    if let Some((offset, limit)) = page {
+        qb.push(" ORDER BY p.name_key, p.id LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+    }
+    qb
+}
+
+const FILTERED_COLUMNS: &str =
+    "SELECT p.id, p.name, p.description, p.terms, p.subscription_required, p.approval_required,
+                p.subscriptions_limit, p.state, p.created_at, p.version";
+
 /// `limit` products from `offset` in name order, with their number in all.
 pub async fn filtered(
-    e: &mut sqlx::SqliteConnection,
+    db: &super::Db,
     filter: Option<&query::Filter<ProductField>>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
-    let push_where = |qb: &mut QueryBuilder<sqlx::Sqlite>| {
-        qb.push(" FROM products p WHERE 1 = 1");
-        if let Some(f) = filter {
-            qb.push(" AND ");
-            super::query::push_filter(qb, f, &product_column);
+    match db.backend() {
+        super::Backend::Sqlite(x) => {
+            let mut rows =
+                filtered_query::<sqlx::Sqlite>(FILTERED_COLUMNS, filter, Some((offset, limit)));
+            let mut count = filtered_query::<sqlx::Sqlite>("SELECT count(*)", filter, None);
+            Ok((
+                rows.build_query_as().fetch_all(x).await?,
+                count.build_query_scalar().fetch_one(x).await?,
+            ))
         }
-    };
-    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT p.id, p.name, p.description, p.terms, p.subscription_required, p.approval_required,
-                p.subscriptions_limit, p.state, p.created_at, p.version",
-    );
-    push_where(&mut qb);
-    qb.push(" ORDER BY p.name_key, p.id LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
-    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
-    let mut qb = QueryBuilder::<sqlx::Sqlite>::new("SELECT count(*)");
-    push_where(&mut qb);
-    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
-    Ok((rows, count))
+        super::Backend::Postgres(x) => {
+            let mut rows =
+                filtered_query::<sqlx::Postgres>(FILTERED_COLUMNS, filter, Some((offset, limit)));
+            let mut count = filtered_query::<sqlx::Postgres>("SELECT count(*)", filter, None);
+            Ok((
+                rows.build_query_as().fetch_all(x).await?,
+                count.build_query_scalar().fetch_one(x).await?,
+            ))
+        }
+    }
 }

@@ -1,17 +1,22 @@
 //! A `domain::query::Filter` as SQL: each entity's list says which column
 //! (or expression) a field is; values are always bound, never spliced in.
+//! The SQL is the same for SQLite and PostgreSQL (`QueryBuilder` writes
+//! each one's placeholders).
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::domain::query::{Filter, Func, Op, Value};
 
 /// Appends `filter` as one parenthesised condition, each field written as
 /// `column(field)`. Text is compared case-insensitively.
-pub(crate) fn push_filter<F: Copy>(
-    qb: &mut QueryBuilder<Sqlite>,
+pub(crate) fn push_filter<DB: Database, F: Copy>(
+    qb: &mut QueryBuilder<DB>,
     filter: &Filter<F>,
     column: &impl Fn(F) -> &'static str,
-) {
+) where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
     qb.push("(");
     match filter {
         Filter::Compare(field, op, value) => {

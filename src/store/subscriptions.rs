@@ -320,39 +320,67 @@ fn column(f: SubscriptionField) -> &'static str {
     }
 }
 
+/// The management API's list of subscriptions, for either database.
+fn filtered_query<DB: Database>(
+    select: &str,
+    of: &Of<'_>,
+    filter: Option<&query::Filter<SubscriptionField>>,
+    page: Option<(i64, i64)>,
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(select);
+    qb.push(" WHERE 1 = 1");
+    match of {
+        Of::Everyone => {}
+        Of::Account(id) => {
+            qb.push(" AND s.account_id = ").push_bind(id.to_string());
+        }
+        Of::Product(id) => {
+            qb.push(" AND s.product_id = ").push_bind(id.to_string());
+        }
+    }
+    if let Some(f) = filter {
+        qb.push(" AND ");
+        super::query::push_filter(&mut qb, f, &column);
+    }
+    if let Some((offset, limit)) = page {
+        qb.push(" ORDER BY s.created_at, s.id LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+    }
+    qb
+}
+
 /// `limit` subscriptions from `offset`, oldest first, with their number in all.
 pub async fn filtered(
-    e: &mut sqlx::SqliteConnection,
+    db: &super::Db,
     of: &Of<'_>,
     filter: Option<&query::Filter<SubscriptionField>>,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<SubscriptionRow>, i64), sqlx::Error> {
-    let push_where = |qb: &mut QueryBuilder<Sqlite>| {
-        qb.push(" WHERE 1 = 1");
-        match of {
-            Of::Everyone => {}
-            Of::Account(id) => {
-                qb.push(" AND s.account_id = ").push_bind(id.to_string());
-            }
-            Of::Product(id) => {
-                qb.push(" AND s.product_id = ").push_bind(id.to_string());
-            }
+    const COUNT: &str = "SELECT count(*) FROM subscriptions s";
+    match db.backend() {
+        super::Backend::Sqlite(x) => {
+            let mut rows = filtered_query::<Sqlite>(SELECT, of, filter, Some((offset, limit)));
+            let mut count = filtered_query::<Sqlite>(COUNT, of, filter, None);
+            Ok((
+                rows.build_query_as().fetch_all(x).await?,
+                count.build_query_scalar().fetch_one(x).await?,
+            ))
         }
-        if let Some(f) = filter {
-            qb.push(" AND ");
-            super::query::push_filter(qb, f, &column);
+        super::Backend::Postgres(x) => {
+            let mut rows =
+                filtered_query::<sqlx::Postgres>(SELECT, of, filter, Some((offset, limit)));
+            let mut count = filtered_query::<sqlx::Postgres>(COUNT, of, filter, None);
+            Ok((
+                rows.build_query_as().fetch_all(x).await?,
+                count.build_query_scalar().fetch_one(x).await?,
+            ))
         }
-    };
-    let mut qb = QueryBuilder::<Sqlite>::new(SELECT);
-    push_where(&mut qb);
-    qb.push(" ORDER BY s.created_at, s.id LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
-    let rows = qb.build_query_as().fetch_all(&mut *e).await?;
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM subscriptions s");
-    push_where(&mut qb);
-    let count = qb.build_query_scalar().fetch_one(&mut *e).await?;
-    Ok((rows, count))
+    }
 }

@@ -612,6 +612,64 @@ async fn exercise(db: &Db) {
         2
     );
 
+    // the management API's lists ($filter, $top, $skip)
+    use portal::domain::query::{
+        Filter, Func, GroupField, Op, ProductField, SubscriptionField, Value,
+    };
+    let weather = Filter::Text(Func::Contains, ProductField::DisplayName, "weATH_r".into());
+    assert_eq!(
+        store::products::filtered(db, Some(&weather), 0, 10)
+            .await
+            .unwrap()
+            .1,
+        0,
+        "_ is no wildcard"
+    );
+    let weather = Filter::Text(Func::StartsWith, ProductField::DisplayName, "weath".into());
+    let (rows, total) = store::products::filtered(db, Some(&weather), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total, rows[0].id.as_str()), (1, 1, "p1"));
+    let (rows, total) = store::products::filtered(db, None, 1, 1).await.unwrap();
+    assert_eq!((rows.len(), total, rows[0].id.as_str()), (1, 2, "p1"));
+    let either = Filter::Or(
+        Box::new(Filter::Compare(
+            GroupField::Name,
+            Op::Eq,
+            Value::Text("PARTNERS".into()),
+        )),
+        Box::new(Filter::Not(Box::new(Filter::Text(
+            Func::EndsWith,
+            GroupField::DisplayName,
+            "s".into(),
+        )))),
+    );
+    let (rows, total) = store::groups::filtered(db, Some(&either), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            rows.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+            total
+        ),
+        (vec!["partners"], 1)
+    );
+    let active = Filter::Compare(
+        SubscriptionField::State,
+        Op::Eq,
+        Value::Text("active".into()),
+    );
+    let of = store::subscriptions::Of::Product("p1");
+    let (rows, total) = store::subscriptions::filtered(db, &of, Some(&active), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total), (1, 1));
+    let (_, total) =
+        store::subscriptions::filtered(db, &store::subscriptions::Of::Everyone, None, 0, 1)
+            .await
+            .unwrap();
+    assert_eq!(total, 3);
+
     // access control
     let mut tx = db.begin_write().await.unwrap();
     let set = store::access::set_access(
