@@ -154,6 +154,11 @@ impl SigningKey {
 
     /// `claims` signed as a compact JWS with header `typ`.
     pub fn sign<C: Serialize>(&self, typ: &str, claims: &C) -> anyhow::Result<String> {
+        self.sign_payload(typ, &serde_json::to_vec(claims)?)
+    }
+
+    /// `payload` (JSON already serialized) signed as a compact JWS.
+    pub fn sign_payload(&self, typ: &str, payload: &[u8]) -> anyhow::Result<String> {
         #[derive(Serialize)]
         struct Header<'a> {
             alg: &'static str,
@@ -167,7 +172,7 @@ impl SigningKey {
         })?;
         let mut out = URL_SAFE_NO_PAD.encode(header);
         out.push('.');
-        URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut out);
+        URL_SAFE_NO_PAD.encode_string(payload, &mut out);
         let rng = SystemRandom::new();
         let sig = match &self.pair {
             Pair::Rsa(pair) => {

@@ -236,14 +236,7 @@ pub async fn delete(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
 /// that block the two last administrators at once are decided one after
 /// the other (SQLite has one writer anyway).
 pub async fn count_other_active_admins(tx: &mut Tx, except: &str) -> Result<i64, sqlx::Error> {
-    run!(
-        &mut *tx,
-        sql!(
-            sqlite: "SELECT 0",
-            pg: "SELECT pg_advisory_xact_lock(hashtext('portal:last administrator'))::text"
-        ),
-        |x, q| sqlx::query(q).execute(x).await.map(|r| r.rows_affected())
-    )?;
+    super::backend::lock_decision(tx, "portal:last administrator").await?;
     run!(
         tx,
         sql!(

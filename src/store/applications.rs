@@ -42,6 +42,11 @@ impl Application {
         self.row.redirect_uris.lines()
     }
 
+    /// S-21: whether `uri` is one of the registered redirect URIs, exactly.
+    pub fn accepts_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris().any(|u| u == uri)
+    }
+
     /// Whether `hash` is the SHA-256 of this application's secret
     /// (compared in constant time).
     pub fn secret_matches(&self, hash: &[u8; 32]) -> bool {

@@ -179,6 +179,49 @@ macro_rules! run {
     }};
 }
 
+/// Runs a statement built at run time (`QueryBuilder`): `$build` makes the
+/// builder `$qb` (with `$pg` true on PostgreSQL; the executor fixes which
+/// database it is for), and `$body` runs it on `$x`.
+#[macro_export]
+macro_rules! run_built {
+    ($e:expr, |$pg:ident| $build:expr, |$qb:ident, $x:ident| $body:expr) => {{
+        match $crate::store::backend::Exec::on($e) {
+            $crate::store::backend::On::SqlitePool($x) => {
+                let $pg = false;
+                let mut $qb = $build;
+                $body
+            }
+            $crate::store::backend::On::Sqlite($x) => {
+                let $pg = false;
+                let mut $qb = $build;
+                $body
+            }
+            $crate::store::backend::On::PgPool($x) => {
+                let $pg = true;
+                let mut $qb = $build;
+                $body
+            }
+            $crate::store::backend::On::Pg($x) => {
+                let $pg = true;
+                let mut $qb = $build;
+                $body
+            }
+        }
+    }};
+}
+
+/// Runs `$body` with `$x` the pool of the database in use (a `&Db`), for
+/// work of several statements that need no transaction.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$x:ident| $body:expr) => {{
+        match $db.backend() {
+            $crate::store::Backend::Sqlite($x) => $body,
+            $crate::store::Backend::Postgres($x) => $body,
+        }
+    }};
+}
+
 /// Runs a statement that returns no rows, with these values bound in
 /// order; the number of rows it changed.
 #[macro_export]
@@ -190,6 +233,19 @@ macro_rules! execute {
             .await
             .map(|r| r.rows_affected()))
     };
+}
+
+/// On PostgreSQL, takes the transaction-scoped advisory lock `key` (one
+/// decision at a time across instances); SQLite's single writer already
+/// serialises the transaction, so there is nothing to do.
+pub async fn lock_decision(tx: &mut super::Tx, key: &str) -> Result<(), sqlx::Error> {
+    if let On::Pg(x) = tx.on() {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(key)
+            .execute(x)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-use sqlx::{Database, Encode, FromRow, QueryBuilder, Sqlite, Type};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::{Exec, Tx};
 use crate::domain::group::GroupKind;
 use crate::domain::ids::{AccountId, GroupId};
 use crate::domain::query::{self, GroupField};
-use crate::{execute, run, sql};
+use crate::{execute, on_pool, run, run_built, sql};
 
 #[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct GroupRef {
@@ -219,28 +219,13 @@ pub async fn list<'c>(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<GroupListRow>, sqlx::Error> {
-    use super::backend::On;
     // System groups first, then by name: the order of the listing index
     // (migration 0003), walked from the cursor; the page comes back as one
     // JSON row.
-    let json: String = match e.on() {
-        On::SqlitePool(x) => {
-            let mut qb = list_query(false, search, after, limit);
-            qb.build_query_scalar().fetch_one(x).await?
-        }
-        On::Sqlite(x) => {
-            let mut qb = list_query(false, search, after, limit);
-            qb.build_query_scalar().fetch_one(x).await?
-        }
-        On::PgPool(x) => {
-            let mut qb = list_query(true, search, after, limit);
-            qb.build_query_scalar().fetch_one(x).await?
-        }
-        On::Pg(x) => {
-            let mut qb = list_query(true, search, after, limit);
-            qb.build_query_scalar().fetch_one(x).await?
-        }
-    };
+    let json: String = run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
+        .build_query_scalar()
+        .fetch_one(x)
+        .await)?;
     let mut rows: Vec<GroupListRow> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     // Nothing promises the JSON array keeps the subquery's order: restore it.
@@ -399,24 +384,12 @@ pub async fn filtered(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<GroupRow>, i64), sqlx::Error> {
-    match db.backend() {
-        super::Backend::Sqlite(x) => {
-            let mut rows =
-                filtered_query::<Sqlite>(FILTERED_COLUMNS, filter, Some((offset, limit)));
-            let mut count = filtered_query::<Sqlite>("SELECT count(*)", filter, None);
-            Ok((
-                rows.build_query_as().fetch_all(x).await?,
-                count.build_query_scalar().fetch_one(x).await?,
-            ))
-        }
-        super::Backend::Postgres(x) => {
-            let mut rows =
-                filtered_query::<sqlx::Postgres>(FILTERED_COLUMNS, filter, Some((offset, limit)));
-            let mut count = filtered_query::<sqlx::Postgres>("SELECT count(*)", filter, None);
-            Ok((
-                rows.build_query_as().fetch_all(x).await?,
-                count.build_query_scalar().fetch_one(x).await?,
-            ))
-        }
-    }
+    on_pool!(db, |x| {
+        let mut rows = filtered_query(FILTERED_COLUMNS, filter, Some((offset, limit)));
+        let mut count = filtered_query("SELECT count(*)", filter, None);
+        Ok((
+            rows.build_query_as().fetch_all(x).await?,
+            count.build_query_scalar().fetch_one(x).await?,
+        ))
+    })
 }

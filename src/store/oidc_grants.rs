@@ -167,25 +167,6 @@ pub async fn revoke_family(tx: &mut Tx, family: &str) -> Result<u64, sqlx::Error
     )
 }
 
-/// Refresh tokens of an account still usable (for its page).
-pub async fn live_refresh_count<'c>(
-    e: impl Exec<'c>,
-    account_id: &str,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    run!(
-        e,
-        sql!(
-            "SELECT COUNT(*) FROM oidc_refresh_tokens WHERE account_id = ? AND used_at IS NULL AND expires_at > ?"
-        ),
-        |x, q| sqlx::query_scalar(q)
-            .bind(account_id)
-            .bind(now)
-            .fetch_one(x)
-            .await
-    )
-}
-
 /// The scope an account allowed an application, if it was asked before.
 pub async fn consent<'c>(
     e: impl Exec<'c>,
@@ -241,6 +222,12 @@ pub struct ClaimsRow {
 }
 
 impl ClaimsRow {
+    /// O5, S-10: the account may still have tokens issued at session epoch
+    /// `epoch`: it is active, and no block or password change came since.
+    pub fn still_good_since(&self, epoch: i64) -> bool {
+        self.state.is_active() && self.session_epoch == epoch
+    }
+
     pub fn groups(&self) -> Vec<(String, String)> {
         serde_json::from_str(&self.groups).unwrap_or_default()
     }

@@ -5,7 +5,7 @@ use crate::domain::ids::ProductId;
 use crate::domain::product::ProductSettings;
 use crate::domain::product::ProductState;
 use crate::domain::query::{self, ProductField};
-use crate::{execute, run, sql};
+use crate::{execute, on_pool, run, run_built, sql};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ProductRow {
@@ -206,25 +206,10 @@ pub async fn list<'c>(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<ProductListRow>, sqlx::Error> {
-    use super::backend::On;
-    match e.on() {
-        On::SqlitePool(x) => {
-            let mut qb = list_query(false, search, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-        On::Sqlite(x) => {
-            let mut qb = list_query(false, search, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-        On::PgPool(x) => {
-            let mut qb = list_query(true, search, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-        On::Pg(x) => {
-            let mut qb = list_query(true, search, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-    }
+    run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
+        .build_query_as()
+        .fetch_all(x)
+        .await)
 }
 
 /// Every product, for an administrator's view (who sees all of them).
@@ -286,24 +271,12 @@ pub async fn filtered(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<ProductRow>, i64), sqlx::Error> {
-    match db.backend() {
-        super::Backend::Sqlite(x) => {
-            let mut rows =
-                filtered_query::<sqlx::Sqlite>(FILTERED_COLUMNS, filter, Some((offset, limit)));
-            let mut count = filtered_query::<sqlx::Sqlite>("SELECT count(*)", filter, None);
-            Ok((
-                rows.build_query_as().fetch_all(x).await?,
-                count.build_query_scalar().fetch_one(x).await?,
-            ))
-        }
-        super::Backend::Postgres(x) => {
-            let mut rows =
-                filtered_query::<sqlx::Postgres>(FILTERED_COLUMNS, filter, Some((offset, limit)));
-            let mut count = filtered_query::<sqlx::Postgres>("SELECT count(*)", filter, None);
-            Ok((
-                rows.build_query_as().fetch_all(x).await?,
-                count.build_query_scalar().fetch_one(x).await?,
-            ))
-        }
-    }
+    on_pool!(db, |x| {
+        let mut rows = filtered_query(FILTERED_COLUMNS, filter, Some((offset, limit)));
+        let mut count = filtered_query("SELECT count(*)", filter, None);
+        Ok((
+            rows.build_query_as().fetch_all(x).await?,
+            count.build_query_scalar().fetch_one(x).await?,
+        ))
+    })
 }

@@ -2,7 +2,7 @@
 //! SHA-256 (`domain::subscription::key_hash`), never by the key itself.
 
 use crate::domain::ids::{AccountId, ProductId, SubscriptionId};
-use sqlx::{Database, Encode, FromRow, QueryBuilder, Sqlite, SqlitePool, Type};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, SqlitePool, Type};
 
 use super::{Exec, Tx};
 use crate::domain::AccountState;
@@ -10,7 +10,7 @@ use crate::domain::product::ProductState;
 use crate::domain::query::{self, SubscriptionField};
 use crate::domain::subscription::SubscriptionState;
 use crate::domain::subscription::{KeySlot, key_hash};
-use crate::{execute, run, sql};
+use crate::{execute, on_pool, run, run_built, sql};
 
 /// A subscription with the names people read.
 #[derive(Debug, Clone, FromRow)]
@@ -159,25 +159,11 @@ pub async fn of_product<'c>(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
-    use super::backend::On;
-    match e.on() {
-        On::SqlitePool(x) => {
-            let mut qb = of_product_query(product_id, state, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-        On::Sqlite(x) => {
-            let mut qb = of_product_query(product_id, state, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-        On::PgPool(x) => {
-            let mut qb = of_product_query(product_id, state, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-        On::Pg(x) => {
-            let mut qb = of_product_query(product_id, state, after, limit);
-            qb.build_query_as().fetch_all(x).await
-        }
-    }
+    run_built!(
+        e,
+        |_pg| of_product_query(product_id, state, after, limit),
+        |qb, x| qb.build_query_as().fetch_all(x).await
+    )
 }
 
 /// Changes the state only from `from`, so two administrators acting at once
@@ -364,23 +350,12 @@ pub async fn filtered(
     limit: i64,
 ) -> Result<(Vec<SubscriptionRow>, i64), sqlx::Error> {
     const COUNT: &str = "SELECT count(*) FROM subscriptions s";
-    match db.backend() {
-        super::Backend::Sqlite(x) => {
-            let mut rows = filtered_query::<Sqlite>(SELECT, of, filter, Some((offset, limit)));
-            let mut count = filtered_query::<Sqlite>(COUNT, of, filter, None);
-            Ok((
-                rows.build_query_as().fetch_all(x).await?,
-                count.build_query_scalar().fetch_one(x).await?,
-            ))
-        }
-        super::Backend::Postgres(x) => {
-            let mut rows =
-                filtered_query::<sqlx::Postgres>(SELECT, of, filter, Some((offset, limit)));
-            let mut count = filtered_query::<sqlx::Postgres>(COUNT, of, filter, None);
-            Ok((
-                rows.build_query_as().fetch_all(x).await?,
-                count.build_query_scalar().fetch_one(x).await?,
-            ))
-        }
-    }
+    on_pool!(db, |x| {
+        let mut rows = filtered_query(SELECT, of, filter, Some((offset, limit)));
+        let mut count = filtered_query(COUNT, of, filter, None);
+        Ok((
+            rows.build_query_as().fetch_all(x).await?,
+            count.build_query_scalar().fetch_one(x).await?,
+        ))
+    })
 }

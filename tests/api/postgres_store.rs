@@ -883,12 +883,6 @@ async fn exercise(db: &Db) {
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
-        store::oidc_grants::live_refresh_count(db, "a1", 0)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
         store::oidc_grants::consent(db, "a1", "app1")
             .await
             .unwrap()

@@ -72,7 +72,7 @@ pub async fn validate(ctx: &Ctx, p: &Params) -> Result<Request, Refusal> {
         ));
     };
     let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
-    if !app.redirect_uris().any(|u| u == redirect_uri) {
+    if !app.accepts_redirect_uri(&redirect_uri) {
         return Err(Refusal::Page(format!(
             "The application {} asked to send you back to an address it has not registered.",
             app.row.name

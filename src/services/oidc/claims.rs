@@ -109,7 +109,8 @@ pub async fn mint(ctx: &Ctx, m: MintInput<'_>) -> Result<Minted, ServiceError> {
     let now = ctx.now();
     let iss = issuer(ctx);
     let person = person(m.app, m.account, m.scope);
-    let id = serde_json::to_value(IdToken {
+    // Serialized here, once: the claims borrow from the request.
+    let id = serde_json::to_vec(&IdToken {
         iss,
         aud: &m.app.row.id,
         azp: &m.app.row.id,
@@ -139,7 +140,7 @@ pub async fn mint(ctx: &Ctx, m: MintInput<'_>) -> Result<Minted, ServiceError> {
         .map_err(|e| ServiceError::Unexpected(e.into()))?;
     crate::telemetry::spawn_blocking_with_tracing(move || {
         Ok::<_, anyhow::Error>(Minted {
-            id_token: key.sign("JWT", &id)?,
+            id_token: key.sign_payload("JWT", &id)?,
             access_token: access_key.sign("at+jwt", &access)?,
         })
     })
@@ -180,9 +181,7 @@ pub async fn userinfo(ctx: &Ctx, bearer: &str) -> Result<PersonClaims, Failure> 
         return refuse(ErrorCode::InvalidToken, "the application was deleted");
     };
     let account = store::oidc_grants::claims_of(&ctx.db, &at.sub).await?;
-    let Some(account) =
-        account.filter(|a| a.state.is_active() && a.session_epoch == at.portal_epoch)
-    else {
+    let Some(account) = account.filter(|a| a.still_good_since(at.portal_epoch)) else {
         return refuse(ErrorCode::InvalidToken, "the account's sessions have ended");
     };
     let scope = Scope::parse(&at.scope).unwrap_or_else(|| Scope::parse("openid").expect("openid"));

@@ -37,5 +37,5 @@ pub(crate) fn refuse<T>(code: ErrorCode, description: impl Into<String>) -> Resu
 /// redirect URIs, exactly (Portal keeps one list for both).
 pub async fn may_return_to(ctx: &Ctx, client_id: &str, uri: &str) -> Result<bool, ServiceError> {
     let app = crate::store::applications::get(&ctx.db, client_id).await?;
-    Ok(app.is_some_and(|a| a.redirect_uris().any(|u| u == uri)))
+    Ok(app.is_some_and(|a| a.accepts_redirect_uri(uri)))
 }

@@ -205,7 +205,7 @@ async fn still_allowed(
     let account = store::oidc_grants::claims_of(&mut *tx, account_id).await?;
     Ok(account.filter(|a| {
         let groups: Vec<String> = a.groups().into_iter().map(|(id, _)| id).collect();
-        a.state.is_active() && a.session_epoch == epoch && may_sign_in(&app.sign_in_groups, &groups)
+        a.still_good_since(epoch) && may_sign_in(&app.sign_in_groups, &groups)
     }))
 }
 

@@ -26,7 +26,7 @@ struct ConsentPage {
     account: String,
     receives: Vec<&'static str>,
     /// The request's parameters, carried through the form.
-    fields: Vec<(&'static str, String)>,
+    fields: Vec<(String, String)>,
 }
 
 pub async fn start(
@@ -119,30 +119,24 @@ async fn proceed(
     }
 }
 
-fn hidden_fields(p: &Params) -> Vec<(&'static str, String)> {
-    let pairs: [(&'static str, Option<String>); 10] = [
-        ("client_id", p.client_id.clone()),
-        ("redirect_uri", p.redirect_uri.clone()),
-        ("response_type", p.response_type.clone()),
-        ("scope", p.scope.clone()),
-        ("state", p.state.clone()),
-        ("nonce", p.nonce.clone()),
-        ("code_challenge", p.code_challenge.clone()),
-        ("code_challenge_method", p.code_challenge_method.clone()),
-        ("prompt", p.prompt.clone()),
-        ("max_age", p.max_age.clone()),
-    ];
-    pairs
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect()
+/// The request's parameters as the consent form carries them: every one
+/// that was sent (the answer, `decision`, is the form's own).
+fn hidden_fields(p: &Params) -> Vec<(String, String)> {
+    let sent = Params {
+        decision: None,
+        ..p.clone()
+    };
+    serde_urlencoded::to_string(&sent)
+        .ok()
+        .and_then(|q| serde_urlencoded::from_str(&q).ok())
+        .unwrap_or_default()
 }
 
 fn consent_page(
     session: &Session,
     account: &SessionAccount,
     r: &Request,
-    fields: Vec<(&'static str, String)>,
+    fields: Vec<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
     let mut resp = page(
         StatusCode::OK,
