@@ -36,7 +36,17 @@ impl Application {
         settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
+        // Instances sharing a database must agree on the cookie key: each
+        // would otherwise read (or make) the one in the database, and an
+        // instance started before another committed its key would differ.
+        anyhow::ensure!(
+            !store::is_postgres(&settings.database_url) || settings.session_key.is_some(),
+            "DATABASE_URL names a PostgreSQL database, which several Portal instances may share: \
+             set SESSION_KEY (at least 32 random characters, the same on every instance) so that \
+             a session made on one instance is honoured by the others"
+        );
         let ctx = open(settings).await?;
+        let start_lock = ctx.db.start_lock().await?;
         if let Some(admin) = services::bootstrap::ensure_first_admin(&ctx).await? {
             announce_first_admin(&ctx, &admin);
         }
@@ -51,6 +61,8 @@ impl Application {
         // moment, off the executor), before the first request, so no commit
         // of theirs lands while the server already serves.
         services::signing_keys::ensure(&ctx).await?;
+        drop(start_lock);
+        ctx.db.spawn_commit_listener();
         let ctx = aweb::Data::new(ctx);
         let server = HttpServer::new(move || {
             let cookie_name = if https { "__Host-portal" } else { "portal" };
@@ -104,11 +116,6 @@ impl Application {
 
 /// Opens the database and the password hasher: what the commands need too.
 pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
-    anyhow::ensure!(
-        !store::is_postgres(&settings.database_url),
-        "DATABASE_URL names a PostgreSQL database: PostgreSQL support is being built \
-         (see docs/postgres.md); use SQLite (the default) for now"
-    );
     let db = Db::open(&settings.database_url, settings.timeouts.db_acquire).await?;
     let mailer = crate::email::Mailer::new(&settings)?;
     let woken = mailer.clone();

@@ -97,7 +97,7 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> anyhow::Result<SeedReport> {
         phase = Instant::now();
     };
 
-    let existing = store::seed::count_non_admin_accounts(db.pool()).await?;
+    let existing = store::seed::count_non_admin_accounts(db).await?;
     if existing > 0 && !opts.force {
         bail!(
             "the database already holds {existing} account(s) besides the administrators; \
@@ -147,7 +147,7 @@ pub async fn run(db: &Db, opts: &SeedOptions) -> anyhow::Result<SeedReport> {
     bulk.close().await;
     lap("subscriptions", &mut timings);
 
-    let mismatches = store::seed::counter_mismatches(db.pool()).await?;
+    let mismatches = store::seed::counter_mismatches(db).await?;
     lap("check the counters", &mut timings);
 
     let many_groups_email = accounts

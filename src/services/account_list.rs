@@ -53,13 +53,13 @@ pub struct UsersPage {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(ctx: &Ctx, q: &UsersQuery) -> Result<UsersPage, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
+    let mut conn = ctx.db.acquire().await?;
     list_in(&mut conn, q).await
 }
 
 /// The same, read on `conn` (with a page's other reads).
 pub(crate) async fn list_in(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     q: &UsersQuery,
 ) -> Result<UsersPage, ServiceError> {
     let mut filter = q.filter();

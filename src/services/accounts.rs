@@ -330,13 +330,13 @@ pub struct AccountPage {
 /// it can see (P5), read on one connection (one hand-off to the pool).
 #[tracing::instrument(skip_all)]
 pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let account = store::accounts::detail(&mut *conn, id)
+    let mut conn = ctx.db.acquire().await?;
+    let account = store::accounts::detail(&mut conn, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let groups = store::groups::of_account(&mut *conn, id).await?;
+    let groups = store::groups::of_account(&mut conn, id).await?;
     let history =
-        store::audit::for_subject(&mut *conn, "account", id, super::audit_log::HISTORY).await?;
+        store::audit::for_subject(&mut conn, "account", id, super::audit_log::HISTORY).await?;
     let viewer = Viewer::account(
         account.is_admin,
         account.state,

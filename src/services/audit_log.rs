@@ -163,10 +163,10 @@ async fn read(
     position: Option<LogPosition>,
     limit: i64,
 ) -> Result<Vec<LogRow>, ServiceError> {
-    let entries = store::audit::list(ctx.db.pool(), &filter.as_store(), position, limit).await?;
+    let entries = store::audit::list(&ctx.db, &filter.as_store(), position, limit).await?;
     let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
     let mut by_entry: HashMap<i64, Vec<SubjectRow>> = HashMap::new();
-    for s in store::audit::subjects_of(ctx.db.pool(), &ids).await? {
+    for s in store::audit::subjects_of(&ctx.db, &ids).await? {
         by_entry.entry(s.audit_id).or_default().push(s);
     }
     Ok(entries
@@ -214,7 +214,7 @@ pub async fn page(
         .filter(|_| has_prev)
         .map(|r| Cursor::Before(r.entry.id));
     let subject_name = match &filter.subject {
-        Some(s) => store::audit::subject_name(ctx.db.pool(), s.kind, &s.id).await?,
+        Some(s) => store::audit::subject_name(&ctx.db, s.kind, &s.id).await?,
         None => None,
     };
     Ok(LogPage {

@@ -2,7 +2,9 @@
 //! resending a confirmation and forgotten passwords each send email, so a
 //! single address on the network cannot make the portal send without end.
 //! Per-account limits are S-8's (`links::EMAILS_PER_WINDOW`); this is the
-//! per-client one, kept in memory (it protects this process's mail queue).
+//! per-client one, kept in memory on SQLite (one process) and in the
+//! database on PostgreSQL, where every instance must count a client's
+//! requests together (SPEC R4).
 //! The client is the address S-23 determines (behind a trusted proxy, the
 //! one it reports).
 //!
@@ -22,6 +24,33 @@ pub const REQUESTS_PER_WINDOW: u32 = 20;
 pub const WINDOW_SECS: i64 = 15 * 60;
 /// Distinct clients remembered at most.
 pub const CAPACITY: usize = 50_000;
+
+/// Counts one self-service request from `client` at `now`; `Err(seconds)`
+/// says how long until it may ask again.
+pub async fn allow(
+    ctx: &super::Ctx,
+    client: Option<IpAddr>,
+    now: i64,
+) -> Result<Result<(), i64>, super::ServiceError> {
+    let Some(client) = client else {
+        return Ok(Ok(()));
+    };
+    if !ctx.db.is_postgres() {
+        return Ok(ctx.client_limits.allow(Some(client), now));
+    }
+    let (n, end) = crate::store::client_limits::count(
+        &ctx.db,
+        "self_service",
+        &client.to_string(),
+        now,
+        WINDOW_SECS,
+    )
+    .await?;
+    if n > i64::from(REQUESTS_PER_WINDOW) {
+        return Ok(Err(end - now));
+    }
+    Ok(Ok(()))
+}
 
 #[derive(Default)]
 pub struct ClientLimits {

@@ -71,7 +71,7 @@ pub async fn list(
     let next = super::next_page(&mut rows, PAGE_SIZE, |r| {
         (r.name_key.clone(), r.id.to_string())
     });
-    let all_accounts = store::account_list::count(ctx.db.pool(), &Default::default(), 0).await?;
+    let all_accounts = store::account_list::count(&ctx.db, &Default::default(), 0).await?;
     Ok(GroupsPage {
         rows,
         next,
@@ -421,7 +421,7 @@ pub async fn count_matching(
     ctx: &Ctx,
     filter: &store::account_list::Filter<'_>,
 ) -> Result<i64, ServiceError> {
-    Ok(store::account_list::count(ctx.db.pool(), filter, i64::MAX).await?)
+    Ok(store::account_list::count(&ctx.db, filter, i64::MAX).await?)
 }
 
 /// A group's Members page: the group, and a page of its members (`None`
@@ -433,8 +433,8 @@ pub async fn members_page(
     search: Option<String>,
     cursor: Option<Cursor>,
 ) -> Result<(GroupRow, Option<account_list::UsersPage>), ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let group = store::groups::get(&mut *conn, id)
+    let mut conn = ctx.db.acquire().await?;
+    let group = store::groups::get(&mut conn, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let held = holds(&group.id);

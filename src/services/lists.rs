@@ -47,16 +47,16 @@ pub async fn accounts(
     top: i64,
     with: With,
 ) -> Result<Page<WithGroups<AccountDetail>>, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let rows = account_list::filtered(&mut *conn, among, filter, skip, top + 1).await?;
+    let mut conn = ctx.db.acquire().await?;
+    let rows = account_list::filtered(&mut conn, among, filter, skip, top + 1).await?;
     let total = match filter {
         Some(f) if f.searches_text() => None,
-        _ => Some(account_list::count_filtered(&mut *conn, among, filter).await?),
+        _ => Some(account_list::count_filtered(&mut conn, among, filter).await?),
     };
     let mut out = Vec::with_capacity(rows.len());
     for a in rows {
         let groups = match with {
-            With::Groups => Some(store::groups::rows_of_account(&mut *conn, &a.id).await?),
+            With::Groups => Some(store::groups::rows_of_account(&mut conn, &a.id).await?),
             With::Nothing => None,
         };
         out.push((a, groups));

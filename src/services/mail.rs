@@ -113,7 +113,7 @@ pub async fn log(
     before: Option<i64>,
 ) -> Result<LogPage, ServiceError> {
     let state = state.filter(|s| outbox::STATES.contains(s));
-    let mut rows = outbox::log_page(ctx.db.pool(), state, before, LOG_PAGE_SIZE + 1).await?;
+    let mut rows = outbox::log_page(&ctx.db, state, before, LOG_PAGE_SIZE + 1).await?;
     let more = rows.len() as i64 > LOG_PAGE_SIZE;
     if more {
         rows.pop();

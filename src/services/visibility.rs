@@ -1,12 +1,10 @@
 //! SPEC P3 and P5 applied to data: what an account (or a visitor) can see,
 //! and who can see a product. The rule itself is `domain::visibility`.
 
-use sqlx::SqliteConnection;
-
 use crate::domain::AccountState;
 use crate::domain::visibility::{Viewer, can_see, granting_groups};
 use crate::services::{Ctx, ServiceError};
-use crate::store;
+use crate::store::{self, Exec};
 
 /// The viewer behind a session whose account was just checked (the
 /// session check reads the groups too).
@@ -16,12 +14,15 @@ pub fn viewer_of_session(a: &store::sessions::SessionAccount) -> Viewer {
 
 /// The same, read on `conn` (a transaction's, when the answer must hold
 /// until it commits).
-pub(crate) async fn viewer_in(
-    conn: &mut SqliteConnection,
+pub(crate) async fn viewer_in<C>(
+    conn: &mut C,
     account_id: &str,
     is_admin: bool,
     state: AccountState,
-) -> Result<Viewer, ServiceError> {
+) -> Result<Viewer, ServiceError>
+where
+    for<'a> &'a mut C: Exec<'a>,
+{
     if crate::domain::account::is_active_administrator(is_admin, state) {
         return Ok(Viewer::Administrator);
     }
@@ -35,11 +36,14 @@ pub(crate) async fn viewer_in(
 
 /// A product the viewer may see (P3), with its access groups; `NotFound`
 /// for one they may not, exactly as for one that does not exist (S-13).
-pub(crate) async fn visible_product(
-    conn: &mut SqliteConnection,
+pub(crate) async fn visible_product<C>(
+    conn: &mut C,
     viewer: &Viewer,
     product_id: &str,
-) -> Result<(store::products::ProductRow, Vec<store::groups::GroupRef>), ServiceError> {
+) -> Result<(store::products::ProductRow, Vec<store::groups::GroupRef>), ServiceError>
+where
+    for<'a> &'a mut C: Exec<'a>,
+{
     let product = store::products::get(&mut *conn, product_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -68,7 +72,7 @@ pub async fn product_for(
     viewer: &Viewer,
     id: &str,
 ) -> Result<store::products::ProductRow, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
+    let mut conn = ctx.db.acquire().await?;
     Ok(visible_product(&mut conn, viewer, id).await?.0)
 }
 
@@ -78,15 +82,18 @@ pub async fn visible_products(
     ctx: &Ctx,
     viewer: &Viewer,
 ) -> Result<Vec<VisibleProduct>, ServiceError> {
-    let mut conn = ctx.db.pool().acquire().await?;
+    let mut conn = ctx.db.acquire().await?;
     visible_products_in(&mut conn, viewer).await
 }
 
 /// The same, read on `conn` (with a page's other reads).
-pub(crate) async fn visible_products_in(
-    conn: &mut SqliteConnection,
+pub(crate) async fn visible_products_in<C>(
+    conn: &mut C,
     viewer: &Viewer,
-) -> Result<Vec<VisibleProduct>, ServiceError> {
+) -> Result<Vec<VisibleProduct>, ServiceError>
+where
+    for<'a> &'a mut C: Exec<'a>,
+{
     let Some(groups) = viewer.effective_groups() else {
         let all = store::products::all_names(&mut *conn).await?;
         return Ok(all

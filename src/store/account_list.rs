@@ -1,11 +1,13 @@
 //! The Users tab's query (U1): keyset pages in name, email or registration
 //! order, with the search, state and group filters, and their counts.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::Exec;
 use super::accounts::{AccountDetail, AccountSummary, IS_ADMIN};
 use super::fts_phrase;
 use crate::domain::query::{self, UserField};
+use crate::{run, run_built, sql};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -87,22 +89,50 @@ pub struct ListQuery<'a> {
 
 /// `m.group_id` is one of `groups`: an equality for one group, so SQLite
 /// can walk that group's part of an index in order.
-fn push_group_condition(qb: &mut QueryBuilder<Sqlite>, groups: &[String]) {
+fn push_group_condition<DB: Database>(qb: &mut QueryBuilder<DB>, pg: bool, groups: &[String])
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
     match groups {
         [one] => qb.push("m.group_id = ").push_bind(one.clone()),
-        _ => qb
-            .push("m.group_id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(groups).unwrap_or_default())
-            .push("))"),
+        _ => {
+            qb.push("m.group_id IN ");
+            push_values(qb, pg, groups)
+        }
     };
 }
 
-pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
+/// A subquery of these values (bound as one JSON array).
+pub(super) fn push_values<'q, DB: Database>(
+    qb: &'q mut QueryBuilder<DB>,
+    pg: bool,
+    values: &[String],
+) -> &'q mut QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    let json = serde_json::to_string(values).unwrap_or_default();
+    if pg {
+        qb.push("(SELECT value FROM json_array_elements_text(CAST(")
+            .push_bind(json)
+            .push(" AS json)))")
+    } else {
+        qb.push("(SELECT value FROM json_each(")
+            .push_bind(json)
+            .push("))")
+    }
+}
+
+pub(crate) fn push_filters<DB: Database>(qb: &mut QueryBuilder<DB>, pg: bool, filter: &Filter<'_>)
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
     qb.push(" WHERE 1 = 1");
     if let Some(groups) = filter.groups {
-        qb.push(" AND a.id IN (SELECT account_id FROM memberships WHERE group_id IN (SELECT value FROM json_each(")
-            .push_bind(serde_json::to_string(groups).unwrap_or_default())
-            .push(")))");
+        qb.push(" AND a.id IN (SELECT account_id FROM memberships WHERE group_id IN ");
+        push_values(qb, pg, groups).push(")");
     }
     // The unary `+` keeps SQLite from driving the scan with that term, so
     // a group's few hundred members are found from the membership index
@@ -117,7 +147,19 @@ pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
         .push_bind(state.to_owned());
     }
     if let Some(text) = filter.search {
-        if text.chars().count() >= 3 && !filter.many_matches && !drive_by_group {
+        if pg {
+            // The trigram index `accounts_search` finds the candidates; the
+            // second test keeps a match within the name or the email, as
+            // SQLite's index of the two columns does.
+            let pattern = like_pattern(text);
+            qb.push(" AND lower(a.first_name || ' ' || a.last_name || ' ' || a.email) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' AND (lower(a.first_name || ' ' || a.last_name) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(a.email) LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        } else if text.chars().count() >= 3 && !filter.many_matches && !drive_by_group {
             qb.push(" AND a.seq IN (SELECT rowid FROM accounts_fts WHERE accounts_fts MATCH ")
                 .push_bind(fts_phrase(text))
                 .push(")");
@@ -141,26 +183,55 @@ pub(crate) fn push_filters(qb: &mut QueryBuilder<Sqlite>, filter: &Filter<'_>) {
 /// Returns up to `limit + 1` rows in display order (the extra row tells that
 /// more follow) and, unless a search limits the list, the number of
 /// accounts it walks through (up to `count_cap` when groups limit it).
-pub async fn list(
-    e: impl SqliteExecutor<'_>,
+pub async fn list<'c>(
+    e: impl Exec<'c>,
     q: &ListQuery<'_>,
 ) -> Result<(Vec<AccountSummary>, Option<i64>), sqlx::Error> {
+    let (total, json): (Option<i64>, String) = run_built!(e, |pg| list_query(pg, q), |qb, x| qb
+        .build_query_as()
+        .fetch_one(x)
+        .await)?;
+    let mut rows: Vec<AccountSummary> =
+        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    // json_group_array keeps the subquery's order in SQLite, but nothing
+    // promises it: put the page in order here, where it is cheap.
+    let key = |r: &AccountSummary| (q.sort.value_of(r), r.id.clone());
+    match q.sort {
+        SortKey::Registered => rows.sort_by_key(|r| (r.registered_at, r.id.clone())),
+        _ => rows.sort_by_key(key),
+    }
+    if q.descending {
+        rows.reverse();
+    }
+    Ok((rows, total))
+}
+
+fn list_query<DB: Database>(pg: bool, q: &ListQuery<'_>) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
     let col = q.sort.column();
     // One statement, one row: the count and the page as JSON. sqlx hands
     // every statement and row to a connection thread and back, which costs
     // more than SQLite building the JSON.
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+    let mut qb = QueryBuilder::<DB>::new("SELECT ");
     match (q.filter.search, q.filter.groups) {
         (None, None) => push_state_count(&mut qb, q.filter.state),
-        (None, Some(groups)) => push_group_count(&mut qb, groups, q.filter.state, q.count_cap),
+        (None, Some(groups)) => push_group_count(&mut qb, pg, groups, q.filter.state, q.count_cap),
         // A search is counted first, by `count`: the count decides how the
         // page is best found.
         (Some(_), _) => {
-            qb.push("NULL");
+            qb.push("CAST(NULL AS BIGINT)");
         }
     }
+    qb.push(if pg {
+        ", (SELECT coalesce(json_agg(json_build_object("
+    } else {
+        ", (SELECT coalesce(json_group_array(json_object("
+    });
     qb.push(
-        ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email, 'first_name', first_name,
+        "'id', id, 'email', email, 'first_name', first_name,
             'last_name', last_name, 'state', state, 'registered_at', registered_at, 'group_count', ",
     );
     qb.push(if q.group_counts {
@@ -168,8 +239,13 @@ pub async fn list(
     } else {
         "0"
     });
+    qb.push(if pg {
+        ", 'sort_name', sort_name, 'email_key', email_key))::text, '[]') FROM ("
+    } else {
+        ", 'sort_name', sort_name, 'email_key', email_key)), '[]') FROM ("
+    });
     qb.push(
-        ", 'sort_name', sort_name, 'email_key', email_key)), '[]') FROM (
+        "
          SELECT a.id, a.email, a.first_name, a.last_name, a.state, a.registered_at,
                 a.sort_name, a.email_key FROM ",
     );
@@ -189,7 +265,7 @@ pub async fn list(
             } else {
                 "(SELECT DISTINCT m.sort_name, m.account_id FROM memberships m WHERE "
             });
-            push_group_condition(&mut qb, groups);
+            push_group_condition(&mut qb, pg, groups);
             if let Some(state) = q.filter.state {
                 qb.push(" AND m.state = ").push_bind(state.to_owned());
             }
@@ -208,7 +284,7 @@ pub async fn list(
         }
         _ => {
             qb.push("accounts a");
-            push_filters(&mut qb, &q.filter);
+            push_filters(&mut qb, pg, &q.filter);
             if let Some(c) = q.cursor {
                 qb.push(format!(" AND ({col}, a.id) {cmp} ("));
                 match q.sort {
@@ -222,25 +298,16 @@ pub async fn list(
                 .push(") AS page)");
         }
     }
-    let (total, json): (Option<i64>, String) = qb.build_query_as().fetch_one(e).await?;
-    let mut rows: Vec<AccountSummary> =
-        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    // json_group_array keeps the subquery's order in SQLite, but nothing
-    // promises it: put the page in order here, where it is cheap.
-    let key = |r: &AccountSummary| (q.sort.value_of(r), r.id.clone());
-    match q.sort {
-        SortKey::Registered => rows.sort_by_key(|r| (r.registered_at, r.id.clone())),
-        _ => rows.sort_by_key(key),
-    }
-    if q.descending {
-        rows.reverse();
-    }
-    Ok((rows, total))
+    qb
 }
 
 /// Accounts in a state (or all), from the per-state counters: a subquery.
-fn push_state_count(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>) {
-    qb.push("(SELECT coalesce(sum(n), 0) FROM account_counts");
+fn push_state_count<DB: Database>(qb: &mut QueryBuilder<DB>, state: Option<&str>)
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    qb.push("(SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM account_counts");
     if let Some(state) = state {
         qb.push(" WHERE state = ").push_bind(state.to_owned());
     }
@@ -249,56 +316,80 @@ fn push_state_count(qb: &mut QueryBuilder<Sqlite>, state: Option<&str>) {
 
 /// Members of any of `groups` (in a state), at most `cap`, counted in the
 /// memberships' index, which holds each member's state: a subquery.
-fn push_group_count(
-    qb: &mut QueryBuilder<Sqlite>,
+fn push_group_count<DB: Database>(
+    qb: &mut QueryBuilder<DB>,
+    pg: bool,
     groups: &[String],
     state: Option<&str>,
     cap: i64,
-) {
+) where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
     qb.push(if groups.len() == 1 {
         "(SELECT count(*) FROM (SELECT m.account_id FROM memberships m WHERE "
     } else {
         "(SELECT count(*) FROM (SELECT DISTINCT m.account_id FROM memberships m WHERE "
     });
-    push_group_condition(qb, groups);
+    push_group_condition(qb, pg, groups);
     if let Some(state) = state {
         qb.push(" AND m.state = ").push_bind(state.to_owned());
     }
-    qb.push(" LIMIT ").push_bind(cap).push("))");
+    qb.push(" LIMIT ").push_bind(cap).push(") AS counted)");
 }
 
 /// How many accounts match, counting at most `cap` so a common search
 /// fragment never counts 100,000 rows. Without a search or group the count
 /// comes from the per-state counters.
-pub async fn count(
-    e: impl SqliteExecutor<'_>,
+pub async fn count<'c>(
+    e: impl Exec<'c>,
     filter: &Filter<'_>,
     cap: i64,
 ) -> Result<i64, sqlx::Error> {
+    run_built!(e, |pg| count_query(pg, filter, cap), |qb, x| qb
+        .build_query_scalar()
+        .fetch_one(x)
+        .await)
+}
+
+fn count_query<DB: Database>(pg: bool, filter: &Filter<'_>, cap: i64) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new("SELECT ");
     if filter.search.is_none() {
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
         match filter.groups {
             None => push_state_count(&mut qb, filter.state),
-            Some(groups) => push_group_count(&mut qb, groups, filter.state, cap),
+            Some(groups) => push_group_count(&mut qb, pg, groups, filter.state, cap),
         }
-        return qb.build_query_scalar().fetch_one(e).await;
+        return qb;
     }
-    if let (Some(text), None, None) = (filter.search, filter.state, filter.groups)
+    if let (false, Some(text), None, None) = (pg, filter.search, filter.state, filter.groups)
         && text.chars().count() >= 3
     {
-        // Every account has one row in the search index: count there.
-        return sqlx::query_scalar(
-            "SELECT count(*) FROM (SELECT 1 FROM accounts_fts WHERE accounts_fts MATCH ? LIMIT ?)",
-        )
-        .bind(fts_phrase(text))
-        .bind(cap)
-        .fetch_one(e)
-        .await;
+        // Every account has one row in SQLite's search index: count there.
+        qb.push("count(*) FROM (SELECT 1 FROM accounts_fts WHERE accounts_fts MATCH ")
+            .push_bind(fts_phrase(text))
+            .push(" LIMIT ")
+            .push_bind(cap)
+            .push(") AS counted");
+        return qb;
     }
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 FROM accounts a");
-    push_filters(&mut qb, filter);
-    qb.push(" LIMIT ").push_bind(cap).push(")");
-    qb.build_query_scalar().fetch_one(e).await
+    qb.push("count(*) FROM (SELECT 1 FROM accounts a");
+    push_filters(&mut qb, pg, filter);
+    qb.push(" LIMIT ").push_bind(cap).push(") AS counted");
+    qb
+}
+
+/// `text` anywhere, as a lower-case `LIKE` pattern (escape `\`).
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 // ---- the management API's lists (SPEC M4) -------------------------------------
@@ -322,11 +413,14 @@ fn user_column(f: UserField) -> &'static str {
     }
 }
 
-fn push_among_and_filter(
-    qb: &mut QueryBuilder<Sqlite>,
+fn push_among_and_filter<DB: Database>(
+    qb: &mut QueryBuilder<DB>,
     among: &Among<'_>,
     filter: Option<&query::Filter<UserField>>,
-) {
+) where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
     qb.push(" FROM accounts a WHERE 1 = 1");
     if let Among::MembersOf(group) = among {
         qb.push(" AND a.id IN (SELECT m.account_id FROM memberships m WHERE m.group_id = ")
@@ -341,37 +435,68 @@ fn push_among_and_filter(
 
 /// `limit` accounts from `offset`, in registration order (stable while
 /// pages are read: the rowid).
-pub async fn filtered(
-    e: impl SqliteExecutor<'_>,
+pub async fn filtered<'c>(
+    e: impl Exec<'c>,
     among: &Among<'_>,
     filter: Option<&query::Filter<UserField>>,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<AccountDetail>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Sqlite>::new(format!(
+    run_built!(
+        e,
+        |pg| filtered_query(pg, among, filter, offset, limit),
+        |qb, x| qb.build_query_as().fetch_all(x).await
+    )
+}
+
+fn filtered_query<DB: Database>(
+    pg: bool,
+    among: &Among<'_>,
+    filter: Option<&query::Filter<UserField>>,
+    offset: i64,
+    limit: i64,
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(format!(
         "SELECT a.id, a.email, a.first_name, a.last_name, a.note, a.state, a.registered_at,
                 a.password_hash IS NOT NULL AS has_password, {IS_ADMIN} AS is_admin, a.version"
     ));
     push_among_and_filter(&mut qb, among, filter);
-    qb.push(" ORDER BY a.seq LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
-    qb.build_query_as().fetch_all(e).await
+    // Registration order, stable while pages are read (SQLite's rowid).
+    qb.push(if pg {
+        " ORDER BY a.registered_at, a.id LIMIT "
+    } else {
+        " ORDER BY a.seq LIMIT "
+    })
+    .push_bind(limit)
+    .push(" OFFSET ")
+    .push_bind(offset);
+    qb
 }
 
 /// How many accounts such a list holds in all.
-pub async fn count_filtered(
-    e: impl SqliteExecutor<'_>,
+pub async fn count_filtered<'c>(
+    e: impl Exec<'c>,
     among: &Among<'_>,
     filter: Option<&query::Filter<UserField>>,
 ) -> Result<i64, sqlx::Error> {
     if let (Among::Everyone, None) = (among, filter) {
-        return sqlx::query_scalar("SELECT coalesce(sum(n), 0) FROM account_counts")
-            .fetch_one(e)
-            .await;
+        return run!(
+            e,
+            sql!("SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM account_counts"),
+            |x, q| sqlx::query_scalar(q).fetch_one(x).await
+        );
     }
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*)");
-    push_among_and_filter(&mut qb, among, filter);
-    qb.build_query_scalar().fetch_one(e).await
+    run_built!(
+        e,
+        |_pg| {
+            let mut qb = QueryBuilder::<_>::new("SELECT count(*)");
+            push_among_and_filter(&mut qb, among, filter);
+            qb
+        },
+        |qb, x| qb.build_query_scalar().fetch_one(x).await
+    )
 }

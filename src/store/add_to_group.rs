@@ -59,7 +59,9 @@ const TOGGLE_STANDS_IN_FOR: &str = "memberships_delete,memberships_insert";
 /// connection holding its temporary tables, and the snapshot they were
 /// read from.
 pub struct PreparedToggle {
-    conn: PoolConnection<Sqlite>,
+    /// None on PostgreSQL, which reads everything in the write transaction
+    /// (its writers do not wait for one another's reading).
+    conn: Option<PoolConnection<Sqlite>>,
     group_id: String,
     snapshot: Snapshot,
     /// Accounts selected.
@@ -99,7 +101,19 @@ pub async fn prepare_toggle(
     group_id: &str,
     selection: &Selection<'_>,
 ) -> Result<PreparedToggle, sqlx::Error> {
-    let mut conn = db.pool().acquire().await?;
+    let super::Backend::Sqlite(pool) = db.backend() else {
+        return Ok(PreparedToggle {
+            conn: None,
+            group_id: group_id.to_owned(),
+            snapshot: Snapshot {
+                version: 0,
+                accounts: 0,
+            },
+            selected: 0,
+            reread_before: 0,
+        });
+    };
+    let mut conn = pool.acquire().await?;
     // Before anything else: whatever happens next, this connection with
     // its settings below never goes back to the pool.
     conn.close_on_drop();
@@ -121,7 +135,7 @@ pub async fn prepare_toggle(
         reread_before += 1;
     }
     Ok(PreparedToggle {
-        conn,
+        conn: Some(conn),
         group_id: group_id.to_owned(),
         snapshot,
         selected,
@@ -138,7 +152,10 @@ impl PreparedToggle {
         db: &super::Db,
         selection: &Selection<'_>,
     ) -> Result<(Tx, LockedToggle), sqlx::Error> {
-        let mut tx = db.begin_write_on(self.conn).await?;
+        let Some(conn) = self.conn else {
+            return begin_write_pg(db, &self.group_id, selection).await;
+        };
+        let mut tx = db.begin_write_on(conn).await?;
         let mut locked = LockedToggle {
             selected: self.selected,
             reread_in_lock: "none",
@@ -166,6 +183,9 @@ pub async fn apply_toggle(
     selection: &Selection<'_>,
     now: i64,
 ) -> Result<(u64, u64), sqlx::Error> {
+    if let super::backend::On::Pg(x) = tx.on() {
+        return apply_toggle_pg(x, group_id, now).await;
+    }
     let removed = remove_leaving(tx, group_id, selection).await?;
     // In the order of the two name-ordered indexes (the group's members by
     // name, every membership by account name), read from the selection's
@@ -404,4 +424,66 @@ async fn fill_leaving(
     };
     sqlx::query(sql).bind(group_id).execute(&mut *conn).await?;
     Ok(())
+}
+
+// ---- PostgreSQL: read and write in the one transaction -------------------------
+//
+// PostgreSQL's writers do not queue behind one another's reading, so the
+// toggle reads its selection inside its transaction; an advisory lock on
+// the group makes two toggles of one group take turns (the second reads
+// what the first wrote). The member-count triggers stay on.
+
+async fn begin_write_pg(
+    db: &super::Db,
+    group_id: &str,
+    selection: &Selection<'_>,
+) -> Result<(Tx, LockedToggle), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    super::backend::lock_decision(&mut tx, &format!("toggle:{group_id}")).await?;
+    let locked_at = std::time::Instant::now();
+    let selected = super::selection::select(&mut tx, selection).await?;
+    if let super::backend::On::Pg(x) = tx.on() {
+        sqlx::query(
+            "CREATE TEMP TABLE toggle_leaving ON COMMIT DROP AS
+             SELECT s.sort_name, s.id FROM selected_accounts s
+             JOIN memberships m ON m.group_id = $1 AND m.account_id = s.id",
+        )
+        .bind(group_id)
+        .execute(x)
+        .await?;
+    }
+    Ok((
+        tx,
+        LockedToggle {
+            selected,
+            reread_in_lock: "selection",
+            locked_at,
+        },
+    ))
+}
+
+async fn apply_toggle_pg(
+    x: &mut sqlx::PgConnection,
+    group_id: &str,
+    now: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    let removed = sqlx::query(
+        "DELETE FROM memberships WHERE group_id = $1 AND account_id IN (SELECT id FROM toggle_leaving)",
+    )
+    .bind(group_id)
+    .execute(&mut *x)
+    .await?
+    .rows_affected();
+    let added = sqlx::query(
+        "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
+         SELECT $1, s.id, $2, s.sort_name, s.state FROM selected_accounts s
+         WHERE NOT EXISTS (SELECT 1 FROM toggle_leaving l WHERE l.id = s.id)
+         ORDER BY s.sort_name, s.id",
+    )
+    .bind(group_id)
+    .bind(now)
+    .execute(&mut *x)
+    .await?
+    .rows_affected();
+    Ok((added, removed))
 }

@@ -1,7 +1,7 @@
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
 use super::{Exec, Tx};
-use crate::{execute, run, sql};
+use crate::{execute, run, run_built, sql};
 
 /// The kinds of entity a change can name in a list (`audit_subject_lists`,
 /// migration 0008) rather than in `audit_subjects` rows.
@@ -150,13 +150,38 @@ fn like_escape(text: &str) -> String {
 
 /// One page of the log, newest first, by keyset on the id (never OFFSET).
 /// Returns up to `limit` rows in display order.
-pub async fn list(
-    e: impl SqliteExecutor<'_>,
+pub async fn list<'c>(
+    e: impl Exec<'c>,
     filter: &LogFilter<'_>,
     position: Option<LogPosition>,
     limit: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+    let newer = matches!(position, Some(LogPosition::NewerThan(_)));
+    let mut rows: Vec<Entry> =
+        run_built!(e, |pg| list_query(pg, filter, position, limit), |qb, x| qb
+            .build_query_as()
+            .fetch_all(x)
+            .await)?;
+    if newer {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+fn list_query<DB: Database>(
+    pg: bool,
+    filter: &LogFilter<'_>,
+    position: Option<LogPosition>,
+    limit: i64,
+) -> QueryBuilder<DB>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE
+    // ignores it for every letter.
+    let like = if pg { " ILIKE " } else { " LIKE " };
+    let mut qb = QueryBuilder::<DB>::new(
         "SELECT l.id, l.at, l.actor_label, l.channel, l.action, l.summary, l.before_json, l.after_json",
     );
     // The column the keyset walks: with one entity, its range of the
@@ -201,16 +226,18 @@ pub async fn list(
             // LIKE ignores case (of ASCII letters).
             let pattern = format!("%{}%", like_escape(text));
             qb.push(" AND l.id IN (SELECT n.audit_id FROM audit_subjects n WHERE n.kind = ")
-                .push_bind(kind)
-                .push(" AND n.name LIKE ")
+                .push_bind(kind.to_owned())
+                .push(" AND n.name")
+                .push(like)
                 .push_bind(pattern.clone())
                 .push(" ESCAPE '\\'");
             if LISTED_KINDS.contains(&kind) {
                 // And the lists' names (every row of every list: as many
                 // rows as audit_subjects would have had).
                 qb.push(" UNION ALL SELECT x.audit_id FROM audit_subject_lists x WHERE x.kind = ")
-                    .push_bind(kind)
-                    .push(" AND x.name LIKE ")
+                    .push_bind(kind.to_owned())
+                    .push(" AND x.name")
+                    .push(like)
                     .push_bind(pattern)
                     .push(" ESCAPE '\\'");
             }
@@ -236,56 +263,58 @@ pub async fn list(
     let dir = if newer { "ASC" } else { "DESC" };
     qb.push(format!(" ORDER BY {key} {dir} LIMIT "))
         .push_bind(limit);
-    let mut rows: Vec<Entry> = qb.build_query_as().fetch_all(e).await?;
-    if newer {
-        rows.reverse();
-    }
-    Ok(rows)
+    qb
 }
 
 /// The subjects of many entries in one query (no query per entry). A list
 /// (`audit_subject_lists`) is not read here: an entry naming 100,000
 /// accounts shows its other subjects and its summary's counts.
-pub async fn subjects_of(
-    e: impl SqliteExecutor<'_>,
+pub async fn subjects_of<'c>(
+    e: impl Exec<'c>,
     audit_ids: &[i64],
 ) -> Result<Vec<SubjectRow>, sqlx::Error> {
     if audit_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT s.audit_id, s.kind, s.subject_id, s.name FROM audit_subjects s WHERE s.audit_id IN (",
-    );
-    let mut ids = qb.separated(", ");
-    for id in audit_ids {
-        ids.push_bind(*id);
-    }
-    qb.push(") ORDER BY s.audit_id DESC, s.kind, s.name");
-    qb.build_query_as().fetch_all(e).await
+    run_built!(
+        e,
+        |_pg| {
+            let mut qb = QueryBuilder::<_>::new(
+                "SELECT s.audit_id, s.kind, s.subject_id, s.name FROM audit_subjects s WHERE s.audit_id IN (",
+            );
+            let mut ids = qb.separated(", ");
+            for id in audit_ids {
+                ids.push_bind(*id);
+            }
+            qb.push(") ORDER BY s.audit_id DESC, s.kind, s.name");
+            qb
+        },
+        |qb, x| qb.build_query_as().fetch_all(x).await
+    )
 }
 
 /// The latest name the log knows an entity by (it may since have been deleted).
-pub async fn subject_name(
-    e: impl SqliteExecutor<'_>,
+pub async fn subject_name<'c>(
+    e: impl Exec<'c>,
     kind: &str,
     id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     // The newest of its latest subject row and the newest list naming it.
-    sqlx::query_scalar(
-        "SELECT name FROM (
-             SELECT * FROM (SELECT audit_id, name FROM audit_subjects
-                            WHERE kind = ?1 AND subject_id = ?2
-                            ORDER BY audit_id DESC LIMIT 1)
-             UNION ALL
-             SELECT * FROM (SELECT x.audit_id, x.name FROM audit_lists b
-                            JOIN audit_subject_lists x
-                              ON x.audit_id = b.audit_id AND x.kind = b.kind AND x.subject_id = ?2
-                            WHERE b.kind = ?1
-                            ORDER BY b.audit_id DESC LIMIT 1))
-         ORDER BY audit_id DESC LIMIT 1",
+    run!(
+        e,
+        sql!(
+            "SELECT name FROM (
+                 SELECT * FROM (SELECT audit_id, name FROM audit_subjects
+                                WHERE kind = ?1 AND subject_id = ?2
+                                ORDER BY audit_id DESC LIMIT 1) AS latest
+                 UNION ALL
+                 SELECT * FROM (SELECT x.audit_id, x.name FROM audit_lists b
+                                JOIN audit_subject_lists x
+                                  ON x.audit_id = b.audit_id AND x.kind = b.kind AND x.subject_id = ?2
+                                WHERE b.kind = ?1
+                                ORDER BY b.audit_id DESC LIMIT 1) AS listed) AS named
+             ORDER BY audit_id DESC LIMIT 1"
+        ),
+        |x, q| sqlx::query_scalar(q).bind(kind).bind(id).fetch_optional(x).await
     )
-    .bind(kind)
-    .bind(id)
-    .fetch_optional(e)
-    .await
 }

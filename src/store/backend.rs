@@ -223,16 +223,39 @@ macro_rules! on_pool {
 }
 
 /// Runs a statement that returns no rows, with these values bound in
-/// order; the number of rows it changed.
+/// order; the number of rows it changed. One run on PostgreSQL's pool is a
+/// transaction of its own, committed when it returns: counted as such.
 #[macro_export]
 macro_rules! execute {
-    ($e:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
-        $crate::run!($e, $sql, |x, q| sqlx::query(q)
-            $(.bind($arg))*
-            .execute(x)
-            .await
-            .map(|r| r.rows_affected()))
-    };
+    ($e:expr, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql: &'static $crate::store::backend::Sql = $sql;
+        match $crate::store::backend::Exec::on($e) {
+            $crate::store::backend::On::SqlitePool(x) => sqlx::query(sql.sqlite())
+                $(.bind($arg))*
+                .execute(x)
+                .await
+                .map(|r| r.rows_affected()),
+            $crate::store::backend::On::Sqlite(x) => sqlx::query(sql.sqlite())
+                $(.bind($arg))*
+                .execute(x)
+                .await
+                .map(|r| r.rows_affected()),
+            $crate::store::backend::On::PgPool(x) => {
+                let done = sqlx::query(sql.pg())
+                    $(.bind($arg))*
+                    .execute(x)
+                    .await
+                    .map(|r| r.rows_affected());
+                $crate::store::commits::bump();
+                done
+            }
+            $crate::store::backend::On::Pg(x) => sqlx::query(sql.pg())
+                $(.bind($arg))*
+                .execute(x)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+    }};
 }
 
 /// On PostgreSQL, takes the transaction-scoped advisory lock `key` (one

@@ -10,7 +10,9 @@ pub mod api_tokens;
 pub mod applications;
 pub mod audit;
 pub mod backend;
+pub mod client_limits;
 pub mod commits;
+mod conn;
 pub mod email_templates;
 pub mod groups;
 pub mod invitations;
@@ -35,6 +37,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use backend::{Backend, Exec};
+pub use conn::Conn;
 pub use tx::{AfterCommit, Effects, Tx};
 
 use crate::clock::Clock;
@@ -150,6 +153,11 @@ impl Db {
         })
     }
 
+    /// One connection for several reads (see `Conn`).
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        Conn::acquire(&self.backend).await
+    }
+
     pub fn backend(&self) -> &Backend {
         &self.backend
     }
@@ -205,6 +213,31 @@ impl Db {
                 }
             }
         });
+    }
+
+    /// On PostgreSQL, counts the commits of every instance (see
+    /// `commits::spawn_listener`); SQLite's hook already counts them all.
+    pub fn spawn_commit_listener(&self) {
+        if let Backend::Postgres(pool) = &self.backend {
+            commits::spawn_listener(pool.clone());
+        }
+    }
+
+    /// Holds, until dropped, the lock that lets one instance at a time do
+    /// its first-start work (the first administrator, the signing keys):
+    /// several instances starting together on one empty PostgreSQL
+    /// database would each make them. A session-level advisory lock on a
+    /// connection of its own, released when that connection closes (also
+    /// if the process dies). Nothing to hold on SQLite (one process).
+    pub async fn start_lock(&self) -> Result<Option<sqlx::PgConnection>, sqlx::Error> {
+        let Backend::Postgres(pool) = &self.backend else {
+            return Ok(None);
+        };
+        let mut conn = pool.acquire().await?.detach();
+        sqlx::query("SELECT pg_advisory_lock(hashtext('portal:first-start'))")
+            .execute(&mut conn)
+            .await?;
+        Ok(Some(conn))
     }
 
     /// SQLite's pool, for the store functions that still take SQLite's
@@ -412,15 +445,15 @@ pub enum Named {
 /// `base`, or `base-2`, `base-3` … whichever id the table does not hold yet.
 pub async fn free_id(tx: &mut Tx, table: Named, base: &str) -> Result<String, sqlx::Error> {
     let sql = match table {
-        Named::Groups => "SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)",
-        Named::Products => "SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)",
+        Named::Groups => crate::sql!("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?)"),
+        Named::Products => crate::sql!("SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)"),
     };
     let mut id = base.to_owned();
     let mut n = 2;
-    while sqlx::query_scalar::<_, bool>(sql)
+    while crate::run!(&mut *tx, sql, |x, q| sqlx::query_scalar::<_, bool>(q)
         .bind(&id)
-        .fetch_one(&mut **tx)
-        .await?
+        .fetch_one(x)
+        .await)?
     {
         id = format!("{base}-{n}");
         n += 1;

@@ -9,10 +9,10 @@
 //! `attempts` is still the claimed one, so a late worker cannot overwrite a
 //! newer claim, and a message marked `sent` is never claimed again.
 
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{FromRow, QueryBuilder};
 
 use super::{Exec, Tx};
-use crate::{execute, run, sql};
+use crate::{execute, run, run_built, sql};
 
 pub const QUEUED: &str = "queued";
 pub const RETRYING: &str = "retrying";
@@ -241,34 +241,50 @@ pub struct LogRow {
     pub sent_at: Option<i64>,
 }
 
-const LOG_COLUMNS: &str = "id, template, to_address, to_name, account_id, subject, state, attempts, \
-     next_attempt_at, last_error, created_at, sent_at";
+macro_rules! log_columns {
+    () => {
+        "id, template, to_address, to_name, account_id, subject, state, attempts, \
+         next_attempt_at, last_error, created_at, sent_at"
+    };
+}
 
 /// Newest first, `limit` rows with ids below `before` (keyset pagination),
 /// optionally of one state.
-pub async fn log_page(
-    e: impl SqliteExecutor<'_>,
+pub async fn log_page<'c>(
+    e: impl Exec<'c>,
     state: Option<&str>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<LogRow>, sqlx::Error> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
-    q.push(LOG_COLUMNS).push(" FROM outbox WHERE 1 = 1");
-    if let Some(s) = state {
-        q.push(" AND state = ").push_bind(s);
-    }
-    if let Some(b) = before {
-        q.push(" AND id < ").push_bind(b);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    q.build_query_as().fetch_all(e).await
+    run_built!(
+        e,
+        |_pg| {
+            let mut q = QueryBuilder::<_>::new(concat!(
+                "SELECT ",
+                log_columns!(),
+                " FROM outbox WHERE 1 = 1"
+            ));
+            if let Some(s) = state {
+                q.push(" AND state = ").push_bind(s.to_owned());
+            }
+            if let Some(b) = before {
+                q.push(" AND id < ").push_bind(b);
+            }
+            q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+            q
+        },
+        |q, x| q.build_query_as().fetch_all(x).await
+    )
 }
 
-pub async fn get(e: impl SqliteExecutor<'_>, id: i64) -> Result<Option<LogRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {LOG_COLUMNS} FROM outbox WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(e)
-    .await
+pub async fn get<'c>(e: impl Exec<'c>, id: i64) -> Result<Option<LogRow>, sqlx::Error> {
+    run!(
+        e,
+        sql!(concat!(
+            "SELECT ",
+            log_columns!(),
+            " FROM outbox WHERE id = ?"
+        )),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )
 }

@@ -5,7 +5,10 @@
 //! cache prepares it once per table.
 
 use sqlx::query_builder::Separated;
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::Exec;
+use crate::{run, sql};
 
 use super::Tx;
 use crate::domain::group::ADMINISTRATORS;
@@ -218,14 +221,18 @@ pub async fn insert_subscriptions(
 
 /// Accounts that are not administrators: a database holding any is not
 /// fresh, and seeding into it needs `--force`.
-pub async fn count_non_admin_accounts(e: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM accounts a WHERE NOT EXISTS
-           (SELECT 1 FROM memberships m WHERE m.group_id = ? AND m.account_id = a.id)",
+pub async fn count_non_admin_accounts<'c>(e: impl Exec<'c>) -> Result<i64, sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT count(*) FROM accounts a WHERE NOT EXISTS
+               (SELECT 1 FROM memberships m WHERE m.group_id = ? AND m.account_id = a.id)"
+        ),
+        |x, q| sqlx::query_scalar(q)
+            .bind(ADMINISTRATORS)
+            .fetch_one(x)
+            .await
     )
-    .bind(ADMINISTRATORS)
-    .fetch_one(e)
-    .await
 }
 
 /// Where numbering continues when seeding into a database seeded before
@@ -261,26 +268,39 @@ pub async fn offsets(tx: &mut Tx) -> Result<Offsets, sqlx::Error> {
 
 /// What the triggers maintain, checked against the rows themselves: each
 /// line names a disagreement; empty means all agree.
-pub async fn counter_mismatches(e: impl SqliteExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT 'account_counts ' || c.state, c.n || ' <> ' || coalesce(a.n, 0)
-         FROM account_counts c
-         LEFT JOIN (SELECT state, count(*) AS n FROM accounts GROUP BY state) a ON a.state = c.state
-         WHERE c.n <> coalesce(a.n, 0)
-         UNION ALL
-         SELECT 'groups.member_count ' || g.id, g.member_count || ' <> ' || coalesce(m.n, 0)
-         FROM groups g
-         LEFT JOIN (SELECT group_id, count(*) AS n FROM memberships GROUP BY group_id) m
-                ON m.group_id = g.id
-         WHERE g.member_count <> coalesce(m.n, 0)
-         UNION ALL
-         SELECT 'accounts_fts rows', (SELECT count(*) FROM accounts_fts) || ' <> ' ||
-                (SELECT count(*) FROM accounts)
-         WHERE (SELECT count(*) FROM accounts_fts) <> (SELECT count(*) FROM accounts)
-         LIMIT 20",
-    )
-    .fetch_all(e)
-    .await?;
+pub async fn counter_mismatches<'c>(e: impl Exec<'c>) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String, String)> = run!(
+        e,
+        sql!(
+            sqlite: "SELECT 'account_counts ' || c.state, c.n || ' <> ' || coalesce(a.n, 0)
+             FROM account_counts c
+             LEFT JOIN (SELECT state, count(*) AS n FROM accounts GROUP BY state) a ON a.state = c.state
+             WHERE c.n <> coalesce(a.n, 0)
+             UNION ALL
+             SELECT 'groups.member_count ' || g.id, g.member_count || ' <> ' || coalesce(m.n, 0)
+             FROM groups g
+             LEFT JOIN (SELECT group_id, count(*) AS n FROM memberships GROUP BY group_id) m
+                    ON m.group_id = g.id
+             WHERE g.member_count <> coalesce(m.n, 0)
+             UNION ALL
+             SELECT 'accounts_fts rows', (SELECT count(*) FROM accounts_fts) || ' <> ' ||
+                    (SELECT count(*) FROM accounts)
+             WHERE (SELECT count(*) FROM accounts_fts) <> (SELECT count(*) FROM accounts)
+             LIMIT 20",
+            pg: "SELECT 'account_counts ' || c.state, c.n || ' <> ' || coalesce(a.n, 0)
+             FROM account_counts c
+             LEFT JOIN (SELECT state, count(*) AS n FROM accounts GROUP BY state) a ON a.state = c.state
+             WHERE c.n <> coalesce(a.n, 0)
+             UNION ALL
+             SELECT 'groups.member_count ' || g.id, g.member_count || ' <> ' || coalesce(m.n, 0)
+             FROM groups g
+             LEFT JOIN (SELECT group_id, count(*) AS n FROM memberships GROUP BY group_id) m
+                    ON m.group_id = g.id
+             WHERE g.member_count <> coalesce(m.n, 0)
+             LIMIT 20"
+        ),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
+    )?;
     Ok(rows
         .into_iter()
         .map(|(what, diff)| format!("{what}: {diff}"))
@@ -288,15 +308,17 @@ pub async fn counter_mismatches(e: impl SqliteExecutor<'_>) -> Result<Vec<String
 }
 
 /// Row counts of the seeded tables, in the order of the summary.
-pub async fn table_counts(e: impl SqliteExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT 'accounts', count(*) FROM accounts
-         UNION ALL SELECT 'groups', count(*) FROM groups
-         UNION ALL SELECT 'memberships', count(*) FROM memberships
-         UNION ALL SELECT 'products', count(*) FROM products
-         UNION ALL SELECT 'product_groups', count(*) FROM product_groups
-         UNION ALL SELECT 'subscriptions', count(*) FROM subscriptions",
+pub async fn table_counts<'c>(e: impl Exec<'c>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT 'accounts', count(*) FROM accounts
+             UNION ALL SELECT 'groups', count(*) FROM groups
+             UNION ALL SELECT 'memberships', count(*) FROM memberships
+             UNION ALL SELECT 'products', count(*) FROM products
+             UNION ALL SELECT 'product_groups', count(*) FROM product_groups
+             UNION ALL SELECT 'subscriptions', count(*) FROM subscriptions"
+        ),
+        |x, q| sqlx::query_as(q).fetch_all(x).await
     )
-    .fetch_all(e)
-    .await
 }

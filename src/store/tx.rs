@@ -112,7 +112,12 @@ impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
             Inner::Sqlite(t) => t.commit().await?,
-            Inner::Postgres(t) => t.commit().await?,
+            Inner::Postgres(t) => {
+                t.commit().await?;
+                // Others learn of it by the notice it sent; this process
+                // forgets at once, before it answers the next request.
+                super::commits::bump();
+            }
         }
         self.after.run(self.effects);
         Ok(())

@@ -40,19 +40,53 @@ pub async fn spawn_with_smtp(server: &SmtpServer) -> TestApp {
     spawn_with(move |s| s.smtp_url = Some(url)).await
 }
 
+/// Whether this run of the suite is on PostgreSQL: tests/run.sh runs it
+/// twice, the second time with `PORTAL_TEST_DATABASE=postgres` (SPEC R4).
+pub fn on_postgres() -> bool {
+    std::env::var("PORTAL_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh, empty database: a SQLite file in `dir`, or a database of its
+/// own on the test command's PostgreSQL cluster.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", dir.join("portal.db").display());
+    }
+    let admin_url = std::env::var("PORTAL_TEST_POSTGRES").expect(
+        "PORTAL_TEST_DATABASE=postgres needs PORTAL_TEST_POSTGRES (tests/run.sh sets both)",
+    );
+    fresh_postgres_database(&admin_url).await
+}
+
+/// A new database on the cluster `admin_url` names; its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("t_{}", portal::domain::ids::new_id().to_lowercase());
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0)
+}
+
+/// The cookie key of tests on PostgreSQL, where Portal requires one.
+pub const TEST_SESSION_KEY: &str = "a test session key of at least thirty-two characters";
+
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = TempDir::new().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut settings = Settings {
-        database_url: format!("sqlite://{}", dir.path().join("portal.db").display()),
+        database_url: fresh_database_url(dir.path()).await,
         bind: listener.local_addr().unwrap(),
         base_url: format!("http://127.0.0.1:{port}"),
         smtp_url: None,
         mail_from: "Portal <portal@example.org>".into(),
         admin_email: Some(ADMIN_EMAIL.into()),
         admin_password: Some(ADMIN_PASSWORD.into()),
-        session_key: None,
+        session_key: on_postgres().then(|| TEST_SESSION_KEY.to_owned()),
         data_dir: dir.path().to_owned(),
         timeouts: Timeouts::default(),
         links: Default::default(),

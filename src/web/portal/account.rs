@@ -152,9 +152,12 @@ struct TooMany {
 }
 
 /// The per-client limit: `Some(response)` when this client must wait.
-fn held_back(ctx: &Ctx, session: &Session) -> Option<Result<HttpResponse, WebError>> {
+async fn held_back(ctx: &Ctx, session: &Session) -> Option<Result<HttpResponse, WebError>> {
     let client = crate::web::request::current_client();
-    let wait = ctx.client_limits.allow(client, ctx.now()).err()?;
+    let wait = match crate::services::client_limit::allow(ctx, client, ctx.now()).await {
+        Ok(allowed) => allowed.err()?,
+        Err(e) => return Some(Err(e.into())),
+    };
     tracing::warn!(client = ?client, "self-service request refused: client over its limit");
     Some(page(
         StatusCode::TOO_MANY_REQUESTS,
@@ -231,7 +234,7 @@ pub async fn sign_up(
             );
         }
     };
-    if let Some(r) = held_back(&ctx, &session) {
+    if let Some(r) = held_back(&ctx, &session).await {
         return r;
     }
     let email = new.email.as_str().to_owned();
@@ -324,7 +327,7 @@ impl EmailRequest {
                 &self.form(session, email, m),
             );
         }
-        if let Some(r) = held_back(ctx, session) {
+        if let Some(r) = held_back(ctx, session).await {
             return r;
         }
         self.perform(ctx, &email).await?;
