@@ -16,6 +16,10 @@ Commands:
   rotate-keys                Make new OpenID signing keys; the old ones stay published until
                              the tokens they signed expire (a running portal uses the new
                              keys within seconds)
+  migrate-to-postgres --to postgres://... [--from sqlite://...]
+                             Copy a SQLite installation (default: DATABASE_URL) into an empty
+                             PostgreSQL database, in one transaction; then point DATABASE_URL
+                             at PostgreSQL
   help                       Show this help
 
 Configuration comes from the environment; see the README.";
@@ -61,6 +65,7 @@ async fn run() -> anyhow::Result<()> {
         Some("create-admin") => create_admin(settings, &args[1..]).await,
         Some("seed") => seed(settings, &args[1..]).await,
         Some("rotate-keys") => rotate_keys(settings).await,
+        Some("migrate-to-postgres") => migrate_to_postgres(settings, &args[1..]).await,
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -133,6 +138,51 @@ async fn rotate_keys(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn migrate_to_postgres(settings: Settings, args: &[String]) -> anyhow::Result<()> {
+    use portal::store::{self, Db};
+
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--from" | "--to" => i += 2,
+            other => bail!("migrate-to-postgres: unknown option {other:?}\n\n{USAGE}"),
+        }
+    }
+    let from = flag(args, "--from").unwrap_or(&settings.database_url);
+    let to = flag(args, "--to").context("migrate-to-postgres needs --to postgres://...")?;
+    anyhow::ensure!(
+        !store::is_postgres(from),
+        "--from must name a SQLite database (sqlite://...), not {from}"
+    );
+    anyhow::ensure!(
+        store::is_postgres(to),
+        "--to must name a PostgreSQL database (postgres://...)"
+    );
+    let wait = settings.timeouts.db_acquire;
+    let source = Db::open(from, wait)
+        .await
+        .context("opening the SQLite database")?;
+    let target = Db::open(to, wait)
+        .await
+        .context("opening the PostgreSQL database")?;
+    println!("Copying {from} into PostgreSQL...");
+    let started = std::time::Instant::now();
+    let copied = store::copy::sqlite_to_postgres(&source, &target, |table, rows| {
+        println!("  {table:<22} {rows:>9} rows");
+    })
+    .await?;
+    let rows: u64 = copied.iter().map(|(_, n)| n).sum();
+    println!(
+        "Copied {rows} rows of {} tables in {:.1} s. Set DATABASE_URL to the PostgreSQL URL \
+         (and SESSION_KEY) and start portal.",
+        copied.len(),
+        started.elapsed().as_secs_f64()
+    );
+    source.close().await;
+    target.close().await;
+    Ok(())
+}
+
 async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
     use portal::seed::{self, SeedOptions};
 
@@ -169,6 +219,11 @@ async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
         ..defaults
     };
     let database = settings.database_url.clone();
+    anyhow::ensure!(
+        !portal::store::is_postgres(&database),
+        "seed fills a SQLite database (its bulk load is SQLite's): seed a SQLite file, then copy \
+         it with `portal migrate-to-postgres`"
+    );
     let ctx = startup::open(settings).await?;
     println!(
         "Seeding {database} with {} accounts, {} groups, {} products, {} subscriptions (seed {})...",

@@ -66,6 +66,10 @@ pub async fn create_for(
             format!("{} needs no subscription.", product.name),
         ));
     }
+    if product.subscriptions_limit.is_some() {
+        store::backend::lock_decision(&mut tx, &format!("subscribe:{}:{}", account.id, product.id))
+            .await?;
+    }
     if let Some(limit) = product.subscriptions_limit
         && store::subscriptions::count_open(&mut tx, &account.id, &product.id).await? >= limit
     {

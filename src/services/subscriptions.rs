@@ -107,6 +107,10 @@ pub async fn subscribe(
     }
     let name = display_name(name, &product.name).map_err(|m| ServiceError::field("name", m))?;
     if let Some(limit) = product.subscriptions_limit {
+        // Two requests at once must not both find room (on PostgreSQL;
+        // SQLite's writer already takes them in turn).
+        store::backend::lock_decision(&mut tx, &format!("subscribe:{}:{}", account.id, product.id))
+            .await?;
         let open = store::subscriptions::count_open(&mut tx, &account.id, &product.id).await?;
         if open >= limit {
             return Err(ServiceError::field(

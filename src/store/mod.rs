@@ -13,6 +13,7 @@ pub mod backend;
 pub mod client_limits;
 pub mod commits;
 mod conn;
+pub mod copy;
 pub mod email_templates;
 pub mod groups;
 pub mod invitations;

@@ -53,11 +53,21 @@ pub async fn credentials<'c>(
 ) -> Result<Option<Credentials>, sqlx::Error> {
     run!(
         e,
-        sql!(concat!(
-            "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until, ",
-            is_admin!(),
-            " AS is_admin FROM accounts a WHERE a.email_key = ?"
-        )),
+        sql!(
+            sqlite: concat!(
+                "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until, ",
+                is_admin!(),
+                " AS is_admin FROM accounts a WHERE a.email_key = ?"
+            ),
+            // In a sign-in's transaction the row stays locked until it
+            // commits, so parallel attempts on several instances count one
+            // after another (S-3), as SQLite's single writer makes them.
+            pg: concat!(
+                "SELECT a.id, a.password_hash, a.state, a.session_epoch, a.failed_signins, a.locked_until, ",
+                is_admin!(),
+                " AS is_admin FROM accounts a WHERE a.email_key = $1 FOR UPDATE OF a"
+            )
+        ),
         |x, q| sqlx::query_as(q).bind(email_key).fetch_optional(x).await
     )
 }

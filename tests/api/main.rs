@@ -4,6 +4,7 @@
 mod access;
 mod audit_log;
 mod bulk_toggle;
+mod copy_to_postgres;
 mod durability;
 mod email;
 mod first_start;
@@ -13,6 +14,7 @@ mod helpers;
 mod limits;
 mod links;
 mod management_api;
+mod multi_instance;
 mod nginx;
 mod oidc;
 mod oidc_client;
