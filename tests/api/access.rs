@@ -117,11 +117,11 @@ async fn signed_in_non_administrators_are_refused_on_every_route() {
     // An administrator whose membership was taken away by the operator
     // still holds a session: every route must check, not just sign-in.
     let (former, c) = app.second_admin("former@example.org").await;
-    sqlx::query("DELETE FROM memberships WHERE account_id = ?")
-        .bind(&former)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    db_exec!(
+        &app.db,
+        "DELETE FROM memberships WHERE account_id = ?",
+        &former
+    );
     for (method, path) in ROUTES {
         let status = request(&app, &c, method, path, &id).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");

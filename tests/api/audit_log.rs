@@ -67,10 +67,7 @@ async fn insert_entry(
 }
 
 async fn log_count(app: &TestApp) -> usize {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let n: i64 = db_one!(&app.db, "SELECT count(*) FROM audit_log");
     n as usize
 }
 

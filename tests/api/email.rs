@@ -54,12 +54,10 @@ struct Row {
 }
 
 async fn outbox(app: &TestApp) -> Vec<Row> {
-    let rows: Vec<(i64, String, i64, Option<String>, i64)> = sqlx::query_as(
-        "SELECT id, state, attempts, last_error, next_attempt_at FROM outbox ORDER BY id",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
+    let rows: Vec<(i64, String, i64, Option<String>, i64)> = db_rows!(
+        &app.db,
+        "SELECT id, state, attempts, last_error, next_attempt_at FROM outbox ORDER BY id"
+    );
     rows.into_iter()
         .map(|(id, state, attempts, last_error, next_attempt_at)| Row {
             id,
@@ -220,10 +218,7 @@ async fn an_edited_template_shows_in_the_preview_and_the_next_message() {
         input_value(&html, "input[name=subject]").as_deref(),
         Some(subject)
     );
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM email_templates")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let stored: i64 = db_one!(&app.db, "SELECT count(*) FROM email_templates");
     assert_eq!(stored, 0, "a preview saves nothing");
 
     // Save.
@@ -315,10 +310,7 @@ async fn an_unknown_placeholder_is_refused_by_name() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM email_templates")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let stored: i64 = db_one!(&app.db, "SELECT count(*) FROM email_templates");
     assert_eq!(stored, 0);
 
     // An unknown template is not a page.
@@ -686,9 +678,9 @@ async fn recent_count_counts_per_account_and_template() {
     add_user(&app, &c, "count@example.org", "Count", "Me", true).await;
     let id = app.id_of("count@example.org").await.unwrap();
     let count = |templates: &'static [EmailTemplate], since: i64| {
-        let (pool, id) = (app.db.pool().clone(), id.clone());
+        let (db, id) = (app.db.clone(), id.clone());
         async move {
-            portal::services::mail::recent_count(&pool, &id, templates, since)
+            portal::services::mail::recent_count(&db, &id, templates, since)
                 .await
                 .unwrap()
         }

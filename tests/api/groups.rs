@@ -20,11 +20,11 @@ async fn add_group(
 }
 
 async fn member_ids(app: &TestApp, group: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT account_id FROM memberships WHERE group_id = ? ORDER BY account_id")
-        .bind(group)
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap()
+    db_all!(
+        &app.db,
+        "SELECT account_id FROM memberships WHERE group_id = ? ORDER BY account_id",
+        group
+    )
 }
 
 #[tokio::test]
@@ -287,11 +287,10 @@ async fn crafted_requests_cannot_change_system_groups() {
     }
     let admins = member_ids(&app, "administrators").await;
     assert_eq!(admins.len(), 1, "still only the installed administrator");
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM groups WHERE kind = 'system' ORDER BY id")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
+    let names: Vec<String> = db_all!(
+        &app.db,
+        "SELECT name FROM groups WHERE kind = 'system' ORDER BY id"
+    );
     assert_eq!(names, ["Administrators", "Developers", "Guests"]);
 }
 
@@ -472,13 +471,11 @@ async fn add_to_group_for_every_matching_account_shows_the_count_first() {
     assert_eq!(members.len(), 30);
     assert!(!members.contains(&outsider));
     // Audit names every account concerned.
-    let named: i64 = sqlx::query_scalar(
+    let named: i64 = db_one!(
+        &app.db,
         "SELECT count(*) FROM audit_subjects s JOIN audit_log l ON l.id = s.audit_id
-         WHERE l.action = 'group.members_toggled' AND s.kind = 'account'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+         WHERE l.action = 'group.members_toggled' AND s.kind = 'account'"
+    );
     assert_eq!(named, 30);
 }
 
@@ -525,10 +522,10 @@ async fn concurrent_toggles_of_overlapping_selections_lose_nothing() {
         .collect();
     expected.sort();
     assert_eq!(member_ids(&app, "partners").await, expected);
-    let count: i64 = sqlx::query_scalar("SELECT member_count FROM groups WHERE id = 'partners'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let count: i64 = db_one!(
+        &app.db,
+        "SELECT member_count FROM groups WHERE id = 'partners'"
+    );
     assert_eq!(count as usize, expected.len(), "the counter agrees");
 }
 

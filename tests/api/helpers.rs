@@ -14,6 +14,9 @@ use tempfile::TempDir;
 
 use crate::smtp_server::{Mail, SmtpServer};
 
+pub mod db;
+pub(crate) use db::{db_all, db_exec, db_one, db_opt, db_row, db_row_opt, db_rows};
+
 pub const ADMIN_EMAIL: &str = "root@example.org";
 pub const ADMIN_PASSWORD: &str = "granite orchard lantern 51";
 /// The password of accounts that tests insert directly.
@@ -237,18 +240,12 @@ impl TestApp {
     /// sent or failed (a message being sent is still queued until its
     /// result is recorded), so the test SMTP server has had all of them.
     pub async fn outbox_settled(&self) {
-        let pool = self.db.pool().clone();
-        wait_until("the outbox to settle", || {
-            let pool = pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM outbox WHERE state IN ('queued', 'retrying')",
-                )
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                    == 0
-            }
+        wait_until("the outbox to settle", || async {
+            let waiting: i64 = db_one!(
+                &self.db,
+                "SELECT count(*) FROM outbox WHERE state IN ('queued', 'retrying')"
+            );
+            waiting == 0
         })
         .await;
     }
@@ -357,14 +354,12 @@ impl TestApp {
 
     /// The subscriptions of an account as stored: (id, state, primary key, secondary key).
     pub async fn subscriptions_of(&self, account: &str) -> Vec<(String, String, String, String)> {
-        sqlx::query_as(
+        db_rows!(
+            &self.db,
             "SELECT id, state, primary_key, secondary_key FROM subscriptions
              WHERE account_id = ? ORDER BY created_at, id",
+            account
         )
-        .bind(account)
-        .fetch_all(self.db.pool())
-        .await
-        .unwrap()
     }
 
     /// Asks the gateway key check about `key` (in the header).
@@ -378,33 +373,23 @@ impl TestApp {
     }
 
     pub async fn account_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM accounts")
-            .fetch_one(self.db.pool())
-            .await
-            .unwrap()
+        db_one!(&self.db, "SELECT count(*) FROM accounts")
     }
 
     pub async fn id_of(&self, email: &str) -> Option<String> {
-        sqlx::query_scalar("SELECT id FROM accounts WHERE email_key = ?")
-            .bind(email.to_lowercase())
-            .fetch_optional(self.db.pool())
-            .await
-            .unwrap()
+        db_opt!(
+            &self.db,
+            "SELECT id FROM accounts WHERE email_key = ?",
+            email.to_lowercase()
+        )
     }
 
     pub async fn state_of(&self, id: &str) -> Option<String> {
-        sqlx::query_scalar("SELECT state FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await
-            .unwrap()
+        db_opt!(&self.db, "SELECT state FROM accounts WHERE id = ?", id)
     }
 
     pub async fn audit_actions(&self) -> Vec<String> {
-        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
-            .fetch_all(self.db.pool())
-            .await
-            .unwrap()
+        db_all!(&self.db, "SELECT action FROM audit_log ORDER BY id")
     }
 }
 

@@ -96,12 +96,11 @@ async fn invite_accept_and_sign_in() {
     );
     let id = app.id_of("ada@example.org").await.expect("account exists");
     assert_eq!(app.state_of(&id).await.as_deref(), Some("active"));
-    let groups: Vec<String> =
-        sqlx::query_scalar("SELECT group_id FROM memberships WHERE account_id = ?")
-            .bind(&id)
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
+    let groups: Vec<String> = db_all!(
+        &app.db,
+        "SELECT group_id FROM memberships WHERE account_id = ?",
+        &id
+    );
     assert_eq!(
         groups,
         ["partners"],
@@ -129,10 +128,7 @@ async fn resend_voids_the_old_link_and_cancel_voids_all() {
     let admin = app.admin().await;
     invite(&app, &admin, "ada@example.org", &[]).await;
     let (_, first) = app.link_in(&server, 1, "/invitations").await;
-    let id: String = sqlx::query_scalar("SELECT id FROM invitations")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let id: String = db_one!(&app.db, "SELECT id FROM invitations");
 
     let r = app
         .post(&admin, &format!("/admin/users/pending/{id}/resend"), &[])
@@ -196,10 +192,7 @@ async fn invitation_errors_are_explained() {
         Some("L"),
         "input kept"
     );
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM invitations")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let n: i64 = db_one!(&app.db, "SELECT count(*) FROM invitations");
     assert_eq!(n, 1);
 }
 
@@ -210,12 +203,8 @@ async fn expired_and_malformed_links_get_a_clear_page() {
     let admin = app.admin().await;
     invite(&app, &admin, "ada@example.org", &[]).await;
     let (_, link) = app.link_in(&server, 1, "/invitations").await;
-    for sql in [
-        "UPDATE tokens SET expires_at = 1",
-        "UPDATE invitations SET expires_at = 1",
-    ] {
-        sqlx::query(sql).execute(app.db.pool()).await.unwrap();
-    }
+    db_exec!(&app.db, "UPDATE tokens SET expires_at = 1");
+    db_exec!(&app.db, "UPDATE invitations SET expires_at = 1");
     let r = app.get(&browser(), &link).await;
     assert_eq!(r.status(), StatusCode::GONE);
     assert!(r.text().await.unwrap().contains("expired"));

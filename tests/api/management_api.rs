@@ -145,10 +145,10 @@ async fn a_revoked_token_stops_at_once() {
     let html = app.get_html(&admin, "/admin/api").await;
     assert!(html.contains("short-lived"));
     assert!(!html.contains(&token), "the secret is never shown again");
-    let id: String = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'short-lived'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let id: String = db_one!(
+        &app.db,
+        "SELECT id FROM api_tokens WHERE name = 'short-lived'"
+    );
     let r = app
         .post(&admin, &format!("/admin/api/tokens/{id}/revoke"), &[])
         .await;
@@ -162,11 +162,11 @@ async fn a_revoked_token_stops_at_once() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE id = ?")
-        .bind(&id)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let stored: Vec<u8> = db_one!(
+        &app.db,
+        "SELECT token_hash FROM api_tokens WHERE id = ?",
+        &id
+    );
     assert_eq!(stored.len(), 32, "only the SHA-256 is kept");
 }
 
@@ -239,11 +239,10 @@ async fn users_round_trip_with_etags_and_the_audit_log() {
     assert_eq!(app.state_of("ada-1").await.as_deref(), Some("blocked"));
 
     // Audited as the API, by the token's name.
-    let who: Vec<(String, String)> =
-        sqlx::query_as("SELECT channel, actor_label FROM audit_log WHERE action LIKE 'account.%' AND channel <> 'system'")
-            .fetch_all(app.db.pool())
-            .await
-            .unwrap();
+    let who: Vec<(String, String)> = db_rows!(
+        &app.db,
+        "SELECT channel, actor_label FROM audit_log WHERE action LIKE 'account.%' AND channel <> 'system'"
+    );
     assert!(
         !who.is_empty()
             && who

@@ -313,10 +313,7 @@ async fn console_changes_are_audited() {
 }
 
 async fn application_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM applications")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
+    db_one!(&app.db, "SELECT count(*) FROM applications")
 }
 
 #[tokio::test]
@@ -413,11 +410,11 @@ async fn scope_openid_alone_gives_only_the_subject() {
 async fn only_administrators_reach_the_applications_tab() {
     let app = spawn_app().await;
     let (former, c) = app.second_admin("former@example.org").await;
-    sqlx::query("DELETE FROM memberships WHERE account_id = ?")
-        .bind(&former)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    db_exec!(
+        &app.db,
+        "DELETE FROM memberships WHERE account_id = ?",
+        &former
+    );
     let fields = NewApp::confidential("Sneaky").fields();
     for (who, b, refused) in [
         ("signed out", browser(), StatusCode::SEE_OTHER),

@@ -16,11 +16,11 @@ fn product_form(name: &str) -> Vec<(&str, &str)> {
 }
 
 async fn grants(app: &TestApp, product: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT group_id FROM product_groups WHERE product_id = ? ORDER BY group_id")
-        .bind(product)
-        .fetch_all(app.db.pool())
-        .await
-        .unwrap()
+    db_all!(
+        &app.db,
+        "SELECT group_id FROM product_groups WHERE product_id = ? ORDER BY group_id",
+        product
+    )
 }
 
 #[tokio::test]
@@ -111,10 +111,7 @@ async fn product_validation_and_unique_names() {
         Some("Other"),
         "input kept"
     );
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let n: i64 = db_one!(&app.db, "SELECT count(*) FROM products");
     assert_eq!(n, 1);
 }
 

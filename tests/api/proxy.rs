@@ -113,11 +113,10 @@ async fn behind_nginx_each_client_is_limited_by_its_own_address() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let client: Option<String> =
-        sqlx::query_scalar("SELECT client_addr FROM audit_log WHERE action = 'group.created'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let client: Option<String> = db_one!(
+        &app.db,
+        "SELECT client_addr FROM audit_log WHERE action = 'group.created'"
+    );
     assert_eq!(client.as_deref(), Some("127.0.0.5"));
 }
 

@@ -70,18 +70,13 @@ async fn the_official_sdk_manages_portal() {
     run(&readme_example(dir.path()), &[], &app.address, &token).await;
 
     // Every change the SDK made is in the audit log as the API's.
-    let channels: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT channel FROM audit_log WHERE actor_label = 'API token sdk'",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
+    let channels: Vec<String> = db_all!(
+        &app.db,
+        "SELECT DISTINCT channel FROM audit_log WHERE actor_label = 'API token sdk'"
+    );
     assert_eq!(channels, ["api"]);
 
-    let id: String = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'sdk'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let id: String = db_one!(&app.db, "SELECT id FROM api_tokens WHERE name = 'sdk'");
     app.post(&admin, &format!("/admin/api/tokens/{id}/revoke"), &[])
         .await;
     run(&drive, &["revoked"], &app.address, &token).await;

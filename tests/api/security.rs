@@ -224,13 +224,12 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
     let app = spawn_app().await;
     let c = browser();
     let lock = || async {
-        sqlx::query_as::<_, (i64, i64)>(
+        let row: (i64, i64) = db_row!(
+            &app.db,
             "SELECT failed_signins, locked_until FROM accounts WHERE email_key = ?",
-        )
-        .bind(ADMIN_EMAIL)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
+            ADMIN_EMAIL
+        );
+        row
     };
     for _ in 0..4 {
         let r = app
@@ -256,12 +255,12 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
     // While the account waits, even the right password is refused, and the
     // refusal reads exactly like a wrong password. (The wait is stretched
     // here so a slow machine cannot outlast it.)
-    sqlx::query("UPDATE accounts SET locked_until = ? WHERE email_key = ?")
-        .bind(app.clock.now() + 60)
-        .bind(ADMIN_EMAIL)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    db_exec!(
+        &app.db,
+        "UPDATE accounts SET locked_until = ? WHERE email_key = ?",
+        app.clock.now() + 60,
+        ADMIN_EMAIL
+    );
     let r = app.sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(
         r.status(),
@@ -275,12 +274,12 @@ async fn repeated_failures_make_each_next_attempt_wait_and_look_the_same() {
         wrong_html.replace(&token(&wrong_html), "")
     );
 
-    sqlx::query("UPDATE accounts SET locked_until = ? WHERE email_key = ?")
-        .bind(app.clock.now() - 1)
-        .bind(ADMIN_EMAIL)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    db_exec!(
+        &app.db,
+        "UPDATE accounts SET locked_until = ? WHERE email_key = ?",
+        app.clock.now() - 1,
+        ADMIN_EMAIL
+    );
     let r = app.sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(
         r.status(),
@@ -302,12 +301,11 @@ async fn parallel_guesses_cannot_slip_past_the_throttle() {
         }
     });
     futures_util::future::join_all(attempts).await;
-    let (failures, locked_until): (i64, i64) =
-        sqlx::query_as("SELECT failed_signins, locked_until FROM accounts WHERE email_key = ?")
-            .bind(ADMIN_EMAIL)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let (failures, locked_until): (i64, i64) = db_row!(
+        &app.db,
+        "SELECT failed_signins, locked_until FROM accounts WHERE email_key = ?",
+        ADMIN_EMAIL
+    );
     // Every attempt that got past the lock was counted before its password
     // was checked, so five free tries are all a burst of twelve gets (a slow
     // machine may see the 1 s wait run out once or twice).

@@ -135,13 +135,11 @@ async fn first_start_without_settings_creates_admin_at_localhost() {
         .id_of("admin@localhost")
         .await
         .expect("admin@localhost exists");
-    let is_admin: bool = sqlx::query_scalar(
+    let is_admin: bool = db_one!(
+        &app.db,
         "SELECT EXISTS (SELECT 1 FROM memberships WHERE group_id = 'administrators' AND account_id = ?)",
-    )
-    .bind(&id)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+        &id
+    );
     assert!(is_admin);
 }
 

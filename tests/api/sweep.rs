@@ -38,6 +38,8 @@ use std::time::Instant;
 use reqwest::{Client, redirect};
 use sqlx::Row as _;
 
+use portal::store::backend::Sql;
+
 use crate::helpers::*;
 
 // ---- the route table --------------------------------------------------------
@@ -1343,108 +1345,187 @@ enum Table {
 /// `signing_keys` is compared: only the console's Rotate (audited) changes
 /// it once the sweep has begun (`Sweep::new` waits for the keys the server
 /// makes in the background at its start).
-const FINGERPRINT: &[(Table, &str)] = &[
+///
+/// SQLite's `quote()` is PostgreSQL's `quote_nullable()`.
+static FINGERPRINT: [(Table, Sql); 16] = [
     (
         Table::Accounts,
-        "SELECT id, id, NULL, NULL, NULL,
-                quote(email)||','||quote(first_name)||','||quote(last_name)||','||quote(sort_name)
-                ||','||quote(note)||','||quote(password_hash)||','||state||','||registered_at
-                ||','||session_epoch||','||version
-         FROM accounts",
+        Sql::each(
+            "SELECT id, id, NULL, NULL, NULL,
+                    quote(email)||','||quote(first_name)||','||quote(last_name)||','||quote(sort_name)
+                    ||','||quote(note)||','||quote(password_hash)||','||state||','||registered_at
+                    ||','||session_epoch||','||version
+             FROM accounts",
+            "SELECT id, id, NULL, NULL, NULL,
+                    quote_nullable(email)||','||quote_nullable(first_name)||','||quote_nullable(last_name)
+                    ||','||quote_nullable(sort_name)||','||quote_nullable(note)
+                    ||','||quote_nullable(password_hash)||','||state||','||registered_at
+                    ||','||session_epoch||','||version
+             FROM accounts",
+        ),
     ),
     (
         Table::Groups,
-        "SELECT id, NULL, id, NULL, NULL,
-                quote(name)||','||quote(name_key)||','||quote(description)||','||kind
-                ||','||quote(external_id)||','||created_at||','||version
-         FROM groups",
+        Sql::each(
+            "SELECT id, NULL, id, NULL, NULL,
+                    quote(name)||','||quote(name_key)||','||quote(description)||','||kind
+                    ||','||quote(external_id)||','||created_at||','||version
+             FROM groups",
+            "SELECT id, NULL, id, NULL, NULL,
+                    quote_nullable(name)||','||quote_nullable(name_key)||','||quote_nullable(description)
+                    ||','||kind||','||quote_nullable(external_id)||','||created_at||','||version
+             FROM groups",
+        ),
     ),
     (
         Table::Memberships,
-        "SELECT group_id||' '||account_id, account_id, group_id, NULL, NULL, ''||created_at
-         FROM memberships",
+        Sql::common(
+            "SELECT group_id||' '||account_id, account_id, group_id, NULL, NULL, ''||created_at
+             FROM memberships",
+        ),
     ),
     (
         Table::Products,
-        "SELECT id, NULL, NULL, id, NULL,
-                quote(name)||','||quote(name_key)||','||quote(description)||','||quote(terms)
-                ||','||subscription_required||','||approval_required||','||quote(subscriptions_limit)
-                ||','||state||','||created_at||','||version
-         FROM products",
+        Sql::each(
+            "SELECT id, NULL, NULL, id, NULL,
+                    quote(name)||','||quote(name_key)||','||quote(description)||','||quote(terms)
+                    ||','||subscription_required||','||approval_required||','||quote(subscriptions_limit)
+                    ||','||state||','||created_at||','||version
+             FROM products",
+            "SELECT id, NULL, NULL, id, NULL,
+                    quote_nullable(name)||','||quote_nullable(name_key)||','||quote_nullable(description)
+                    ||','||quote_nullable(terms)||','||subscription_required||','||approval_required
+                    ||','||quote_nullable(subscriptions_limit)||','||state||','||created_at
+                    ||','||version
+             FROM products",
+        ),
     ),
     (
         Table::ProductGroups,
-        "SELECT product_id||' '||group_id, NULL, group_id, product_id, NULL, ''
-         FROM product_groups",
+        Sql::common(
+            "SELECT product_id||' '||group_id, NULL, group_id, product_id, NULL, ''
+             FROM product_groups",
+        ),
     ),
     (
         Table::Subscriptions,
-        "SELECT id, account_id, NULL, product_id, NULL,
-                quote(display_name)||','||primary_key||','||secondary_key||','||quote(primary_key_hash)
-                ||','||quote(secondary_key_hash)||','||state||','||created_at||','||updated_at
-                ||','||version
-         FROM subscriptions",
+        Sql::each(
+            "SELECT id, account_id, NULL, product_id, NULL,
+                    quote(display_name)||','||primary_key||','||secondary_key||','||quote(primary_key_hash)
+                    ||','||quote(secondary_key_hash)||','||state||','||created_at||','||updated_at
+                    ||','||version
+             FROM subscriptions",
+            "SELECT id, account_id, NULL, product_id, NULL,
+                    quote_nullable(display_name)||','||primary_key||','||secondary_key
+                    ||','||quote_nullable(primary_key_hash)||','||quote_nullable(secondary_key_hash)
+                    ||','||state||','||created_at||','||updated_at||','||version
+             FROM subscriptions",
+        ),
     ),
     (
         Table::Invitations,
-        "SELECT id, invited_by, NULL, NULL, id,
-                quote(email)||','||quote(email_key)||','||quote(first_name)||','||quote(last_name)
-                ||','||quote(invited_by)||','||state||','||created_at||','||sent_at||','||expires_at
-                ||','||version
-         FROM invitations",
+        Sql::each(
+            "SELECT id, invited_by, NULL, NULL, id,
+                    quote(email)||','||quote(email_key)||','||quote(first_name)||','||quote(last_name)
+                    ||','||quote(invited_by)||','||state||','||created_at||','||sent_at||','||expires_at
+                    ||','||version
+             FROM invitations",
+            "SELECT id, invited_by, NULL, NULL, id,
+                    quote_nullable(email)||','||quote_nullable(email_key)||','||quote_nullable(first_name)
+                    ||','||quote_nullable(last_name)||','||quote_nullable(invited_by)||','||state
+                    ||','||created_at||','||sent_at||','||expires_at||','||version
+             FROM invitations",
+        ),
     ),
     (
         Table::InvitationGroups,
-        "SELECT invitation_id||' '||group_id, NULL, group_id, NULL, invitation_id, ''
-         FROM invitation_groups",
+        Sql::common(
+            "SELECT invitation_id||' '||group_id, NULL, group_id, NULL, invitation_id, ''
+             FROM invitation_groups",
+        ),
     ),
     (
         Table::Templates,
-        "SELECT name, NULL, NULL, NULL, NULL,
-                quote(subject)||','||quote(body)||','||updated_at||','||version
-         FROM email_templates",
+        Sql::each(
+            "SELECT name, NULL, NULL, NULL, NULL,
+                    quote(subject)||','||quote(body)||','||updated_at||','||version
+             FROM email_templates",
+            "SELECT name, NULL, NULL, NULL, NULL,
+                    quote_nullable(subject)||','||quote_nullable(body)||','||updated_at||','||version
+             FROM email_templates",
+        ),
     ),
     (
         Table::Settings,
-        "SELECT key, NULL, NULL, NULL, NULL, quote(value) FROM settings",
+        Sql::each(
+            "SELECT key, NULL, NULL, NULL, NULL, quote(value) FROM settings",
+            "SELECT key, NULL, NULL, NULL, NULL, quote_nullable(value) FROM settings",
+        ),
     ),
     (
         Table::Tokens,
-        "SELECT hex(hash), account_id, NULL, NULL, invitation_id, purpose
-         FROM tokens WHERE purpose IN ('invitation', 'admin_reset')",
+        Sql::each(
+            "SELECT hex(hash), account_id, NULL, NULL, invitation_id, purpose
+             FROM tokens WHERE purpose IN ('invitation', 'admin_reset')",
+            "SELECT upper(encode(hash, 'hex')), account_id, NULL, NULL, invitation_id, purpose
+             FROM tokens WHERE purpose IN ('invitation', 'admin_reset')",
+        ),
     ),
     (
         Table::FailedMail,
-        "SELECT CAST(id AS TEXT), account_id, NULL, NULL, NULL, '' FROM outbox WHERE state = 'failed'",
+        Sql::common(
+            "SELECT CAST(id AS TEXT), account_id, NULL, NULL, NULL, '' FROM outbox WHERE state = 'failed'",
+        ),
     ),
     // last_used_at is bookkeeping, as the sign-in counters are.
     (
         Table::ApiTokens,
-        "SELECT id, NULL, NULL, NULL, NULL,
-                quote(name)||','||expires_at||','||coalesce(revoked_at, '-')
-         FROM api_tokens",
+        Sql::each(
+            "SELECT id, NULL, NULL, NULL, NULL,
+                    quote(name)||','||expires_at||','||coalesce(revoked_at, '-')
+             FROM api_tokens",
+            "SELECT id, NULL, NULL, NULL, NULL,
+                    quote_nullable(name)||','||expires_at||','||coalesce(revoked_at::text, '-')
+             FROM api_tokens",
+        ),
     ),
     (
         Table::Applications,
-        "SELECT id, NULL, NULL, NULL, NULL,
-                quote(name)||','||quote(name_key)||','||quote(redirect_uris)||','||kind
-                ||','||trusted||','||signing_alg||','||token_groups||','||sign_in_groups
-                ||','||quote(secret_hash)||','||created_at||','||version,
-                id
-         FROM applications",
+        Sql::each(
+            "SELECT id, NULL, NULL, NULL, NULL,
+                    quote(name)||','||quote(name_key)||','||quote(redirect_uris)||','||kind
+                    ||','||trusted||','||signing_alg||','||token_groups||','||sign_in_groups
+                    ||','||quote(secret_hash)||','||created_at||','||version,
+                    id
+             FROM applications",
+            "SELECT id, NULL, NULL, NULL, NULL,
+                    quote_nullable(name)||','||quote_nullable(name_key)||','||quote_nullable(redirect_uris)
+                    ||','||kind||','||trusted||','||signing_alg||','||token_groups||','||sign_in_groups
+                    ||','||quote_nullable(secret_hash)||','||created_at||','||version,
+                    id
+             FROM applications",
+        ),
     ),
     (
         Table::ApplicationGroups,
-        "SELECT application_id||' '||role||' '||group_id, NULL, group_id, NULL, NULL, role,
-                application_id
-         FROM application_groups",
+        Sql::common(
+            "SELECT application_id||' '||role||' '||group_id, NULL, group_id, NULL, NULL, role,
+                    application_id
+             FROM application_groups",
+        ),
     ),
     (
         Table::SigningKeys,
-        "SELECT kid, NULL, NULL, NULL, NULL,
-                alg||','||hex(private_der)||','||public_jwk||','||created_at
-                ||','||coalesce(retired_at, '-')
-         FROM signing_keys",
+        Sql::each(
+            "SELECT kid, NULL, NULL, NULL, NULL,
+                    alg||','||hex(private_der)||','||public_jwk||','||created_at
+                    ||','||coalesce(retired_at, '-')
+             FROM signing_keys",
+            "SELECT kid, NULL, NULL, NULL, NULL,
+                    alg||','||upper(encode(private_der, 'hex'))||','||public_jwk||','||created_at
+                    ||','||coalesce(retired_at::text, '-')
+             FROM signing_keys",
+        ),
     ),
 ];
 
@@ -1903,11 +1984,10 @@ impl<'a> Sweep<'a> {
         let deadline = Instant::now() + std::time::Duration::from_secs(120);
         let algs = portal::domain::application::SigningAlg::ALL.len() as i64;
         loop {
-            let in_use: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM signing_keys WHERE retired_at IS NULL")
-                    .fetch_one(s.pool())
-                    .await
-                    .unwrap();
+            let in_use: i64 = db_one!(
+                &s.app.db,
+                "SELECT count(*) FROM signing_keys WHERE retired_at IS NULL"
+            );
             if in_use >= algs {
                 break;
             }
@@ -1917,19 +1997,15 @@ impl<'a> Sweep<'a> {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        sqlx::query("UPDATE tokens SET used_at = ? WHERE hash = ?")
-            .bind(now())
-            .bind(&portal::domain::link::hash_of(&s.fx.tok_used)[..])
-            .execute(s.pool())
-            .await
-            .unwrap();
+        db_exec!(
+            &s.app.db,
+            "UPDATE tokens SET used_at = ? WHERE hash = ?",
+            now(),
+            &portal::domain::link::hash_of(&s.fx.tok_used)[..]
+        );
         s.repair().await;
         s.repairs = 0;
         s
-    }
-
-    fn pool(&self) -> &sqlx::SqlitePool {
-        self.app.db.pool()
     }
 
     fn next_serial(&mut self) -> u32 {
@@ -1949,42 +2025,41 @@ impl<'a> Sweep<'a> {
     // ---- making fixtures (straight SQL, between cases) ----------------------
 
     async fn account_row(&self, id: &str) -> Option<AccountRow> {
-        sqlx::query(
+        let row: Option<(String, Option<String>, i64, i64, i64, bool)> = db_row_opt!(
+            &self.app.db,
             "SELECT state, password_hash, session_epoch, failed_signins, locked_until,
                     EXISTS (SELECT 1 FROM memberships
                             WHERE group_id = 'administrators' AND account_id = a.id)
              FROM accounts a WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await
-        .unwrap()
-        .map(|r| AccountRow {
-            state: r.get(0),
-            hash: r.get(1),
-            epoch: r.get(2),
-            failed: r.get(3),
-            locked: r.get(4),
-            admin: r.get(5),
+            id
+        );
+        row.map(|(state, hash, epoch, failed, locked, admin)| AccountRow {
+            state,
+            hash,
+            epoch,
+            failed,
+            locked,
+            admin,
         })
     }
 
-    async fn sql(&self, sql: &'static str, binds: &[&str]) {
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.execute(self.pool()).await.unwrap();
+    async fn sql(&self, sql: &'static Sql, binds: &[&str]) {
+        portal::run!(&self.app.db, sql, |x, q| {
+            let mut q = sqlx::query(q);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.execute(x).await.unwrap();
+        })
     }
 
     async fn email_free(&self, email: &str) -> bool {
-        !sqlx::query_scalar::<_, bool>(
+        let taken: bool = db_one!(
+            &self.app.db,
             "SELECT EXISTS (SELECT 1 FROM accounts WHERE email_key = lower(?))",
-        )
-        .bind(email)
-        .fetch_one(self.pool())
-        .await
-        .unwrap()
+            email
+        );
+        !taken
     }
 
     /// A new account of `state` (password `USER_PASSWORD`): (id, email).
@@ -2002,28 +2077,25 @@ impl<'a> Sweep<'a> {
         let n = self.next_serial();
         let id = format!("sweep-group-{n}");
         let name = format!("Sweep group {n}");
-        sqlx::query(
+        db_exec!(
+            &self.app.db,
             "INSERT INTO groups (id, name, name_key, description, kind, created_at)
              VALUES (?, ?, lower(?), 'Sweep fixture', 'custom', ?)",
-        )
-        .bind(&id)
-        .bind(&name)
-        .bind(&name)
-        .bind(now())
-        .execute(self.pool())
-        .await
-        .unwrap();
+            &id,
+            &name,
+            &name,
+            now()
+        );
         for member in [self.fx.dev2.clone(), self.fx.victim.clone()] {
-            sqlx::query(
-                "INSERT OR IGNORE INTO memberships (group_id, account_id, created_at, sort_name, state)
-                 SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?",
-            )
-            .bind(&id)
-            .bind(now())
-            .bind(&member)
-            .execute(self.pool())
-            .await
-            .unwrap();
+            db_exec!(
+                &self.app.db,
+                "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
+                 SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?
+                 ON CONFLICT DO NOTHING",
+                &id,
+                now(),
+                &member
+            );
         }
         self.fx.group = id;
         self.fx.group_name = name;
@@ -2034,23 +2106,24 @@ impl<'a> Sweep<'a> {
         let n = self.next_serial();
         let id = format!("sweep-product-{n}");
         let name = format!("Sweep API {n}");
-        sqlx::query(
+        db_exec!(
+            &self.app.db,
             "INSERT INTO products (id, name, name_key, description, terms, subscription_required,
                                    approval_required, subscriptions_limit, state, created_at)
-             VALUES (?, ?, lower(?), 'Sweep fixture', '', 1, ?, NULL, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&name)
-        .bind(&name)
-        .bind(approval)
-        .bind(if hidden { "not_published" } else { "published" })
-        .bind(now())
-        .execute(self.pool())
-        .await
-        .unwrap();
+             VALUES (?, ?, lower(?), 'Sweep fixture', '', true, ?, NULL, ?, ?)",
+            &id,
+            &name,
+            &name,
+            approval,
+            if hidden { "not_published" } else { "published" },
+            now()
+        );
         if !hidden {
             self.sql(
-                "INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, 'developers')",
+                portal::sql!(
+                    "INSERT INTO product_groups (product_id, group_id) VALUES (?, 'developers')
+                 ON CONFLICT DO NOTHING"
+                ),
                 &[&id],
             )
             .await;
@@ -2066,8 +2139,9 @@ impl<'a> Sweep<'a> {
         } else {
             self.fx.p_open.clone()
         };
-        let row = sqlx::query(
-            "SELECT state = 'published' AND subscription_required = 1 AND approval_required = ?
+        let row: Option<(bool, String)> = db_row_opt!(
+            &self.app.db,
+            "SELECT state = 'published' AND subscription_required = true AND approval_required = ?
                     AND subscriptions_limit IS NULL
                     AND EXISTS (SELECT 1 FROM product_groups
                                 WHERE product_id = p.id AND group_id = 'developers')
@@ -2075,12 +2149,9 @@ impl<'a> Sweep<'a> {
                                     WHERE product_id = p.id AND group_id <> 'developers'),
                     name
              FROM products p WHERE id = ?",
-        )
-        .bind(approval)
-        .bind(&id)
-        .fetch_optional(self.pool())
-        .await
-        .unwrap();
+            approval,
+            &id
+        );
         match row {
             None => {
                 let (id, name) = self.new_product(approval, false).await;
@@ -2092,29 +2163,28 @@ impl<'a> Sweep<'a> {
                 }
                 true
             }
-            Some(r) => {
+            Some((kept, name)) => {
                 if !approval {
-                    self.fx.p_open_name = r.get(1);
+                    self.fx.p_open_name = name;
                 }
-                if r.get::<bool, _>(0) {
+                if kept {
                     false
                 } else {
-                    sqlx::query(
-                        "UPDATE products SET state = 'published', subscription_required = 1,
+                    db_exec!(
+                        &self.app.db,
+                        "UPDATE products SET state = 'published', subscription_required = true,
                                 approval_required = ?, subscriptions_limit = NULL WHERE id = ?",
-                    )
-                    .bind(approval)
-                    .bind(&id)
-                    .execute(self.pool())
-                    .await
-                    .unwrap();
+                        approval,
+                        &id
+                    );
                     self.sql(
-                        "DELETE FROM product_groups WHERE product_id = ? AND group_id <> 'developers'",
+                        portal::sql!("DELETE FROM product_groups WHERE product_id = ? AND group_id <> 'developers'"),
                         &[&id],
                     )
                     .await;
                     self.sql(
-                        "INSERT OR IGNORE INTO product_groups (product_id, group_id) VALUES (?, 'developers')",
+                        portal::sql!("INSERT INTO product_groups (product_id, group_id) VALUES (?, 'developers')
+                 ON CONFLICT DO NOTHING"),
                         &[&id],
                     )
                     .await;
@@ -2159,12 +2229,11 @@ impl<'a> Sweep<'a> {
         state: &str,
         any_state: bool,
     ) -> Option<String> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT state, account_id FROM subscriptions WHERE id = ?")
-                .bind(&id)
-                .fetch_optional(self.pool())
-                .await
-                .unwrap();
+        let row: Option<(String, String)> = db_row_opt!(
+            &self.app.db,
+            "SELECT state, account_id FROM subscriptions WHERE id = ?",
+            &id
+        );
         match row {
             Some((s, a)) if (any_state || s == state) && a == account => None,
             _ => Some(self.new_subscription(&account, &product, state).await),
@@ -2178,19 +2247,17 @@ impl<'a> Sweep<'a> {
         invitation: Option<&str>,
     ) -> String {
         let s = portal::domain::link::LinkSecret::new();
-        sqlx::query(
+        db_exec!(
+            &self.app.db,
             "INSERT INTO tokens (hash, purpose, account_id, invitation_id, created_at, expires_at)
              VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&s.hash[..])
-        .bind(purpose)
-        .bind(account)
-        .bind(invitation)
-        .bind(now())
-        .bind(now() + 86_400)
-        .execute(self.pool())
-        .await
-        .unwrap();
+            &s.hash[..],
+            purpose,
+            account,
+            invitation,
+            now(),
+            now() + 86_400
+        );
         s.secret
     }
 
@@ -2204,19 +2271,17 @@ impl<'a> Sweep<'a> {
         if secret.is_empty() {
             return false;
         }
-        let live: Option<bool> = sqlx::query_scalar(
+        let live: Option<bool> = db_opt!(
+            &self.app.db,
             "SELECT used_at IS NULL AND voided_at IS NULL AND expires_at > ? AND purpose = ?
-                    AND ifnull(account_id, '') = ? AND ifnull(invitation_id, '') = ?
+                    AND coalesce(account_id, '') = ? AND coalesce(invitation_id, '') = ?
              FROM tokens WHERE hash = ?",
-        )
-        .bind(now())
-        .bind(purpose)
-        .bind(account.unwrap_or(""))
-        .bind(invitation.unwrap_or(""))
-        .bind(&portal::domain::link::hash_of(secret)[..])
-        .fetch_optional(self.pool())
-        .await
-        .unwrap();
+            now(),
+            purpose,
+            account.unwrap_or(""),
+            invitation.unwrap_or(""),
+            &portal::domain::link::hash_of(secret)[..]
+        );
         live == Some(true)
     }
 
@@ -2224,40 +2289,36 @@ impl<'a> Sweep<'a> {
         let n = self.next_serial();
         let id = portal::domain::ids::new_id();
         let email = format!("sweep.invitee.{n}@example.org");
-        sqlx::query(
+        db_exec!(
+            &self.app.db,
             "INSERT INTO invitations (id, email, email_key, first_name, last_name, invited_by,
                                       state, created_at, sent_at, expires_at)
              VALUES (?, ?, lower(?), 'In', 'Vitee', ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&email)
-        .bind(&email)
-        .bind(&self.fx.root)
-        .bind(state)
-        .bind(now())
-        .bind(now())
-        .bind(now() + 86_400)
-        .execute(self.pool())
-        .await
-        .unwrap();
+            &id,
+            &email,
+            &email,
+            &self.fx.root,
+            state,
+            now(),
+            now(),
+            now() + 86_400
+        );
         (id, email)
     }
 
     async fn new_failed_mail(&mut self) -> i64 {
-        sqlx::query_scalar(
+        db_one!(
+            &self.app.db,
             "INSERT INTO outbox (template, to_address, to_name, account_id, subject, text_body,
                                  html_body, state, attempts, next_attempt_at, last_error, created_at)
              VALUES ('password_reset', ?, 'Dev Two', ?, 'Reset', 'text', '<p>html</p>',
                      'failed', 5, ?, 'refused by the sweep''s fixture', ?)
              RETURNING id",
+            &self.fx.dev2_email,
+            &self.fx.dev2,
+            now(),
+            now()
         )
-        .bind(&self.fx.dev2_email)
-        .bind(&self.fx.dev2)
-        .bind(now())
-        .bind(now())
-        .fetch_one(self.pool())
-        .await
-        .unwrap()
     }
 
     /// The sweep's two applications as the OpenID forms need them: there,
@@ -2277,37 +2338,39 @@ impl<'a> Sweep<'a> {
             let trusted = public;
             let secret: Option<Vec<u8>> =
                 (!public).then(|| portal::domain::oidc::hash_of(SWEEP_SECRET).to_vec());
-            let row: Option<(String, bool)> = sqlx::query_as(
-                "SELECT name, kind = ? AND trusted = ? AND redirect_uris = ?
-                              AND sign_in_groups = 'everyone' AND secret_hash IS ?
-                 FROM applications WHERE id = ?",
-            )
-            .bind(kind)
-            .bind(trusted)
-            .bind(SWEEP_REDIRECT)
-            .bind(&secret)
-            .bind(&id)
-            .fetch_optional(self.pool())
-            .await
-            .unwrap();
+            let row: Option<(String, bool)> = db_row_opt!(
+                &self.app.db,
+                portal::sql!(
+                    sqlite: "SELECT name, kind = ? AND trusted = ? AND redirect_uris = ?
+                                  AND sign_in_groups = 'everyone' AND secret_hash IS ?
+                             FROM applications WHERE id = ?",
+                    pg: "SELECT name, kind = $1 AND trusted = $2 AND redirect_uris = $3
+                              AND sign_in_groups = 'everyone'
+                              AND secret_hash IS NOT DISTINCT FROM $4
+                         FROM applications WHERE id = $5"
+                ),
+                kind,
+                trusted,
+                SWEEP_REDIRECT,
+                &secret,
+                &id
+            );
             let (id, name) = match row {
                 Some((name, true)) => (id, name),
                 Some((name, false)) => {
-                    sqlx::query(
+                    db_exec!(
+                        &self.app.db,
                         "UPDATE applications SET kind = ?, trusted = ?, redirect_uris = ?,
                                 sign_in_groups = 'everyone', secret_hash = ?
                          WHERE id = ?",
-                    )
-                    .bind(kind)
-                    .bind(trusted)
-                    .bind(SWEEP_REDIRECT)
-                    .bind(&secret)
-                    .bind(&id)
-                    .execute(self.pool())
-                    .await
-                    .unwrap();
+                        kind,
+                        trusted,
+                        SWEEP_REDIRECT,
+                        &secret,
+                        &id
+                    );
                     self.sql(
-                        "DELETE FROM application_groups WHERE application_id = ? AND role = 'sign_in'",
+                        portal::sql!("DELETE FROM application_groups WHERE application_id = ? AND role = 'sign_in'"),
                         &[&id],
                     )
                     .await;
@@ -2317,23 +2380,21 @@ impl<'a> Sweep<'a> {
                 None => {
                     let id = portal::domain::ids::new_id();
                     let name = format!("Sweep {kind} app {}", self.next_serial());
-                    sqlx::query(
+                    db_exec!(
+                        &self.app.db,
                         "INSERT INTO applications (id, name, name_key, redirect_uris, kind, trusted,
                                                    signing_alg, token_groups, sign_in_groups,
                                                    secret_hash, created_at)
                          VALUES (?, ?, lower(?), ?, ?, ?, 'RS256', 'all', 'everyone', ?, ?)",
-                    )
-                    .bind(&id)
-                    .bind(&name)
-                    .bind(&name)
-                    .bind(SWEEP_REDIRECT)
-                    .bind(kind)
-                    .bind(trusted)
-                    .bind(&secret)
-                    .bind(now())
-                    .execute(self.pool())
-                    .await
-                    .unwrap();
+                        &id,
+                        &name,
+                        &name,
+                        SWEEP_REDIRECT,
+                        kind,
+                        trusted,
+                        &secret,
+                        now()
+                    );
                     fixed = true;
                     (id, name)
                 }
@@ -2351,48 +2412,44 @@ impl<'a> Sweep<'a> {
     /// `SWEEP_REDIRECT` and `PKCE_CHALLENGE`, live or already used.
     async fn new_code(&mut self, epoch: i64, used: bool) -> String {
         let code = portal::domain::ids::new_secret();
-        sqlx::query(
+        db_exec!(
+            &self.app.db,
             "INSERT INTO oidc_codes (code_hash, application_id, account_id, redirect_uri,
                                      code_challenge, nonce, scope, auth_time, session_epoch,
                                      family, expires_at, used_at)
              VALUES (?, ?, ?, ?, ?, 'sweep-nonce', ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&portal::domain::oidc::hash_of(&code)[..])
-        .bind(&self.fx.app_conf)
-        .bind(&self.fx.dev1)
-        .bind(SWEEP_REDIRECT)
-        .bind(PKCE_CHALLENGE)
-        .bind(GRANTED_SCOPE)
-        .bind(now())
-        .bind(epoch)
-        .bind(portal::domain::ids::new_secret())
-        .bind(now() + 86_400)
-        .bind(used.then(now))
-        .execute(self.pool())
-        .await
-        .unwrap();
+            &portal::domain::oidc::hash_of(&code)[..],
+            &self.fx.app_conf,
+            &self.fx.dev1,
+            SWEEP_REDIRECT,
+            PKCE_CHALLENGE,
+            GRANTED_SCOPE,
+            now(),
+            epoch,
+            portal::domain::ids::new_secret(),
+            now() + 86_400,
+            used.then(now)
+        );
         code
     }
 
     async fn new_refresh(&mut self, epoch: i64, family: &str, used: bool) -> String {
         let token = portal::domain::ids::new_secret();
-        sqlx::query(
+        db_exec!(
+            &self.app.db,
             "INSERT INTO oidc_refresh_tokens (token_hash, family, application_id, account_id,
                                               scope, auth_time, session_epoch, expires_at, used_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&portal::domain::oidc::hash_of(&token)[..])
-        .bind(family)
-        .bind(&self.fx.app_conf)
-        .bind(&self.fx.dev1)
-        .bind(GRANTED_SCOPE)
-        .bind(now())
-        .bind(epoch)
-        .bind(now() + 86_400)
-        .bind(used.then(now))
-        .execute(self.pool())
-        .await
-        .unwrap();
+            &portal::domain::oidc::hash_of(&token)[..],
+            family,
+            &self.fx.app_conf,
+            &self.fx.dev1,
+            GRANTED_SCOPE,
+            now(),
+            epoch,
+            now() + 86_400,
+            used.then(now)
+        );
         token
     }
 
@@ -2403,27 +2460,27 @@ impl<'a> Sweep<'a> {
             return (false, false);
         }
         let sql = match table {
-            "code" => {
+            "code" => portal::sql!(
                 "SELECT used_at IS NULL AND expires_at > ? AND application_id = ?
                         AND account_id = ? AND session_epoch = ?, used_at IS NOT NULL
                  FROM oidc_codes WHERE code_hash = ?"
-            }
-            _ => {
+            ),
+            _ => portal::sql!(
                 "SELECT used_at IS NULL AND expires_at > ? AND application_id = ?
                         AND account_id = ? AND session_epoch = ?, used_at IS NOT NULL
                  FROM oidc_refresh_tokens WHERE token_hash = ?"
-            }
+            ),
         };
-        sqlx::query_as(sql)
-            .bind(now())
-            .bind(&self.fx.app_conf)
-            .bind(&self.fx.dev1)
-            .bind(epoch)
-            .bind(&portal::domain::oidc::hash_of(secret)[..])
-            .fetch_optional(self.pool())
-            .await
-            .unwrap()
-            .unwrap_or((false, false))
+        let state: Option<(bool, bool)> = db_row_opt!(
+            &self.app.db,
+            sql,
+            now(),
+            &self.fx.app_conf,
+            &self.fx.dev1,
+            epoch,
+            &portal::domain::oidc::hash_of(secret)[..]
+        );
+        state.unwrap_or((false, false))
     }
 
     /// A live code, a live refresh token (and a used one of its chain), and
@@ -2436,15 +2493,13 @@ impl<'a> Sweep<'a> {
         };
         let epoch = dev1.epoch;
         // A used code of this application (its last one went with it).
-        let used_there: bool = sqlx::query_scalar(
+        let used_there: bool = db_one!(
+            &self.app.db,
             "SELECT EXISTS (SELECT 1 FROM oidc_codes
                             WHERE code_hash = ? AND used_at IS NOT NULL AND application_id = ?)",
-        )
-        .bind(&portal::domain::oidc::hash_of(&self.fx.oidc_code_used)[..])
-        .bind(&self.fx.app_conf)
-        .fetch_one(self.pool())
-        .await
-        .unwrap();
+            &portal::domain::oidc::hash_of(&self.fx.oidc_code_used)[..],
+            &self.fx.app_conf
+        );
         if !used_there {
             self.fx.oidc_code_used = self.new_code(epoch, true).await;
             fixed = true;
@@ -2514,7 +2569,9 @@ impl<'a> Sweep<'a> {
         };
         if a.failed != 0 || a.locked != 0 {
             self.sql(
-                "UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ?",
+                portal::sql!(
+                    "UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ?"
+                ),
                 &[&root],
             )
             .await;
@@ -2525,7 +2582,7 @@ impl<'a> Sweep<'a> {
         if a.hash.as_deref() != Some(self.fx.root_hash.as_str()) {
             let h = self.fx.root_hash.clone();
             self.sql(
-                "UPDATE accounts SET password_hash = ? WHERE id = ?",
+                portal::sql!("UPDATE accounts SET password_hash = ? WHERE id = ?"),
                 &[&h, &root],
             )
             .await;
@@ -2557,14 +2614,16 @@ impl<'a> Sweep<'a> {
             Some(a) => {
                 if a.failed != 0 || a.locked != 0 {
                     self.sql(
-                        "UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ?",
+                        portal::sql!(
+                            "UPDATE accounts SET failed_signins = 0, locked_until = 0 WHERE id = ?"
+                        ),
                         &[&dev1],
                     )
                     .await;
                 }
                 if a.state != "active" {
                     self.sql(
-                        "UPDATE accounts SET state = 'active' WHERE id = ?",
+                        portal::sql!("UPDATE accounts SET state = 'active' WHERE id = ?"),
                         &[&dev1],
                     )
                     .await;
@@ -2573,7 +2632,7 @@ impl<'a> Sweep<'a> {
                 if a.hash.as_deref() != Some(self.fx.dev_hash.as_str()) {
                     let h = self.fx.dev_hash.clone();
                     self.sql(
-                        "UPDATE accounts SET password_hash = ? WHERE id = ?",
+                        portal::sql!("UPDATE accounts SET password_hash = ? WHERE id = ?"),
                         &[&h, &dev1],
                     )
                     .await;
@@ -2602,7 +2661,7 @@ impl<'a> Sweep<'a> {
             }
             Some(a) if a.state != "active" => {
                 self.sql(
-                    "UPDATE accounts SET state = 'active' WHERE id = ?",
+                    portal::sql!("UPDATE accounts SET state = 'active' WHERE id = ?"),
                     &[&dev2],
                 )
                 .await;
@@ -2632,39 +2691,38 @@ impl<'a> Sweep<'a> {
             fixed = true;
         }
         // A custom group.
-        let group: Option<String> = sqlx::query_scalar("SELECT name FROM groups WHERE id = ?")
-            .bind(&self.fx.group)
-            .fetch_optional(self.pool())
-            .await
-            .unwrap();
+        let group: Option<String> = db_opt!(
+            &self.app.db,
+            "SELECT name FROM groups WHERE id = ?",
+            &self.fx.group
+        );
         match group {
             Some(name) => {
                 self.fx.group_name = name;
                 // Its members: exactly dev2 and the victim.
                 let mut want = vec![self.fx.dev2.clone(), self.fx.victim.clone()];
                 want.sort();
-                let have: Vec<String> = sqlx::query_scalar(
+                let have: Vec<String> = db_all!(
+                    &self.app.db,
                     "SELECT account_id FROM memberships WHERE group_id = ? ORDER BY account_id",
-                )
-                .bind(&self.fx.group)
-                .fetch_all(self.pool())
-                .await
-                .unwrap();
+                    &self.fx.group
+                );
                 if have != want {
                     let g = self.fx.group.clone();
-                    self.sql("DELETE FROM memberships WHERE group_id = ?", &[&g])
-                        .await;
+                    self.sql(
+                        portal::sql!("DELETE FROM memberships WHERE group_id = ?"),
+                        &[&g],
+                    )
+                    .await;
                     for member in &want {
-                        sqlx::query(
+                        db_exec!(
+                            &self.app.db,
                             "INSERT INTO memberships (group_id, account_id, created_at, sort_name, state)
                              SELECT ?, id, ?, sort_name, state FROM accounts WHERE id = ?",
-                        )
-                        .bind(&g)
-                        .bind(now())
-                        .bind(member)
-                        .execute(self.pool())
-                        .await
-                        .unwrap();
+                            &g,
+                            now(),
+                            member
+                        );
                     }
                     fixed = true;
                 }
@@ -2677,11 +2735,11 @@ impl<'a> Sweep<'a> {
         // Products: one open to subscribe to, one that needs approval, one hidden.
         fixed |= self.keep_product(false).await;
         fixed |= self.keep_product(true).await;
-        let hidden: Option<String> = sqlx::query_scalar("SELECT state FROM products WHERE id = ?")
-            .bind(&self.fx.p_hidden)
-            .fetch_optional(self.pool())
-            .await
-            .unwrap();
+        let hidden: Option<String> = db_opt!(
+            &self.app.db,
+            "SELECT state FROM products WHERE id = ?",
+            &self.fx.p_hidden
+        );
         match hidden.as_deref() {
             None => {
                 self.fx.p_hidden = self.new_product(false, true).await.0;
@@ -2690,7 +2748,7 @@ impl<'a> Sweep<'a> {
             Some("published") => {
                 let id = self.fx.p_hidden.clone();
                 self.sql(
-                    "UPDATE products SET state = 'not_published' WHERE id = ?",
+                    portal::sql!("UPDATE products SET state = 'not_published' WHERE id = ?"),
                     &[&id],
                 )
                 .await;
@@ -2730,11 +2788,11 @@ impl<'a> Sweep<'a> {
             }
         }
         // Invitations: an open one with a live link, and a cancelled one.
-        let open: Option<String> = sqlx::query_scalar("SELECT state FROM invitations WHERE id = ?")
-            .bind(&self.fx.inv_open)
-            .fetch_optional(self.pool())
-            .await
-            .unwrap();
+        let open: Option<String> = db_opt!(
+            &self.app.db,
+            "SELECT state FROM invitations WHERE id = ?",
+            &self.fx.inv_open
+        );
         if open.as_deref() != Some("open") {
             (self.fx.inv_open, self.fx.invitee_email) = self.new_invitation("open").await;
             fixed = true;
@@ -2752,13 +2810,11 @@ impl<'a> Sweep<'a> {
             self.fx.tok_invitation = self.new_token("invitation", None, Some(&inv)).await;
             fixed = true;
         }
-        let closed: bool = sqlx::query_scalar(
+        let closed: bool = db_one!(
+            &self.app.db,
             "SELECT EXISTS (SELECT 1 FROM invitations WHERE id = ? AND state <> 'open')",
-        )
-        .bind(&self.fx.inv_closed)
-        .fetch_one(self.pool())
-        .await
-        .unwrap();
+            &self.fx.inv_closed
+        );
         if !closed {
             self.fx.inv_closed = self.new_invitation("cancelled").await.0;
             fixed = true;
@@ -2793,25 +2849,26 @@ impl<'a> Sweep<'a> {
             fixed = true;
         }
         // A token to revoke.
-        let usable: bool = sqlx::query_scalar(
+        let usable: bool = db_one!(
+            &self.app.db,
             "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = ? AND revoked_at IS NULL)",
-        )
-        .bind(&self.fx.api_token)
-        .fetch_one(self.pool())
-        .await
-        .unwrap();
+            &self.fx.api_token
+        );
         if !usable {
             let id = format!("sweep-token-{}", self.next_serial());
-            sqlx::query(
-                "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at)
-                 VALUES (?, 'Sweep token', randomblob(32), ?, ?)",
-            )
-            .bind(&id)
-            .bind(now())
-            .bind(now() + 86_400)
-            .execute(self.pool())
-            .await
-            .unwrap();
+            db_exec!(
+                &self.app.db,
+                portal::sql!(
+                    sqlite: "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at)
+                             VALUES (?, 'Sweep token', randomblob(32), ?, ?)",
+                    pg: "INSERT INTO api_tokens (id, name, token_hash, created_at, expires_at)
+                         VALUES ($1, 'Sweep token',
+                                 decode(md5(random()::text) || md5(random()::text), 'hex'), $2, $3)"
+                ),
+                &id,
+                now(),
+                now() + 86_400
+            );
             self.fx.api_token = id;
             fixed = true;
         }
@@ -2819,22 +2876,19 @@ impl<'a> Sweep<'a> {
         fixed |= self.keep_applications().await;
         fixed |= self.keep_grants().await;
         // A failed email to retry, and one that is not.
-        let failed: bool = sqlx::query_scalar(
+        let failed: bool = db_one!(
+            &self.app.db,
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ? AND state = 'failed')",
-        )
-        .bind(self.fx.failed_mail)
-        .fetch_one(self.pool())
-        .await
-        .unwrap();
+            self.fx.failed_mail
+        );
         if !failed {
             self.fx.failed_mail = self.new_failed_mail().await;
             fixed = true;
         }
-        self.fx.sent_mail =
-            sqlx::query_scalar("SELECT max(id) FROM outbox WHERE state <> 'failed'")
-                .fetch_one(self.pool())
-                .await
-                .unwrap();
+        self.fx.sent_mail = db_one!(
+            &self.app.db,
+            "SELECT max(id) FROM outbox WHERE state <> 'failed'"
+        );
         // Browsers last: they sign in with the accounts above.
         let stale = std::mem::take(&mut self.stale);
         for role in stale {
@@ -3467,28 +3521,32 @@ impl<'a> Sweep<'a> {
 
     async fn snapshot(&self) -> Snapshot {
         let mut rows = BTreeMap::new();
-        for (t, sql) in FINGERPRINT {
-            for r in sqlx::query(*sql).fetch_all(self.pool()).await.unwrap() {
-                let value: String = r.get(5);
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                value.hash(&mut h);
-                rows.insert(
-                    (*t, r.get::<String, _>(0)),
-                    RowFp {
-                        account: r.get(1),
-                        group: r.get(2),
-                        product: r.get(3),
-                        invitation: r.get(4),
-                        application: if r.len() > 6 { r.get(6) } else { None },
-                        value: h.finish(),
-                    },
-                );
+        for (t, sql) in &FINGERPRINT {
+            let table: Vec<(String, RowFp)> = portal::run!(&self.app.db, sql, |x, q| {
+                let found = sqlx::query(q).fetch_all(x).await.unwrap();
+                found
+                    .iter()
+                    .map(|r| {
+                        let value: String = r.get(5);
+                        let mut h = std::collections::hash_map::DefaultHasher::new();
+                        value.hash(&mut h);
+                        let fp = RowFp {
+                            account: r.get(1),
+                            group: r.get(2),
+                            product: r.get(3),
+                            invitation: r.get(4),
+                            application: if r.len() > 6 { r.get(6) } else { None },
+                            value: h.finish(),
+                        };
+                        (r.get(0), fp)
+                    })
+                    .collect()
+            });
+            for (key, fp) in table {
+                rows.insert((*t, key), fp);
             }
         }
-        let audit = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-            .fetch_one(self.pool())
-            .await
-            .unwrap();
+        let audit = db_one!(&self.app.db, "SELECT count(*) FROM audit_log");
         Snapshot { rows, audit }
     }
 
@@ -3587,12 +3645,11 @@ impl<'a> Sweep<'a> {
         // 2. A change has exactly one audit record; no change has none.
         let audited = after.audit - before.audit;
         if (changes.is_empty() && audited != 0) || (!changes.is_empty() && audited != 1) {
-            let actions: Vec<String> =
-                sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT ?")
-                    .bind(audited.max(0))
-                    .fetch_all(self.pool())
-                    .await
-                    .unwrap();
+            let actions: Vec<String> = db_all!(
+                &self.app.db,
+                "SELECT action FROM audit_log ORDER BY id DESC LIMIT ?",
+                audited.max(0)
+            );
             self.violations.push(Violation {
                 kind: match (changes.is_empty(), audited) {
                     (true, _) => "audit record without a change",
@@ -3630,13 +3687,11 @@ impl<'a> Sweep<'a> {
             }
         }
         // 4. An active administrator remains.
-        let admins: i64 = sqlx::query_scalar(
+        let admins: i64 = db_one!(
+            &self.app.db,
             "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.group_id = 'administrators' AND a.state = 'active'",
-        )
-        .fetch_one(self.pool())
-        .await
-        .unwrap();
+             WHERE m.group_id = 'administrators' AND a.state = 'active'"
+        );
         if admins == 0 {
             self.violations.push(Violation {
                 kind: "no active administrator",
@@ -3782,12 +3837,11 @@ impl<'a> Sweep<'a> {
             .map(|(_, v)| v.into_owned())
             .collect();
         for client in clients {
-            let uris: Option<String> =
-                sqlx::query_scalar("SELECT redirect_uris FROM applications WHERE id = ?")
-                    .bind(&client)
-                    .fetch_optional(self.pool())
-                    .await
-                    .unwrap();
+            let uris: Option<String> = db_opt!(
+                &self.app.db,
+                "SELECT redirect_uris FROM applications WHERE id = ?",
+                &client
+            );
             for uri in uris.iter().flat_map(|u| u.lines()) {
                 let Ok(registered) = url::Url::parse(uri) else {
                     continue;
@@ -3873,30 +3927,37 @@ impl<'a> Sweep<'a> {
     }
 
     async fn finish(mut self) {
-        // The database is whole.
-        let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_all(self.pool())
-            .await
-            .unwrap();
-        if integrity != ["ok"] {
-            self.violations.push(Violation {
-                kind: "integrity_check",
-                what: integrity.join("; "),
-            });
-        }
-        let dangling = sqlx::query("PRAGMA foreign_key_check")
-            .fetch_all(self.pool())
-            .await
-            .unwrap();
-        if !dangling.is_empty() {
-            self.violations.push(Violation {
-                kind: "foreign_key_check",
-                what: format!("{} row(s) point at nothing", dangling.len()),
-            });
-        }
+        // The database file is whole. PostgreSQL has no such check to ask
+        // for, and checks every foreign key as it writes.
+        let checked = match self.app.db.backend() {
+            portal::store::Backend::Sqlite(pool) => {
+                let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+                if integrity != ["ok"] {
+                    self.violations.push(Violation {
+                        kind: "integrity_check",
+                        what: integrity.join("; "),
+                    });
+                }
+                let dangling = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+                if !dangling.is_empty() {
+                    self.violations.push(Violation {
+                        kind: "foreign_key_check",
+                        what: format!("{} row(s) point at nothing", dangling.len()),
+                    });
+                }
+                integrity.join("; ")
+            }
+            portal::store::Backend::Postgres(_) => "not checked on PostgreSQL".to_owned(),
+        };
         let report = self.report();
         println!("{report}");
-        println!("PRAGMA integrity_check: {}", integrity.join("; "));
+        println!("PRAGMA integrity_check: {checked}");
         assert!(
             self.violations.is_empty(),
             "the sweep found {} violation(s); see the report above",

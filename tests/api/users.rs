@@ -56,11 +56,11 @@ async fn add_user_creates_an_active_developer_and_audits_it() {
     );
 
     // The new account can sign in with its password (as hashed, S-1).
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = ?")
-        .bind(&id)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let hash: String = db_one!(
+        &app.db,
+        "SELECT password_hash FROM accounts WHERE id = ?",
+        &id
+    );
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
@@ -82,11 +82,11 @@ async fn the_form_binds_only_its_own_fields() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let id = app.id_of("eve@example.org").await.unwrap();
     assert_eq!(app.state_of(&id).await.as_deref(), Some("active"));
-    let groups: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE account_id = ?")
-        .bind(&id)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let groups: i64 = db_one!(
+        &app.db,
+        "SELECT count(*) FROM memberships WHERE account_id = ?",
+        &id
+    );
     assert_eq!(groups, 0, "no administrator rights by a crafted field");
 }
 
