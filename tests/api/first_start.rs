@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::helpers::fresh_database_url;
 use crate::process::PortalProcess;
 
 const STARTS: usize = 50;
@@ -40,8 +41,14 @@ async fn fifty_first_starts_on_a_loaded_machine_all_answer() {
 async fn start_once() -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let portal =
-        PortalProcess::start(&[("DATA_DIR", data), ("ADMIN_EMAIL", "root@example.org")]).await?;
+    // On SQLite the file DATA_DIR would give; a new database on PostgreSQL.
+    let db = fresh_database_url(dir.path()).await;
+    let portal = PortalProcess::start(&[
+        ("DATA_DIR", data),
+        ("DATABASE_URL", &db),
+        ("ADMIN_EMAIL", "root@example.org"),
+    ])
+    .await?;
     let r = reqwest::get(format!("{}/healthz", portal.address))
         .await
         .map_err(|e| e.to_string())?;

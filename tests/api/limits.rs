@@ -68,9 +68,13 @@ async fn chunked_upload(address: &str, path: &str, total: usize) -> String {
 #[tokio::test]
 async fn oversized_forms_get_413_quickly_and_cost_no_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let portal = PortalProcess::start(&[("DATA_DIR", dir.path().to_str().unwrap())])
-        .await
-        .unwrap();
+    let db = fresh_database_url(dir.path()).await;
+    let portal = PortalProcess::start(&[
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+        ("DATABASE_URL", &db),
+    ])
+    .await
+    .unwrap();
     let pid = portal.child.id().unwrap();
     let c = browser();
     // Warm up: the first requests allocate what every request reuses.

@@ -19,13 +19,20 @@ pub struct PortalProcess {
 impl PortalProcess {
     /// Starts `portal` with `env` (plus `BIND=127.0.0.1:0` and quiet logs)
     /// and waits until it says where it listens; Err(what it printed) if it
-    /// exits or says nothing within 60 s.
+    /// exits or says nothing within 60 s. On PostgreSQL, which requires a
+    /// cookie key, the tests' key unless `env` names one.
     pub async fn start(env: &[(&str, &str)]) -> Result<PortalProcess, String> {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_portal"));
         cmd.env("BIND", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
+            .env("NO_COLOR", "1");
+        let on_postgres = env
+            .iter()
+            .any(|(k, v)| *k == "DATABASE_URL" && portal::store::is_postgres(v));
+        if on_postgres && !env.iter().any(|(k, _)| *k == "SESSION_KEY") {
+            cmd.env("SESSION_KEY", crate::helpers::TEST_SESSION_KEY);
+        }
+        cmd.envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

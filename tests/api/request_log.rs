@@ -13,8 +13,10 @@ use crate::process::PortalProcess;
 #[tokio::test]
 async fn a_request_is_found_in_the_log_by_its_id() {
     let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database_url(dir.path()).await;
     let portal = PortalProcess::start(&[
         ("DATA_DIR", dir.path().to_str().unwrap()),
+        ("DATABASE_URL", &db),
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("RUST_LOG", "info"),
