@@ -660,6 +660,11 @@ if ((LOG_WARNINGS + LOG_ERRORS > 0)); then
     sed -E 's/ [a-z_.]+=[^ ]+//g' | sort | uniq -c | sort -rn | head -n 10 >&2
 fi
 
+# ---- PostgreSQL: one instance, then three behind nginx (benches/postgres.sh) ---------
+
+# shellcheck source=postgres.sh
+source benches/postgres.sh
+
 # ---- the table -----------------------------------------------------------------------
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)

@@ -63,6 +63,7 @@ impl Application {
         services::signing_keys::ensure(&ctx).await?;
         drop(start_lock);
         ctx.db.spawn_commit_listener();
+        services::client_limit::spawn_forgetting(ctx.db.clone());
         let ctx = aweb::Data::new(ctx);
         let server = HttpServer::new(move || {
             let cookie_name = if https { "__Host-portal" } else { "portal" };

@@ -82,6 +82,9 @@ section "Rust tests (cargo test --all-targets)"
 export NGINX_BIN
 cargo test --all-targets
 
+section "The HTTP integration tests again, on PostgreSQL (a database per test)"
+PORTAL_TEST_DATABASE=postgres cargo test --test api
+
 section "Build the portal binary"
 cargo build --bin portal
 

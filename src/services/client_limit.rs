@@ -52,6 +52,28 @@ pub async fn allow(
     Ok(Ok(()))
 }
 
+/// On PostgreSQL, deletes ended windows every few minutes; one instance
+/// at a time does it (the others find the lock taken and skip that round).
+pub fn spawn_forgetting(db: crate::store::Db) {
+    if !db.is_postgres() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::store::client_limits::forget_ended(&db, db.clock().now()).await {
+                Ok(Some(n)) if n > 0 => {
+                    tracing::info!(windows = n, "ended client windows forgotten")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot forget ended client windows"),
+            }
+        }
+    });
+}
+
 #[derive(Default)]
 pub struct ClientLimits {
     /// Client → (start of its window, requests in it).

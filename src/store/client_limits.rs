@@ -36,16 +36,26 @@ pub async fn count(
     .await
 }
 
-/// Forgets windows that ended before `now`; returns how many.
-pub async fn forget_ended(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+/// Forgets windows that ended before `now`, unless another instance is
+/// doing it at the same moment (a transaction-scoped advisory lock tried,
+/// not waited for); `None` when another had the lock.
+pub async fn forget_ended(db: &Db, now: i64) -> Result<Option<u64>, sqlx::Error> {
     let Backend::Postgres(pool) = db.backend() else {
-        return Ok(0);
+        return Ok(Some(0));
     };
-    Ok(
-        sqlx::query("DELETE FROM client_limits WHERE window_end <= $1")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-    )
+    let mut tx = pool.begin().await?;
+    let ours: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('portal:client-windows'))")
+            .fetch_one(&mut *tx)
+            .await?;
+    if !ours {
+        return Ok(None);
+    }
+    let gone = sqlx::query("DELETE FROM client_limits WHERE window_end <= $1")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(Some(gone))
 }

@@ -241,9 +241,8 @@ impl Db {
         Ok(Some(conn))
     }
 
-    /// SQLite's pool, for the store functions that still take SQLite's
-    /// executor (docs/postgres.md); PostgreSQL's start refuses until they
-    /// take `Exec`.
+    /// SQLite's pool, for what only SQLite has (`portal seed`'s bulk load,
+    /// which refuses a PostgreSQL URL first); never reached on PostgreSQL.
     pub fn pool(&self) -> &SqlitePool {
         match &self.backend {
             Backend::Sqlite(pool) => pool,

@@ -131,9 +131,9 @@ impl Tx {
     }
 }
 
-// The SQLite connection of the transaction, for the store functions that
-// still take SQLite's executor (docs/postgres.md: moving to `Exec`); never
-// reached on PostgreSQL, whose start refuses until they have moved.
+// The SQLite connection of the transaction, for SQLite's own paths (the
+// bulk toggle's prepared tables, `portal seed`), which PostgreSQL never
+// takes (docs/postgres.md).
 impl Deref for Tx {
     type Target = SqliteConnection;
 

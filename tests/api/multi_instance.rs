@@ -308,6 +308,37 @@ async fn parallel_wrong_sign_ins_over_the_instances_meet_one_throttle() {
 }
 
 #[tokio::test]
+async fn a_client_limit_counts_requests_on_every_instance() {
+    let Some(cluster) = Cluster::start(None).await else {
+        return;
+    };
+    let addresses = cluster.addresses();
+    let c = browser();
+    let limit = portal::services::client_limit::REQUESTS_PER_WINDOW as usize;
+    // One client's self-service requests, in turn to A, B and C.
+    for i in 0..limit {
+        let base = &addresses[i % 3];
+        let email = format!("u{i}@example.org");
+        let r = post_at(base, &c, "/forgot-password", &[("email", &email)]).await;
+        assert_eq!(r.status(), StatusCode::OK, "request {i} at {base}");
+    }
+    for base in &addresses {
+        let r = post_at(
+            base,
+            &c,
+            "/forgot-password",
+            &[("email", "more@example.org")],
+        )
+        .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{base} knows of the requests the others counted"
+        );
+    }
+}
+
+#[tokio::test]
 async fn three_workers_send_300_queued_emails_exactly_once() {
     let smtp = SmtpServer::start(Mode::Normal).await;
     let Some(cluster) = Cluster::start(Some(&smtp)).await else {
