@@ -37,6 +37,11 @@ impl From<sqlx::Error> for ServiceError {
             sqlx::Error::Database(ref db) if crate::store::is_busy(db.as_ref()) => {
                 Self::Unavailable
             }
+            // A NUL character, which PostgreSQL's text cannot hold: no row
+            // holds it, as SQLite would answer by finding nothing.
+            sqlx::Error::Database(ref db) if crate::store::is_unstorable_text(db.as_ref()) => {
+                Self::NotFound
+            }
             other => Self::Unexpected(other.into()),
         }
     }

@@ -132,7 +132,7 @@ struct RetrySnapshot<'a> {
 #[tracing::instrument(skip_all)]
 pub async fn retry(ctx: &Ctx, actor: &Actor, id: i64) -> Result<outbox::LogRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
-    let before = store::outbox::get(&mut *tx, id)
+    let before = store::outbox::get(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let now = tx.now();

@@ -161,12 +161,13 @@ impl PreparedToggle {
             reread_in_lock: "none",
             locked_at: std::time::Instant::now(),
         };
-        if data_version(&mut tx).await? != self.snapshot.version {
-            if account_changes(&mut tx).await? != self.snapshot.accounts {
-                locked.selected = fill_toggle_tables(&mut tx, &self.group_id, selection).await?;
+        if data_version(tx.sqlite()).await? != self.snapshot.version {
+            if account_changes(tx.sqlite()).await? != self.snapshot.accounts {
+                locked.selected =
+                    fill_toggle_tables(tx.sqlite(), &self.group_id, selection).await?;
                 locked.reread_in_lock = "selection";
             } else {
-                fill_leaving(&mut tx, &self.group_id, self.selected).await?;
+                fill_leaving(tx.sqlite(), &self.group_id, self.selected).await?;
                 locked.reread_in_lock = "members";
             }
         }
@@ -202,7 +203,7 @@ pub async fn apply_toggle(
     )
     .bind(group_id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(tx.sqlite())
     .await?
     .rows_affected();
     // What memberships_insert and memberships_delete do row by row.
@@ -210,7 +211,7 @@ pub async fn apply_toggle(
         .bind(added as i64)
         .bind(removed as i64)
         .bind(group_id)
-        .execute(&mut **tx)
+        .execute(tx.sqlite())
         .await?;
     Ok((added, removed))
 }
@@ -231,7 +232,7 @@ async fn remove_leaving(
     selection: &Selection<'_>,
 ) -> Result<u64, sqlx::Error> {
     let leaving: i64 = sqlx::query_scalar("SELECT count(*) FROM temp.toggle_leaving")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.sqlite())
         .await?;
     if leaving == 0 {
         return Ok(0);
@@ -246,7 +247,7 @@ async fn remove_leaving(
              WHERE group_id = ? AND (sort_name, account_id) IN (SELECT sort_name, id FROM temp.toggle_leaving)",
         )
         .bind(group_id)
-        .execute(&mut **tx)
+        .execute(tx.sqlite())
         .await?
         .rows_affected());
     };
@@ -257,7 +258,7 @@ async fn remove_leaving(
     )
     .bind(group_id)
     .bind(state)
-    .execute(&mut **tx)
+    .execute(tx.sqlite())
     .await?
     .rows_affected();
     if removed != leaving as u64 {

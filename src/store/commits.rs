@@ -17,62 +17,11 @@ pub fn count() -> u64 {
 }
 
 /// One more commit: on PostgreSQL, this process's own (after it has taken
-/// place) and each notice of another's (`listen`), and a lost listener
-/// (whatever it missed is forgotten with everything else).
+/// place), each notice of another's and a lost listener (whatever it missed
+/// is forgotten with everything else): see `commit_notices`.
 #[doc(hidden)] // used by `execute!`, which tests may use too
 pub fn bump() {
     COMMITS.fetch_add(1, Ordering::AcqRel);
-}
-
-/// The channel every commit on PostgreSQL sends a notice on (migration
-/// postgres/0002).
-const CHANNEL: &str = "portal_commits";
-
-/// Listens, for as long as the pool is open, for the notices of commits by
-/// any instance (SPEC R4), and counts each. A listener that loses its
-/// connection counts one more (it may have missed some) and reconnects.
-pub fn spawn_listener(pool: sqlx::PgPool) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut listener = None;
-        while !pool.is_closed() {
-            let l = match listener.as_mut() {
-                Some(l) => l,
-                None => match connect(&pool).await {
-                    Ok(l) => {
-                        // Anything committed before it listened is unknown.
-                        bump();
-                        listener.insert(l)
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot listen for commits; retrying");
-                        bump();
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                        continue;
-                    }
-                },
-            };
-            match l.try_recv().await {
-                Ok(Some(_)) => bump(),
-                // The connection was lost: sqlx reconnects at the next call;
-                // notices sent meanwhile are gone, so forget everything.
-                Ok(None) => {
-                    tracing::warn!("lost the connection listening for commits; reconnecting");
-                    bump();
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "listening for commits failed; reconnecting");
-                    bump();
-                    listener = None;
-                }
-            }
-        }
-    })
-}
-
-async fn connect(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
-    let mut l = sqlx::postgres::PgListener::connect_with(pool).await?;
-    l.listen(CHANNEL).await?;
-    Ok(l)
 }
 
 /// The write-ahead log's hook runs after a commit has taken place and its

@@ -11,6 +11,7 @@ pub mod applications;
 pub mod audit;
 pub mod backend;
 pub mod client_limits;
+pub mod commit_notices;
 pub mod commits;
 mod conn;
 pub mod copy;
@@ -58,6 +59,9 @@ pub struct Db {
     options: SqliteConnectOptions,
     clock: Clock,
     after_commit: std::sync::Arc<AfterCommit>,
+    /// PostgreSQL: this instance's side of the commit notices (see
+    /// `spawn_commit_listener`).
+    notices: std::sync::Arc<commit_notices::Notices>,
 }
 
 /// Page cache of the bulk-load connection, in KiB: the indexes of 100,000
@@ -129,6 +133,7 @@ impl Db {
             options,
             clock: Clock::default(),
             after_commit: Default::default(),
+            notices: Default::default(),
         };
         // A large write-ahead log left by a bulk load (or a crash) slows every
         // read until it is folded back; start from a clean main file.
@@ -151,6 +156,7 @@ impl Db {
             options: SqliteConnectOptions::new(),
             clock: Clock::default(),
             after_commit: Default::default(),
+            notices: Default::default(),
         })
     }
 
@@ -216,11 +222,12 @@ impl Db {
         });
     }
 
-    /// On PostgreSQL, counts the commits of every instance (see
-    /// `commits::spawn_listener`); SQLite's hook already counts them all.
+    /// On PostgreSQL, counts the commits of every instance and makes this
+    /// one's wait for the others (see `commit_notices`); SQLite's hook
+    /// already counts them all.
     pub fn spawn_commit_listener(&self) {
         if let Backend::Postgres(pool) = &self.backend {
-            commits::spawn_listener(pool.clone());
+            commit_notices::spawn_listener(pool.clone(), self.notices.clone());
         }
     }
 
@@ -270,6 +277,7 @@ impl Db {
             options: self.options.clone(),
             clock: self.clock.clone(),
             after_commit: Default::default(),
+            notices: Default::default(),
         })
     }
 
@@ -315,6 +323,7 @@ impl Db {
                     inner,
                     self.clock.now(),
                     self.after_commit.clone(),
+                    self.notices.clone(),
                 ))
             }
         }
@@ -399,6 +408,14 @@ pub fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
     }
     code.parse::<i64>()
         .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+}
+
+/// PostgreSQL refused a text value it cannot store (a NUL character:
+/// SQLSTATE 22021, character not in repertoire).
+pub fn is_unstorable_text(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+        && e.code().is_some_and(|c| c == "22021")
 }
 
 /// Escapes a user's search text for an FTS5 MATCH as one quoted phrase.

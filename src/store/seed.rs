@@ -85,7 +85,7 @@ where
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         qb.reset();
         qb.push_values(chunk, |mut sep, row| push_row(&mut sep, row));
-        qb.build().execute(&mut **tx).await?;
+        qb.build().execute(tx.sqlite()).await?;
     }
     Ok(())
 }
@@ -150,7 +150,7 @@ pub async fn insert_memberships(tx: &mut Tx, rows: &[MembershipRow]) -> Result<(
         "UPDATE memberships SET sort_name = a.sort_name, state = a.state
          FROM accounts a WHERE a.id = memberships.account_id AND memberships.sort_name = ''",
     )
-    .execute(&mut **tx)
+    .execute(tx.sqlite())
     .await?;
     Ok(())
 }
@@ -247,16 +247,16 @@ pub struct Offsets {
 
 pub async fn offsets(tx: &mut Tx) -> Result<Offsets, sqlx::Error> {
     let accounts = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM accounts")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.sqlite())
         .await?;
     let groups = sqlx::query_scalar("SELECT count(*) FROM groups WHERE id GLOB 'g[0-9]*'")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.sqlite())
         .await?;
     let products = sqlx::query_scalar("SELECT count(*) FROM products WHERE id GLOB 'p[0-9]*'")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.sqlite())
         .await?;
     let subscriptions = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.sqlite())
         .await?;
     Ok(Offsets {
         accounts,

@@ -10,7 +10,6 @@
 //! The transaction also carries the time it began, read once from the
 //! application's clock, so every row it writes agrees on "now".
 
-use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
 use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
@@ -58,7 +57,11 @@ pub struct Tx {
 /// The transaction of the database in use.
 enum Inner {
     Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    /// With the instance's side of the commit notices (see `commit`).
+    Postgres(
+        Transaction<'static, Postgres>,
+        Arc<super::commit_notices::Notices>,
+    ),
 }
 
 impl Tx {
@@ -81,9 +84,10 @@ impl Tx {
         inner: Transaction<'static, Postgres>,
         now: i64,
         after: Arc<AfterCommit>,
+        notices: Arc<super::commit_notices::Notices>,
     ) -> Self {
         Self {
-            inner: Inner::Postgres(inner),
+            inner: Inner::Postgres(inner, notices),
             now,
             effects: Effects::default(),
             after,
@@ -95,7 +99,7 @@ impl Tx {
     pub(super) fn on(&mut self) -> On<'_> {
         match &mut self.inner {
             Inner::Sqlite(t) => On::Sqlite(t),
-            Inner::Postgres(t) => On::Pg(t),
+            Inner::Postgres(t, _) => On::Pg(t),
         }
     }
 
@@ -112,11 +116,25 @@ impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
             Inner::Sqlite(t) => t.commit().await?,
-            Inner::Postgres(t) => {
+            Inner::Postgres(mut t, notices) => {
+                // A transaction that wrote (or locked rows) has an id: it
+                // sends its notice here, whatever the triggers sent (the
+                // same notice twice in one transaction is delivered once).
+                let txid: Option<i64> = sqlx::query_scalar(
+                    "SELECT t.id FROM (SELECT txid_current_if_assigned() AS id) t,
+                     LATERAL (SELECT pg_notify('portal_commits', t.id::text)) n
+                     WHERE t.id IS NOT NULL",
+                )
+                .fetch_optional(&mut *t)
+                .await?;
+                let expected = txid.and_then(|id| notices.expect(id));
                 t.commit().await?;
-                // Others learn of it by the notice it sent; this process
-                // forgets at once, before it answers the next request.
+                // This process forgets at once; the others have forgotten
+                // once they acknowledge (`commit_notices`).
                 super::commits::bump();
+                if let Some(e) = expected {
+                    notices.acknowledged(e).await;
+                }
             }
         }
         self.after.run(self.effects);
@@ -126,30 +144,20 @@ impl Tx {
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.inner {
             Inner::Sqlite(t) => t.rollback().await,
-            Inner::Postgres(t) => t.rollback().await,
+            Inner::Postgres(t, _) => t.rollback().await,
         }
     }
 }
 
-// The SQLite connection of the transaction, for SQLite's own paths (the
-// bulk toggle's prepared tables, `portal seed`), which PostgreSQL never
-// takes (docs/postgres.md).
-impl Deref for Tx {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        match &self.inner {
-            Inner::Sqlite(t) => t,
-            Inner::Postgres(_) => unreachable!("a SQLite-only store function on PostgreSQL"),
-        }
-    }
-}
-
-impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+impl Tx {
+    /// The SQLite connection of the transaction, for SQLite's own paths
+    /// (the bulk toggle's prepared tables, `portal seed`), which PostgreSQL
+    /// never takes (docs/postgres.md). No `Deref`: a use case passing
+    /// `&mut *tx` by mistake would reach this on PostgreSQL.
+    pub(crate) fn sqlite(&mut self) -> &mut SqliteConnection {
         match &mut self.inner {
             Inner::Sqlite(t) => t,
-            Inner::Postgres(_) => unreachable!("a SQLite-only store function on PostgreSQL"),
+            Inner::Postgres(..) => unreachable!("a SQLite-only store function on PostgreSQL"),
         }
     }
 }

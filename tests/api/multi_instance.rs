@@ -223,11 +223,15 @@ async fn changes_through_one_instance_are_refused_by_the_key_check_of_the_others
     };
     accepted_everywhere(key.clone()).await;
 
-    app.post(&admin, &format!("/admin/users/{dev_id}/block"), &[])
+    let r = app
+        .post(&admin, &format!("/admin/users/{dev_id}/block"), &[])
         .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "block");
     refused_everywhere(key.clone(), "blocked").await;
-    app.post(&admin, &format!("/admin/users/{dev_id}/activate"), &[])
+    let r = app
+        .post(&admin, &format!("/admin/users/{dev_id}/activate"), &[])
         .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "activate");
     accepted_everywhere(key.clone()).await;
 
     let r = app
@@ -257,8 +261,10 @@ async fn changes_through_one_instance_are_refused_by_the_key_check_of_the_others
     .await;
     accepted_everywhere(key.clone()).await;
 
-    app.post(&admin, "/admin/products/weather/unpublish", &[])
+    let r = app
+        .post(&admin, "/admin/products/weather/unpublish", &[])
         .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "unpublish");
     refused_everywhere(key, "unpublished").await;
 }
 
