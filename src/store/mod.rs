@@ -145,6 +145,11 @@ impl Db {
     async fn open_postgres(url: &str, acquire_timeout: Duration) -> anyhow::Result<Self> {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(16)
+            .min_connections(2)
+            // A ping before every hand-out is one more round trip per
+            // statement (a page makes several); a connection that died
+            // fails its statement instead, and the pool replaces it.
+            .test_before_acquire(false)
             .acquire_timeout(acquire_timeout)
             .connect(url)
             .await?;
@@ -410,12 +415,13 @@ pub fn is_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
         .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
-/// PostgreSQL refused a text value it cannot store (a NUL character:
-/// SQLSTATE 22021, character not in repertoire).
+/// PostgreSQL refused a text value it cannot hold: a NUL character, bound
+/// as text (SQLSTATE 22021, character not in repertoire) or inside JSON
+/// (22P05, untranslatable character).
 pub fn is_unstorable_text(e: &dyn sqlx::error::DatabaseError) -> bool {
     e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
         .is_some()
-        && e.code().is_some_and(|c| c == "22021")
+        && e.code().is_some_and(|c| c == "22021" || c == "22P05")
 }
 
 /// Escapes a user's search text for an FTS5 MATCH as one quoted phrase.
