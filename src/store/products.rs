@@ -167,12 +167,12 @@ where
 {
     let mut qb = QueryBuilder::<DB>::new(if pg {
         "SELECT p.id, p.name, p.name_key, p.state,
-                (SELECT string_agg(g.name, chr(31)) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+                (SELECT string_agg(g.name, chr(31) ORDER BY pg.group_id) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
                  WHERE pg.product_id = p.id) AS group_names
          FROM products p WHERE 1 = 1"
     } else {
         "SELECT p.id, p.name, p.name_key, p.state,
-                (SELECT group_concat(g.name, char(31)) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
+                (SELECT group_concat(g.name, char(31) ORDER BY pg.group_id) FROM product_groups pg JOIN groups g ON g.id = pg.group_id
                  WHERE pg.product_id = p.id) AS group_names
          FROM products p WHERE 1 = 1"
     });
