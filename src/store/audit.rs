@@ -160,6 +160,7 @@ pub async fn list<'c>(
     let mut rows: Vec<Entry> =
         run_built!(e, |pg| list_query(pg, filter, position, limit), |qb, x| qb
             .build_query_as()
+            .persistent(!pg)
             .fetch_all(x)
             .await)?;
     if newer {
@@ -278,7 +279,7 @@ pub async fn subjects_of<'c>(
     }
     run_built!(
         e,
-        |_pg| {
+        |pg| {
             let mut qb = QueryBuilder::<_>::new(
                 "SELECT s.audit_id, s.kind, s.subject_id, s.name FROM audit_subjects s WHERE s.audit_id IN (",
             );
@@ -289,7 +290,7 @@ pub async fn subjects_of<'c>(
             qb.push(") ORDER BY s.audit_id DESC, s.kind, s.name");
             qb
         },
-        |qb, x| qb.build_query_as().fetch_all(x).await
+        |qb, x| qb.build_query_as().persistent(!pg).fetch_all(x).await
     )
 }
 

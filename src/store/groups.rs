@@ -224,6 +224,7 @@ pub async fn list<'c>(
     // JSON row.
     let json: String = run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
         .build_query_scalar()
+        .persistent(!pg)
         .fetch_one(x)
         .await)?;
     let mut rows: Vec<GroupListRow> =

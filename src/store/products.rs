@@ -208,6 +208,7 @@ pub async fn list<'c>(
 ) -> Result<Vec<ProductListRow>, sqlx::Error> {
     run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
         .build_query_as()
+        .persistent(!pg)
         .fetch_all(x)
         .await)
 }

@@ -161,8 +161,8 @@ pub async fn of_product<'c>(
 ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
     run_built!(
         e,
-        |_pg| of_product_query(product_id, state, after, limit),
-        |qb, x| qb.build_query_as().fetch_all(x).await
+        |pg| of_product_query(product_id, state, after, limit),
+        |qb, x| qb.build_query_as().persistent(!pg).fetch_all(x).await
     )
 }
 
