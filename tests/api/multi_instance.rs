@@ -269,6 +269,63 @@ async fn changes_through_one_instance_are_refused_by_the_key_check_of_the_others
 }
 
 #[tokio::test]
+async fn an_instance_that_loses_its_listener_forgets_what_it_remembered() {
+    let Some(cluster) = Cluster::start(None).await else {
+        return;
+    };
+    let app = &cluster.app;
+    let others: Vec<String> = cluster.addresses()[1..].to_vec();
+    let admin = app.admin().await;
+    let (dev_id, dev) = app.developer("dev@example.org").await;
+    app.product(&admin, "Weather", &["developers"], &[]).await;
+    let r = app.subscribe(&dev, "weather", "").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, key) = subscription_of(app, &dev_id).await;
+    for base in &others {
+        assert_eq!(
+            check_at(base, &key).await,
+            StatusCode::OK,
+            "{base} remembers the key"
+        );
+    }
+    // A change no instance hears of: the notice triggers are off for it,
+    // and it is made outside any portal (and outside `Tx`, which sends a
+    // notice of its own).
+    for sql in [
+        portal::sql!("ALTER TABLE subscriptions DISABLE TRIGGER portal_commit_notice_update"),
+        portal::sql!("UPDATE subscriptions SET state = 'suspended' WHERE state = 'active'"),
+        portal::sql!("ALTER TABLE subscriptions ENABLE TRIGGER portal_commit_notice_update"),
+    ] {
+        portal::execute!(&app.db, sql).unwrap();
+    }
+    for base in &others {
+        assert_eq!(
+            check_at(base, &key).await,
+            StatusCode::OK,
+            "{base} still answers from memory: it heard of nothing"
+        );
+    }
+    // Every instance's listening connection is cut: each may have missed
+    // notices, so each forgets everything once it notices.
+    let cut: i64 = portal::run!(
+        &app.db,
+        portal::sql!(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN%') AS t"
+        ),
+        |x, q| sqlx::query_scalar(q).fetch_one(x).await
+    )
+    .unwrap();
+    assert!(cut >= 3, "{cut} listening connections cut");
+    for base in &others {
+        wait_until(&format!("{base} to forget the key"), || async {
+            check_at(base, &key).await == StatusCode::FORBIDDEN
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn parallel_wrong_sign_ins_over_the_instances_meet_one_throttle() {
     let Some(cluster) = Cluster::start(None).await else {
         return;
