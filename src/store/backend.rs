@@ -224,7 +224,8 @@ macro_rules! on_pool {
 
 /// Runs a statement that returns no rows, with these values bound in
 /// order; the number of rows it changed. One run on PostgreSQL's pool is a
-/// transaction of its own, committed when it returns: counted as such.
+/// transaction of its own, committed when it returns: counted as a commit
+/// if it changed rows (as SQLite's hook counts only commits that wrote).
 #[macro_export]
 macro_rules! execute {
     ($e:expr, $sql:expr $(, $arg:expr)* $(,)?) => {{
@@ -246,7 +247,9 @@ macro_rules! execute {
                     .execute(x)
                     .await
                     .map(|r| r.rows_affected());
-                $crate::store::commits::bump();
+                if matches!(done, Ok(n) if n > 0) {
+                    $crate::store::commits::bump();
+                }
                 done
             }
             $crate::store::backend::On::Pg(x) => sqlx::query(sql.pg())

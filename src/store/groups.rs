@@ -361,16 +361,13 @@ where
 {
     let mut qb = QueryBuilder::<DB>::new(select);
     qb.push(" FROM groups g WHERE 1 = 1");
-    if let Some(f) = filter {
-        qb.push(" AND ");
-        super::query::push_filter(&mut qb, f, &group_column);
-    }
-    if let Some((offset, limit)) = page {
-        qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
-            .push_bind(limit)
-            .push(" OFFSET ")
-            .push_bind(offset);
-    }
+    super::query::push_filter_and_page(
+        &mut qb,
+        filter,
+        &group_column,
+        "g.kind <> 'system', g.name_key, g.id",
+        page,
+    );
     qb
 }
 

@@ -248,16 +248,7 @@ where
 {
     let mut qb = QueryBuilder::<DB>::new(select);
     qb.push(" FROM products p WHERE 1 = 1");
-    if let Some(f) = filter {
-        qb.push(" AND ");
-        super::query::push_filter(&mut qb, f, &product_column);
-    }
-    if let Some((offset, limit)) = page {
-        qb.push(" ORDER BY p.name_key, p.id LIMIT ")
-            .push_bind(limit)
-            .push(" OFFSET ")
-            .push_bind(offset);
-    }
+    super::query::push_filter_and_page(&mut qb, filter, &product_column, "p.name_key, p.id", page);
     qb
 }
 

@@ -76,3 +76,29 @@ pub(crate) fn push_filter<DB: Database, F: Copy>(
     }
     qb.push(")");
 }
+
+/// The tail of a management API list (M4): ` AND <filter>` when there is
+/// one, and, for a page (`(offset, limit)`), its order and bounds.
+pub(crate) fn push_filter_and_page<DB: Database, F: Copy>(
+    qb: &mut QueryBuilder<DB>,
+    filter: Option<&Filter<F>>,
+    column: &impl Fn(F) -> &'static str,
+    order_by: &str,
+    page: Option<(i64, i64)>,
+) where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(f) = filter {
+        qb.push(" AND ");
+        push_filter(qb, f, column);
+    }
+    if let Some((offset, limit)) = page {
+        qb.push(" ORDER BY ")
+            .push(order_by)
+            .push(" LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+    }
+}

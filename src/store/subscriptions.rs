@@ -328,16 +328,7 @@ where
             qb.push(" AND s.product_id = ").push_bind(id.to_string());
         }
     }
-    if let Some(f) = filter {
-        qb.push(" AND ");
-        super::query::push_filter(&mut qb, f, &column);
-    }
-    if let Some((offset, limit)) = page {
-        qb.push(" ORDER BY s.created_at, s.id LIMIT ")
-            .push_bind(limit)
-            .push(" OFFSET ")
-            .push_bind(offset);
-    }
+    super::query::push_filter_and_page(&mut qb, filter, &column, "s.created_at, s.id", page);
     qb
 }
 

@@ -112,6 +112,18 @@ async fn check_at(base: &str, key: &str) -> StatusCode {
         .status()
 }
 
+/// An administrator's browser, and a developer subscribed to a product
+/// Developers see: (admin, developer id, subscription id, primary key).
+async fn subscribed(app: &TestApp) -> (Client, String, String, String) {
+    let admin = app.admin().await;
+    let (dev_id, dev) = app.developer("dev@example.org").await;
+    app.product(&admin, "Weather", &["developers"], &[]).await;
+    let r = app.subscribe(&dev, "weather", "").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (sub_id, key) = subscription_of(app, &dev_id).await;
+    (admin, dev_id, sub_id, key)
+}
+
 /// The primary key and id of the account's first subscription.
 async fn subscription_of(app: &TestApp, account: &str) -> (String, String) {
     portal::run!(
@@ -192,12 +204,7 @@ async fn changes_through_one_instance_are_refused_by_the_key_check_of_the_others
     };
     let app = &cluster.app;
     let others: Vec<String> = cluster.addresses()[1..].to_vec();
-    let admin = app.admin().await;
-    let (dev_id, dev) = app.developer("dev@example.org").await;
-    app.product(&admin, "Weather", &["developers"], &[]).await;
-    let r = app.subscribe(&dev, "weather", "").await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (sub_id, key) = subscription_of(app, &dev_id).await;
+    let (admin, dev_id, sub_id, key) = subscribed(app).await;
     // Each instance remembers the accepted key.
     let accepted_everywhere = |key: String| {
         let others = others.clone();
@@ -275,12 +282,7 @@ async fn an_instance_that_loses_its_listener_forgets_what_it_remembered() {
     };
     let app = &cluster.app;
     let others: Vec<String> = cluster.addresses()[1..].to_vec();
-    let admin = app.admin().await;
-    let (dev_id, dev) = app.developer("dev@example.org").await;
-    app.product(&admin, "Weather", &["developers"], &[]).await;
-    let r = app.subscribe(&dev, "weather", "").await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (_, key) = subscription_of(app, &dev_id).await;
+    let (_, _, _, key) = subscribed(app).await;
     for base in &others {
         assert_eq!(
             check_at(base, &key).await,
