@@ -55,3 +55,10 @@ export const removeAccount = (idp, sub) => call(idp, 'DELETE', `/accounts/${enco
 
 /** Forgets every account (clients and keys stay). */
 export const resetAccounts = (idp) => call(idp, 'POST', '/reset');
+
+/**
+ * Makes every ID token the token endpoint returns from now on wrong, for the
+ * relying party's refusal tests: spec is { iss?, aud?, exp_offset?, other_key? }
+ * (see README.md); each call replaces the last; {} (the default) stops it.
+ */
+export const tamper = (idp, spec = {}) => call(idp, 'POST', '/tamper', spec);

@@ -6,7 +6,7 @@
 //
 // Prints one line of JSON ({"issuer","control"}) on stdout once listening;
 // everything else goes to stderr. See README.md.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -64,7 +64,11 @@ const server = createServer((req, res) => handle(req, res));
 await new Promise((ok, fail) => server.once('error', fail).listen(Number(args.port), '127.0.0.1', ok));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
-const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+// The signing key, published in the JWKS; and another, never published, that
+// POST /control/tamper {"other_key":true} signs ID tokens with instead.
+const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const key = signingKey.export({ format: 'jwk' });
 const provider = new Provider(issuer, {
   adapter: MapAdapter,
   jwks: { keys: [{ ...key, use: 'sig', alg: 'RS256' }] },
@@ -111,6 +115,54 @@ const provider = new Provider(issuer, {
   },
 });
 provider.on('server_error', (_ctx, err) => console.error('oidc-provider server_error:', err));
+
+/**
+ * What POST /control/tamper set: { iss?, aud?, exp_offset?, other_key? }, or
+ * null (the ID tokens are oidc-provider's, untouched).
+ */
+let tampering = null;
+
+// RS256 over `header.payload`, the header segment kept byte for byte as
+// issued (alg and the published key's kid): a token signed with otherKey
+// names the published key, and only its signature check fails.
+const b64json = (segment) => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+function tamperIdToken(idToken, { iss, aud, exp_offset, other_key }) {
+  const [header, payload] = idToken.split('.');
+  const { alg } = b64json(header);
+  if (alg !== 'RS256') throw new Error(`cannot re-sign an ID token signed with ${alg}`);
+  const claims = b64json(payload);
+  if (iss !== undefined) claims.iss = iss;
+  if (aud !== undefined) claims.aud = aud;
+  if (exp_offset !== undefined) {
+    claims.exp = Math.floor(Date.now() / 1000 + exp_offset);
+    claims.iat = Math.min(claims.iat, claims.exp - 60);
+  }
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const signature = sign('sha256', Buffer.from(input), other_key ? otherKey : signingKey);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+// oidc-provider's documented post-middleware: after its token endpoint (route
+// `token`, POST /token) has set the JSON body, rewrite the ID token in it.
+// Userinfo and the rest are left alone.
+provider.use(async (ctx, next) => {
+  await next();
+  if (tampering && ctx.oidc?.route === 'token' && typeof ctx.body?.id_token === 'string') {
+    ctx.body = { ...ctx.body, id_token: tamperIdToken(ctx.body.id_token, tampering) };
+  }
+});
+
+/** Checks a POST /control/tamper body; returns the reason it is bad, or undefined. */
+function badTamper(spec) {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return 'the body must be a JSON object';
+  const unknown = Object.keys(spec).filter((k) => !['iss', 'aud', 'exp_offset', 'other_key'].includes(k));
+  if (unknown.length) return `unknown field(s) ${unknown.join(', ')}: only iss, aud, exp_offset, other_key`;
+  if ('iss' in spec && typeof spec.iss !== 'string') return 'iss must be a string';
+  if ('aud' in spec && typeof spec.aud !== 'string') return 'aud must be a string';
+  if ('exp_offset' in spec && !Number.isFinite(spec.exp_offset)) return 'exp_offset must be a number of seconds';
+  if ('other_key' in spec && typeof spec.other_key !== 'boolean') return 'other_key must be true or false';
+  return undefined;
+}
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const page = (title, body) => `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -193,6 +245,18 @@ async function control(req, res, path) {
   }
   if (req.method === 'DELETE' && account) { accounts.delete(decodeURIComponent(account[1])); return send(res, 204, ''); }
   if (req.method === 'POST' && path === '/reset') { accounts.clear(); return send(res, 204, ''); }
+  if (req.method === 'POST' && path === '/tamper') {
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      return send(res, 400, 'the body must be JSON (content-type: application/json)', 'text/plain');
+    }
+    const reason = badTamper(body);
+    if (reason) return send(res, 400, reason, 'text/plain');
+    const { other_key, ...rest } = body;
+    const spec = { ...rest, ...(other_key ? { other_key } : {}) };
+    tampering = Object.keys(spec).length ? spec : null;
+    console.error('ID tokens from the token endpoint:', tampering ? `tampered ${JSON.stringify(tampering)}` : 'as issued');
+    return send(res, 204, '');
+  }
   return send(res, 404, 'no such control endpoint', 'text/plain');
 }
 
