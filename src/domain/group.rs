@@ -46,6 +46,13 @@ impl GroupKind {
         self == Self::Custom
     }
 
+    /// G3, G7: whose display name and description an administrator
+    /// writes: custom groups, and external ones (their members still
+    /// follow the provider).
+    pub fn is_described_by_hand(self) -> bool {
+        self != Self::System
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::System => "System",

@@ -38,6 +38,7 @@ pub mod application;
 pub mod email;
 pub mod email_template;
 pub mod group;
+pub mod identity_provider;
 pub mod ids;
 pub mod link;
 pub mod names;

@@ -74,7 +74,14 @@ pub async fn create_with(
         last_name: spec.last_name,
     };
     let mut tx = ctx.db.begin_write().await?;
-    insert_account_as(&mut tx, &spec.id, &new, Some(&hash), state).await?;
+    insert_account_as(
+        &mut tx,
+        &spec.id,
+        &super::accounts::Person::of(&new),
+        Some(&hash),
+        state,
+    )
+    .await?;
     if let Some(note) = spec.note.as_deref() {
         store::accounts::set_note(&mut tx, &spec.id, Some(note)).await?;
     }

@@ -115,15 +115,33 @@ pub(crate) async fn insert_account(
     hash: &str,
     state: AccountState,
 ) -> Result<String, ServiceError> {
-    insert_account_as(tx, &ids::new_id(), new, Some(hash), state).await
+    insert_account_as(tx, &ids::new_id(), &Person::of(new), Some(hash), state).await
+}
+
+/// Who an account is for, whatever way it is made.
+pub(crate) struct Person<'a> {
+    pub email: &'a crate::domain::Email,
+    pub first_name: &'a crate::domain::PersonName,
+    pub last_name: &'a crate::domain::PersonName,
+}
+
+impl<'a> Person<'a> {
+    pub fn of(new: &'a NewAccount) -> Self {
+        Self {
+            email: &new.email,
+            first_name: &new.first_name,
+            last_name: &new.last_name,
+        }
+    }
 }
 
 /// The same with a chosen id (the management API's PUT names it), and
-/// possibly no password yet; a taken id is a conflict.
+/// possibly no password (yet, or ever: an account made by a sign-in
+/// through an identity provider); a taken id is a conflict.
 pub(crate) async fn insert_account_as(
     tx: &mut Tx,
     id: &str,
-    new: &NewAccount,
+    new: &Person<'_>,
     hash: Option<&str>,
     state: AccountState,
 ) -> Result<String, ServiceError> {
@@ -324,6 +342,8 @@ pub struct AccountPage {
     pub viewer: Viewer,
     /// What it can see, and through which groups (P5).
     pub visible: Vec<super::visibility::VisibleProduct>,
+    /// Its links to outside identity providers (X2).
+    pub identities: Vec<store::identities::IdentityRow>,
 }
 
 /// The account page: details, groups (G6), history (A1) and the products
@@ -343,12 +363,14 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
         groups.iter().map(|g| g.id.to_string()).collect(),
     );
     let visible = super::visibility::visible_products_in(&mut conn, &viewer).await?;
+    let identities = store::identities::of_account(&mut conn, id).await?;
     Ok(AccountPage {
         account,
         groups,
         history,
         viewer,
         visible,
+        identities,
     })
 }
 

@@ -44,6 +44,17 @@ fn ensure_custom(g: &GroupRow) -> Result<(), ServiceError> {
     }
 }
 
+/// G7: the identity provider an external group mirrors: (id, name).
+pub async fn provider_of(
+    ctx: &Ctx,
+    g: &GroupRow,
+) -> Result<Option<(String, String)>, ServiceError> {
+    if g.kind != GroupKind::External {
+        return Ok(None);
+    }
+    Ok(store::identities::provider_of_group(&ctx.db, &g.id).await?)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn get(ctx: &Ctx, id: &str) -> Result<GroupRow, ServiceError> {
     store::groups::get(&ctx.db, id)
@@ -155,7 +166,7 @@ pub async fn create(
     Ok(id)
 }
 
-/// G3: edit name and description of a custom group.
+/// G3, G7: edit name and description of a custom or external group.
 #[tracing::instrument(skip_all)]
 pub async fn update(
     ctx: &Ctx,
@@ -166,7 +177,9 @@ pub async fn update(
 ) -> Result<GroupRow, ServiceError> {
     let mut tx = ctx.db.begin_write().await?;
     let before = load(&mut tx, id).await?;
-    ensure_custom(&before)?;
+    if !before.kind.is_described_by_hand() {
+        ensure_custom(&before)?;
+    }
     expect.check(before.version)?;
     ensure_name_free(&mut tx, s, id).await?;
     store::groups::update(&mut tx, id, s.name.as_str(), s.description.as_deref()).await?;

@@ -283,7 +283,7 @@ pub async fn update(
         tx,
         sql!(
             "UPDATE groups SET name = ?, name_key = ?, description = ?, version = version + 1
-             WHERE id = ? AND kind = 'custom'"
+             WHERE id = ? AND kind <> 'system'"
         ),
         name,
         name.to_lowercase(),

@@ -17,6 +17,8 @@ mod conn;
 pub mod copy;
 pub mod email_templates;
 pub mod groups;
+pub mod identities;
+pub mod identity_providers;
 pub mod invitations;
 pub mod oidc_grants;
 pub mod outbox;

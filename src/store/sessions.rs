@@ -153,3 +153,12 @@ pub async fn clear_signin_failures<'c>(e: impl Exec<'c>, id: &str) -> Result<(),
     )?;
     Ok(())
 }
+
+/// An account's session epoch (S-10), for a sign-in that checked no password.
+pub async fn epoch(tx: &mut Tx, id: &str) -> Result<Option<i64>, sqlx::Error> {
+    run!(
+        tx,
+        sql!("SELECT session_epoch FROM accounts WHERE id = ?"),
+        |x, q| sqlx::query_scalar(q).bind(id).fetch_optional(x).await
+    )
+}

@@ -130,8 +130,12 @@ impl Tx {
                 let expected = txid.and_then(|id| notices.expect(id));
                 t.commit().await?;
                 // This process forgets at once; the others have forgotten
-                // once they acknowledge (`commit_notices`).
-                super::commits::bump();
+                // once they acknowledge (`commit_notices`). A transaction
+                // without an id changed nothing: as SQLite's hook, which
+                // counts only commits that wrote, it forgets nothing.
+                if txid.is_some() {
+                    super::commits::bump();
+                }
                 if let Some(e) = expected {
                     notices.acknowledged(e).await;
                 }

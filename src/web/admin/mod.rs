@@ -8,6 +8,7 @@ mod audit;
 mod email;
 mod groups;
 mod guard;
+mod identity_providers;
 mod invitations;
 mod products;
 mod sign_in;
@@ -61,6 +62,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         "/applications/{id}/delete",
                         web::post().to(applications::delete),
                     )
+                    .route(
+                        "/identity-providers",
+                        web::get().to(identity_providers::list),
+                    )
+                    .route(
+                        "/identity-providers/add",
+                        web::get().to(identity_providers::add_form),
+                    )
+                    .route(
+                        "/identity-providers/add",
+                        web::post().to(identity_providers::add),
+                    )
+                    .route(
+                        "/identity-providers/{id}",
+                        web::get().to(identity_providers::show),
+                    )
+                    .route(
+                        "/identity-providers/{id}",
+                        web::post().to(identity_providers::update),
+                    )
+                    .route(
+                        "/identity-providers/{id}/test",
+                        web::post().to(identity_providers::test_connection),
+                    )
+                    .route(
+                        "/identity-providers/{id}/delete",
+                        web::get().to(identity_providers::delete_confirm),
+                    )
+                    .route(
+                        "/identity-providers/{id}/delete",
+                        web::post().to(identity_providers::delete),
+                    )
                     .route("/audit", web::get().to(audit::list))
                     .route("/audit.csv", web::get().to(audit::csv))
                     .route("/users", web::get().to(users::list))
@@ -83,6 +116,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route("/users/{id}/delete", web::get().to(users::delete_confirm))
                     .route("/users/{id}/delete", web::post().to(users::delete))
                     .route("/users/{id}/password", web::post().to(users::set_password))
+                    .route("/users/{id}/unlink", web::post().to(users::unlink))
                     .route(
                         "/users/{id}/reset-password",
                         web::post().to(users::send_reset),

@@ -210,6 +210,29 @@ pub fn application_delete(id: &str) -> String {
     format!("{}/delete", application(id))
 }
 
+// ---- identity providers (signing in through an outside provider) --------------------
+
+pub const IDENTITY_PROVIDERS: &str = "/admin/identity-providers";
+pub const IDENTITY_PROVIDERS_ADD: &str = "/admin/identity-providers/add";
+
+/// An identity provider's page.
+pub fn identity_provider(id: &str) -> String {
+    format!("{IDENTITY_PROVIDERS}/{}", segment(id))
+}
+
+pub fn identity_provider_test(id: &str) -> String {
+    format!("{}/test", identity_provider(id))
+}
+
+pub fn identity_provider_delete(id: &str) -> String {
+    format!("{}/delete", identity_provider(id))
+}
+
+/// An account's **Unlink** of one identity.
+pub fn user_unlink(id: &str) -> String {
+    format!("/admin/users/{}/unlink", segment(id))
+}
+
 // ---- management API tokens ------------------------------------------------------------
 
 /// The Management API page: the access tokens.

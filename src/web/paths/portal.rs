@@ -21,6 +21,14 @@ pub fn sign_in_then(next: &str) -> String {
     with_query(SIGN_IN, &[("next", next)])
 }
 
+/// **Sign in with {provider}**, going on to `next` afterwards.
+pub fn external_sign_in(id: &str, next: &str) -> String {
+    with_query(
+        &format!("{SIGN_IN}/external/{}", segment(id)),
+        &[("next", next)],
+    )
+}
+
 /// A product's page.
 pub fn product(id: &str) -> String {
     format!("{PRODUCTS}/{}", segment(id))

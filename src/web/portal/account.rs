@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{Chrome, origin, require, visitor};
 use crate::domain::account::NewAccount;
 use crate::services::auth::{self, Realm, SignInError};
-use crate::services::{Ctx, ServiceError, profile, signup};
+use crate::services::{Ctx, ServiceError, identity_providers, profile, signup};
 use crate::web::csrf::Form;
 use crate::web::errors::{WebError, ok, page, see_other};
 use crate::web::forms::{Empty, Errors};
@@ -29,11 +29,13 @@ struct SignInPage {
     next: String,
     error: Option<String>,
     pending: bool,
+    /// The enabled identity providers: (id, name).
+    providers: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 pub async fn sign_in_form(
@@ -54,6 +56,7 @@ pub async fn sign_in_form(
         next,
         error: None,
         pending: false,
+        providers: identity_providers::sign_in_options(&ctx).await?,
     })?;
     Ok(allowing(resp, target))
 }
@@ -116,6 +119,7 @@ pub async fn sign_in(
             next,
             error: Some(error.into()),
             pending,
+            providers: identity_providers::sign_in_options(&ctx).await?,
         },
     )?;
     Ok(allowing(resp, target))

@@ -3,6 +3,7 @@
 //! their keys, and the pages that emailed links lead to.
 
 mod account;
+mod external;
 mod links;
 mod products;
 mod subscriptions;
@@ -36,6 +37,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/sign-in", web::get().to(account::sign_in_form))
         .route("/sign-in", web::post().to(account::sign_in))
+        .route("/sign-in/external/{id}", web::get().to(external::start))
+        .route(
+            "/sign-in/external/{id}/callback",
+            web::get().to(external::callback),
+        )
         .route("/sign-out", web::post().to(account::sign_out))
         .route("/sign-up", web::get().to(account::sign_up_form))
         .route("/sign-up", web::post().to(account::sign_up))

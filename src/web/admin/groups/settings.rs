@@ -24,6 +24,8 @@ struct ShowPage {
     g: GroupRow,
     kind: &'static str,
     custom: bool,
+    /// An external group's provider: (id, name).
+    provider: Option<(String, String)>,
     name: String,
     description: String,
     errors: Errors,
@@ -51,7 +53,8 @@ async fn show_page(
         &ShowPage {
             chrome: Chrome::new(session, admin, "groups"),
             kind: g.kind.label(),
-            custom: g.kind.is_edited_by_hand(),
+            custom: g.kind.is_described_by_hand(),
+            provider: groups::provider_of(ctx, &g).await?,
             g,
             name,
             description,

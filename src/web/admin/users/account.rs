@@ -35,6 +35,16 @@ struct ShowPage {
     /// SPEC P5: what this account can see, and through which groups.
     visible: Vec<crate::services::visibility::VisibleProduct>,
     sees_all: bool,
+    identities: Vec<IdentityLine>,
+}
+
+/// A linked identity (X2), with its **Unlink**.
+struct IdentityLine {
+    provider_id: String,
+    provider: String,
+    subject: String,
+    linked: String,
+    last_sign_in: String,
 }
 
 async fn show_page(
@@ -59,6 +69,17 @@ async fn show_page(
             password_error,
             sees_all: matches!(p.viewer, crate::domain::visibility::Viewer::Administrator),
             visible: p.visible,
+            identities: p
+                .identities
+                .into_iter()
+                .map(|i| IdentityLine {
+                    linked: clock::display(i.linked_at),
+                    last_sign_in: clock::display(i.last_sign_in_at),
+                    provider_id: i.provider_id,
+                    provider: i.provider_name,
+                    subject: i.subject,
+                })
+                .collect(),
         },
     )
 }
@@ -205,6 +226,32 @@ pub async fn send_reset(
         &session,
         "success",
         format!("Sent a password reset link to {}.", a.email),
+    );
+    Ok(see_other(&console::account(&id)))
+}
+
+#[derive(Deserialize)]
+pub struct UnlinkForm {
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    subject: String,
+}
+
+/// **Unlink**: the account no longer signs in with that identity, and
+/// leaves the provider's external groups.
+pub async fn unlink(
+    ctx: web::Data<Ctx>,
+    session: Session,
+    admin: CurrentAdmin,
+    id: web::Path<String>,
+    Form(f): Form<UnlinkForm>,
+) -> Result<HttpResponse, WebError> {
+    crate::services::external::unlink(&ctx, &admin.actor(), &id, &f.provider, &f.subject).await?;
+    session::flash(
+        &session,
+        "success",
+        "Unlinked the identity: it no longer signs in to this account.",
     );
     Ok(see_other(&console::account(&id)))
 }

@@ -8,7 +8,9 @@ mod add;
 mod add_to_group;
 mod list;
 
-pub use account::{activate, block, delete, delete_confirm, send_reset, set_password, show};
+pub use account::{
+    activate, block, delete, delete_confirm, send_reset, set_password, show, unlink,
+};
 pub use add::{add, add_form};
 pub use add_to_group::toggle;
 pub use list::{home, list};
