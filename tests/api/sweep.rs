@@ -65,6 +65,8 @@ enum Param {
     ApiToken,
     /// An OpenID application's id (client id), the confidential one first.
     Application,
+    /// An outside identity provider's id.
+    Provider,
     Token(Tok),
 }
 
@@ -223,6 +225,41 @@ const PRODUCT: &[Param] = &[Param::Product];
 const SUBSCRIPTION: &[Param] = &[Param::Subscription];
 const TEMPLATE: &[Param] = &[Param::Template];
 const APPLICATION: &[Param] = &[Param::Application];
+const PROVIDER: &[Param] = &[Param::Provider];
+/// An identity provider's issuer nothing listens on: loopback only, so no
+/// form can make Test connection reach past this machine.
+const SWEEP_ISSUER: &str = "http://127.0.0.1:9";
+/// Add identity provider and a provider's settings.
+const PROVIDER_SETTINGS: &[Field] = &[
+    f("name", AppName),
+    f(
+        "issuer",
+        Choice(&[
+            SWEEP_ISSUER,
+            "http://[::1]:9",
+            "http://id.example.com",
+            "https://u:p@127.0.0.1:9",
+            "ftp://127.0.0.1",
+            "",
+            "http://127.0.0.1:9/?q=1",
+        ]),
+    ),
+    f("client_id", Choice(&["portal", "", "two words", "\u{0}"])),
+    f(
+        "client_secret",
+        Choice(&["sweep-secret", "", "with space", "x\ny"]),
+    ),
+    f(
+        "scopes",
+        Choice(&["openid email profile", "", "a\"b", "openid openid"]),
+    ),
+    f(
+        "groups_claim",
+        Choice(&["groups", "", "two words", "roles"]),
+    ),
+    f("create_accounts", Checkbox),
+    f("enabled", Checkbox),
+];
 /// Add application and an application's settings (`trusted` is a checkbox,
 /// the group ids ticked checkboxes: repeated fields).
 const APPLICATION_SETTINGS: &[Field] = &[
@@ -526,6 +563,37 @@ const ROUTES: &[Route] = &[
         "console applications",
         APPLICATION,
         &[],
+    ),
+    // ---- console: outside identity providers (X1) and linked identities
+    route(
+        "/admin/identity-providers/add",
+        "console identity providers",
+        &[],
+        PROVIDER_SETTINGS,
+    ),
+    route(
+        "/admin/identity-providers/{id}",
+        "console identity providers",
+        PROVIDER,
+        PROVIDER_SETTINGS,
+    ),
+    route(
+        "/admin/identity-providers/{id}/test",
+        "console identity providers",
+        PROVIDER,
+        &[],
+    ),
+    route(
+        "/admin/identity-providers/{id}/delete",
+        "console identity providers",
+        PROVIDER,
+        &[],
+    ),
+    route(
+        "/admin/users/{id}/unlink",
+        "console identity providers",
+        &[Param::Account],
+        &[f("provider", Text), f("subject", Text)],
     ),
     // ---- OpenID provider: the browser's forms. The consent form signs the
     // developer out when the request asks for a fresh sign-in (prompt=login,
@@ -1093,6 +1161,7 @@ fn n_choices(p: Param) -> usize {
         Param::Outbox => 8,
         Param::ApiToken => 3,
         Param::Application => 4,
+        Param::Provider => 3,
         Param::Token(_) => 5,
     }
 }
@@ -1314,6 +1383,8 @@ enum Table {
     Applications,
     ApplicationGroups,
     SigningKeys,
+    IdentityProviders,
+    Identities,
 }
 
 /// The user-visible data, one query per table: (key, account, group,
@@ -1347,7 +1418,7 @@ enum Table {
 /// makes in the background at its start).
 ///
 /// SQLite's `quote()` is PostgreSQL's `quote_nullable()`.
-static FINGERPRINT: [(Table, Sql); 16] = [
+static FINGERPRINT: [(Table, Sql); 18] = [
     (
         Table::Accounts,
         Sql::each(
@@ -1525,6 +1596,29 @@ static FINGERPRINT: [(Table, Sql); 16] = [
                     alg||','||upper(encode(private_der, 'hex'))||','||public_jwk||','||created_at
                     ||','||coalesce(retired_at::text, '-')
              FROM signing_keys",
+        ),
+    ),
+    (
+        Table::IdentityProviders,
+        Sql::each(
+            "SELECT id, NULL, NULL, NULL, NULL,
+                    quote(name)||','||quote(issuer)||','||quote(client_id)||','||quote(client_secret)
+                    ||','||quote(scopes)||','||quote(groups_claim)||','||create_accounts||','||enabled
+                    ||','||version
+             FROM identity_providers",
+            "SELECT id, NULL, NULL, NULL, NULL,
+                    quote_nullable(name)||','||quote_nullable(issuer)||','||quote_nullable(client_id)
+                    ||','||quote_nullable(client_secret)||','||quote_nullable(scopes)
+                    ||','||quote_nullable(groups_claim)||','||create_accounts||','||enabled
+                    ||','||version
+             FROM identity_providers",
+        ),
+    ),
+    (
+        Table::Identities,
+        Sql::common(
+            "SELECT provider_id||' '||subject, account_id, NULL, NULL, NULL, provider_id
+             FROM identities",
         ),
     ),
 ];
@@ -1733,6 +1827,16 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
             t == Applications && op == Removed && ch.key == id
                 || t == ApplicationGroups && op == Removed && is(&r.application, id)
         }
+        "/admin/identity-providers/add" => t == IdentityProviders && op == Added,
+        "/admin/identity-providers/{id}" => {
+            t == IdentityProviders && op == Modified && ch.key == id
+        }
+        // Its links and external groups go with it (none in the sweep).
+        "/admin/identity-providers/{id}/delete" => {
+            t == IdentityProviders && op == Removed && ch.key == id
+                || t == Identities && op == Removed && ch.key.starts_with(&format!("{id} "))
+        }
+        "/admin/users/{id}/unlink" => t == Identities && op == Removed && is(&r.account, id),
         "/products/{id}/subscribe" => {
             t == Subscriptions && op == Added && is(&r.account, actor) && is(&r.product, id)
         }
@@ -1810,6 +1914,9 @@ struct Fx {
     /// consent (its secret `SWEEP_SECRET`), and a public, trusted one.
     app_conf: String,
     app_conf_name: String,
+    /// The sweep's outside identity provider (its issuer on a closed
+    /// loopback port: Test connection fails at once).
+    provider: String,
     app_pub: String,
     app_pub_name: String,
     /// A live code of the confidential application for dev1 (PKCE:
@@ -2408,6 +2515,37 @@ impl<'a> Sweep<'a> {
         fixed
     }
 
+    /// The sweep's identity provider, there, on a loopback issuer (a form
+    /// may have pointed it elsewhere, which Test connection would fetch).
+    async fn keep_provider(&mut self) -> bool {
+        let ok: bool = db_one!(
+            &self.app.db,
+            "SELECT EXISTS (SELECT 1 FROM identity_providers WHERE id = ? AND issuer = ?)",
+            &self.fx.provider,
+            SWEEP_ISSUER
+        );
+        if ok {
+            return false;
+        }
+        let id = portal::domain::ids::new_id();
+        let name = format!("Sweep provider {}", self.next_serial());
+        db_exec!(
+            &self.app.db,
+            "INSERT INTO identity_providers (id, name, name_key, issuer, client_id, client_secret,
+                                             scopes, groups_claim, create_accounts, enabled, created_at)
+             VALUES (?, ?, lower(?), ?, 'portal', 'sweep-secret', 'openid email', 'groups', ?, ?, ?)",
+            &id,
+            &name,
+            &name,
+            SWEEP_ISSUER,
+            true,
+            true,
+            now()
+        );
+        self.fx.provider = id;
+        true
+    }
+
     /// A code of the confidential application for dev1, bound to
     /// `SWEEP_REDIRECT` and `PKCE_CHALLENGE`, live or already used.
     async fn new_code(&mut self, epoch: i64, used: bool) -> String {
@@ -2874,6 +3012,7 @@ impl<'a> Sweep<'a> {
         }
         // The OpenID applications, and what their forms and endpoints take.
         fixed |= self.keep_applications().await;
+        fixed |= self.keep_provider().await;
         fixed |= self.keep_grants().await;
         // A failed email to retry, and one that is not.
         let failed: bool = db_one!(
@@ -3017,6 +3156,11 @@ impl<'a> Sweep<'a> {
                 fx.api_token.clone(),
                 "0000000000000000".into(),
                 "../tokens".into(),
+            ],
+            Param::Provider => vec![
+                fx.provider.clone(),
+                "0000000000000000".into(),
+                "../identity-providers".into(),
             ],
             Param::Application => vec![
                 fx.app_conf.clone(),
