@@ -148,9 +148,10 @@ fn parse_secret(input: &str, required: bool) -> Result<Option<String>, String> {
             Ok(None)
         };
     }
-    if s.len() > SECRET_MAX_LEN || !printable(s) {
+    // RFC 6749 (A.2) allows any printable ASCII, spaces included.
+    if s.len() > SECRET_MAX_LEN || s.chars().any(char::is_control) {
         return Err(format!(
-            "A client secret has no spaces and at most {SECRET_MAX_LEN} characters."
+            "A client secret is one line of at most {SECRET_MAX_LEN} characters."
         ));
     }
     Ok(Some(s.to_owned()))
@@ -277,5 +278,11 @@ mod tests {
         assert_eq!(edit.client_secret, None);
         assert_eq!(edit.groups_claim, "groups");
         assert_eq!(edit.scopes, "openid");
+        let spaced = RawProviderSettings {
+            client_secret: "a secret with spaces",
+            ..raw
+        };
+        let s = ProviderSettings::parse(&spaced, true).unwrap();
+        assert_eq!(s.client_secret.as_deref(), Some("a secret with spaces"));
     }
 }

@@ -222,9 +222,11 @@ pub async fn list<'c>(
     // System groups first, then by name: the order of the listing index
     // (migration 0003), walked from the cursor; the page comes back as one
     // JSON row.
+    // Prepared unless searched (PostgreSQL plans a search for its text each
+    // time): planning the page's JSON took longer than running it.
     let json: String = run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
         .build_query_scalar()
-        .persistent(!pg)
+        .persistent(!pg || search.is_none())
         .fetch_one(x)
         .await)?;
     let mut rows: Vec<GroupListRow> =

@@ -206,9 +206,10 @@ pub async fn list<'c>(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> Result<Vec<ProductListRow>, sqlx::Error> {
+    // Prepared unless searched, as the Groups tab's page.
     run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
         .build_query_as()
-        .persistent(!pg)
+        .persistent(!pg || search.is_none())
         .fetch_all(x)
         .await)
 }
