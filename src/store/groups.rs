@@ -39,6 +39,10 @@ pub struct GroupListRow {
     pub kind: GroupKind,
     pub member_count: i64,
     pub product_count: i64,
+    /// An external group's identity provider (G7).
+    #[sqlx(default)]
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 
 pub async fn add_member(
@@ -174,14 +178,18 @@ where
     let mut qb = QueryBuilder::<DB>::new(if pg {
         "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'name_key', name_key,
                 'description', description, 'kind', kind, 'member_count', member_count,
-                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id))), '[]')::text
-         FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count
+                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id),
+                'provider', CASE WHEN page.kind = 'external'
+                    THEN (SELECT p.name FROM identity_providers p WHERE p.id = page.provider_id) END)), '[]')::text
+         FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count, g.provider_id
                FROM groups g WHERE 1 = 1"
     } else {
         "SELECT coalesce(json_group_array(json_object('id', id, 'name', name, 'name_key', name_key,
                 'description', description, 'kind', kind, 'member_count', member_count,
-                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id))), '[]')
-         FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count
+                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id),
+                'provider', CASE WHEN page.kind = 'external'
+                    THEN (SELECT p.name FROM identity_providers p WHERE p.id = page.provider_id) END)), '[]')
+         FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count, g.provider_id
                FROM groups g WHERE 1 = 1"
     });
     if let Some(s) = search {

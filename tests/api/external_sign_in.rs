@@ -187,7 +187,10 @@ async fn a_first_sign_in_makes_the_account_and_its_groups_which_follow_the_provi
         let products = app.get_html(&dev, "/products").await;
         assert!(products.contains("Partner API"));
 
-        // The Groups tab marks them and shows their members read-only.
+        // The Groups tab marks them, with their provider, and shows their
+        // members read-only.
+        let list = app.get_html(&admin, "/admin/groups").await;
+        assert!(list.contains("External (Partner Directory)"), "{list}");
         let html = app
             .get_html(&admin, &format!("/admin/groups/{team_a}"))
             .await;

@@ -30,6 +30,8 @@ pub struct ListRow {
     pub members: String,
     pub products: i64,
     pub description: String,
+    /// An external group's identity provider.
+    pub provider: Option<String>,
 }
 
 #[derive(Template)]
@@ -54,6 +56,7 @@ fn list_row(g: GroupListRow, all_accounts: i64) -> ListRow {
         members,
         products: g.product_count,
         description: g.description.unwrap_or_default(),
+        provider: g.provider,
         id: g.id.into(),
         name: g.name,
     }
