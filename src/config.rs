@@ -25,6 +25,20 @@ pub struct Settings {
     pub links: crate::domain::link::LinkLifetimes,
     /// S-23: proxies whose `X-Forwarded-For` / `Forwarded` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where `/metrics` is served, if anywhere (SPEC R5).
+    pub metrics: Metrics,
+}
+
+/// Prometheus metrics: off unless the operator says where (R5).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Metrics {
+    #[default]
+    Off,
+    /// `METRICS=on`: at `/metrics` on the portal's own port.
+    Public,
+    /// `METRICS_BIND=addr:port`: at `/metrics` on a listener of its own
+    /// (an internal address the scraper reaches), never on the public port.
+    Bind(SocketAddr),
 }
 
 #[derive(Clone, Debug)]
@@ -62,7 +76,13 @@ impl Default for Timeouts {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// The settings from `lookup` (the environment, with the command line's
+    /// `--bind` and `--database-url` put first by `main`).
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
         let bind: SocketAddr = var("BIND")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
@@ -93,7 +113,18 @@ impl Settings {
         let trusted_proxies =
             crate::web::client::parse_trusted(&var("TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| anyhow::anyhow!("TRUSTED_PROXIES: {e}"))?;
+        let metrics = match (var("METRICS_BIND"), var("METRICS")) {
+            (Some(addr), _) => Metrics::Bind(
+                addr.parse()
+                    .context("METRICS_BIND must be an address:port such as 127.0.0.1:9100")?,
+            ),
+            (None, Some(v)) if v.eq_ignore_ascii_case("on") => Metrics::Public,
+            (None, Some(v)) if v.eq_ignore_ascii_case("off") => Metrics::Off,
+            (None, Some(_)) => bail!("METRICS must be on or off"),
+            (None, None) => Metrics::Off,
+        };
         Ok(Self {
+            metrics,
             database_url,
             bind,
             base_url,

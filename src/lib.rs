@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod email;
+pub mod metrics;
 pub mod seed;
 pub mod services;
 pub mod startup;

@@ -1,28 +1,91 @@
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 use portal::config::Settings;
 use portal::services::bootstrap;
 use portal::startup::{self, Application};
 
-const USAGE: &str = "\
-Usage: portal [COMMAND]
+/// The command line (SPEC R5). Settings come from the environment (see the
+/// README); `--bind` and `--database-url` may also be given here, and win.
+#[derive(Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Portal: a self-hosted access portal for API programmes",
+    after_help = "Settings come from the environment (BIND, BASE_URL, DATABASE_URL, SMTP_URL, \
+                  SESSION_KEY, ...): see the README."
+)]
+struct Cli {
+    /// Address and port to listen on (else BIND; default 127.0.0.1:8080)
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    bind: Option<String>,
+    /// The database (else DATABASE_URL; default sqlite://data/portal.db)
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-Commands:
-  serve                      Start the portal (the default)
-  create-admin --email EMAIL [--password PASSWORD] [--first-name NAME] [--last-name NAME]
-                             Add an administrator (a password is generated if not given)
-  seed [--accounts N] [--groups G] [--products P] [--subscriptions S] [--seed X] [--force]
-                             Fill a fresh database with demo data (defaults 100000 / 1000 /
-                             1000 / 100000 / 1); every seeded account's password is printed
-  rotate-keys                Make new OpenID signing keys; the old ones stay published until
-                             the tokens they signed expire (a running portal uses the new
-                             keys within seconds)
-  migrate-to-postgres --to postgres://... [--from sqlite://...]
-                             Copy a SQLite installation (default: DATABASE_URL) into an empty
-                             PostgreSQL database, in one transaction; then point DATABASE_URL
-                             at PostgreSQL
-  help                       Show this help
+#[derive(Subcommand)]
+enum Command {
+    /// Start the portal (the default)
+    Serve,
+    /// Add an administrator (a password is generated if not given)
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, default_value = "Portal")]
+        first_name: String,
+        #[arg(long, default_value = "Administrator")]
+        last_name: String,
+    },
+    /// Fill a fresh SQLite database with demo data; every seeded account's
+    /// password is printed
+    Seed {
+        #[arg(long, default_value = "100000", value_parser = whole_number)]
+        accounts: u64,
+        #[arg(long, default_value = "1000", value_parser = whole_number)]
+        groups: u64,
+        #[arg(long, default_value = "1000", value_parser = whole_number)]
+        products: u64,
+        #[arg(long, default_value = "100000", value_parser = whole_number)]
+        subscriptions: u64,
+        /// The random seed: the same seed gives the same data
+        #[arg(long, default_value = "1", value_parser = whole_number)]
+        seed: u64,
+        /// Seed a database that holds accounts already
+        #[arg(long)]
+        force: bool,
+    },
+    /// Make new OpenID signing keys; the old ones stay published until the
+    /// tokens they signed expire (a running portal uses the new keys within
+    /// seconds)
+    RotateKeys,
+    /// Copy a SQLite installation into an empty PostgreSQL database, in one
+    /// transaction; then point DATABASE_URL at PostgreSQL
+    MigrateToPostgres {
+        /// The PostgreSQL database to fill (postgres://...)
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// The SQLite database to copy (default: DATABASE_URL)
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the
+    /// portal runs (on PostgreSQL: use pg_dump)
+    Backup {
+        /// Where to write it (must not exist)
+        file: std::path::PathBuf,
+    },
+}
 
-Configuration comes from the environment; see the README.";
+/// A count such as 100000, 100_000 or 100,000.
+fn whole_number(v: &str) -> Result<u64, String> {
+    v.replace(['_', ','], "")
+        .parse()
+        .map_err(|_| format!("{v:?} is not a whole number"))
+}
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -57,20 +120,57 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
+    // Parsed first: --help, --version and a wrong option answer (exit 0 or
+    // 2, usage on stderr) without reading any setting.
+    let cli = Cli::parse();
     portal::telemetry::init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let settings = Settings::from_env()?;
-    match args.first().map(String::as_str) {
-        None | Some("serve") => serve(settings).await,
-        Some("create-admin") => create_admin(settings, &args[1..]).await,
-        Some("seed") => seed(settings, &args[1..]).await,
-        Some("rotate-keys") => rotate_keys(settings).await,
-        Some("migrate-to-postgres") => migrate_to_postgres(settings, &args[1..]).await,
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(())
+    let settings = Settings::from_vars(|k| match k {
+        "BIND" if cli.bind.is_some() => cli.bind.clone(),
+        "DATABASE_URL" if cli.database_url.is_some() => cli.database_url.clone(),
+        _ => std::env::var(k).ok(),
+    })?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::CreateAdmin {
+            email,
+            password,
+            first_name,
+            last_name,
+        } => {
+            create_admin(
+                settings,
+                &email,
+                password.as_deref(),
+                &first_name,
+                &last_name,
+            )
+            .await
         }
-        Some(other) => bail!("unknown command {other:?}\n\n{USAGE}"),
+        Command::Seed {
+            accounts,
+            groups,
+            products,
+            subscriptions,
+            seed: number,
+            force,
+        } => {
+            let defaults = portal::seed::SeedOptions::default();
+            let opts = portal::seed::SeedOptions {
+                accounts: accounts as usize,
+                groups: groups as usize,
+                products: products as usize,
+                subscriptions: subscriptions as usize,
+                seed: number,
+                force,
+                ..defaults
+            };
+            seed(settings, opts).await
+        }
+        Command::RotateKeys => rotate_keys(settings).await,
+        Command::MigrateToPostgres { to, from } => {
+            migrate_to_postgres(settings, from.as_deref(), &to).await
+        }
+        Command::Backup { file } => backup(settings, &file).await,
     }
 }
 
@@ -86,33 +186,25 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
-}
-
-async fn create_admin(settings: Settings, args: &[String]) -> anyhow::Result<()> {
-    let email = flag(args, "--email").context("create-admin needs --email EMAIL")?;
+async fn create_admin(
+    settings: Settings,
+    email: &str,
+    password: Option<&str>,
+    first_name: &str,
+    last_name: &str,
+) -> anyhow::Result<()> {
     let ctx = startup::open(settings).await?;
-    let admin = bootstrap::create_admin(
-        &ctx,
-        email,
-        flag(args, "--password"),
-        flag(args, "--first-name").unwrap_or("Portal"),
-        flag(args, "--last-name").unwrap_or("Administrator"),
-    )
-    .await
-    .map_err(|e| match e {
-        portal::services::ServiceError::Invalid(errs) => anyhow::anyhow!(
-            errs.into_iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-        other => other.into(),
-    })?;
+    let admin = bootstrap::create_admin(&ctx, email, password, first_name, last_name)
+        .await
+        .map_err(|e| match e {
+            portal::services::ServiceError::Invalid(errs) => anyhow::anyhow!(
+                errs.into_iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            other => other.into(),
+        })?;
     match (admin.existed, admin.generated_password) {
         (true, _) => println!("{} is now an administrator.", admin.email),
         (false, Some(pw)) => println!(
@@ -138,18 +230,14 @@ async fn rotate_keys(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate_to_postgres(settings: Settings, args: &[String]) -> anyhow::Result<()> {
+async fn migrate_to_postgres(
+    settings: Settings,
+    from: Option<&str>,
+    to: &str,
+) -> anyhow::Result<()> {
     use portal::store::{self, Db};
 
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--from" | "--to" => i += 2,
-            other => bail!("migrate-to-postgres: unknown option {other:?}\n\n{USAGE}"),
-        }
-    }
-    let from = flag(args, "--from").unwrap_or(&settings.database_url);
-    let to = flag(args, "--to").context("migrate-to-postgres needs --to postgres://...")?;
+    let from = from.unwrap_or(&settings.database_url);
     anyhow::ensure!(
         !store::is_postgres(from),
         "--from must name a SQLite database (sqlite://...), not {from}"
@@ -183,41 +271,9 @@ async fn migrate_to_postgres(settings: Settings, args: &[String]) -> anyhow::Res
     Ok(())
 }
 
-async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
-    use portal::seed::{self, SeedOptions};
+async fn seed(settings: Settings, opts: portal::seed::SeedOptions) -> anyhow::Result<()> {
+    use portal::seed;
 
-    const VALUED: [&str; 5] = [
-        "--accounts",
-        "--groups",
-        "--products",
-        "--subscriptions",
-        "--seed",
-    ];
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            a if VALUED.contains(&a) => i += 2,
-            "--force" => i += 1,
-            other => bail!("seed: unknown option {other:?}\n\n{USAGE}"),
-        }
-    }
-    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-        flag(args, name).map_or(Ok(default), |v| {
-            v.replace(['_', ','], "")
-                .parse()
-                .with_context(|| format!("{name} needs a whole number, not {v:?}"))
-        })
-    };
-    let defaults = SeedOptions::default();
-    let opts = SeedOptions {
-        accounts: number("--accounts", defaults.accounts as u64)? as usize,
-        groups: number("--groups", defaults.groups as u64)? as usize,
-        products: number("--products", defaults.products as u64)? as usize,
-        subscriptions: number("--subscriptions", defaults.subscriptions as u64)? as usize,
-        seed: number("--seed", defaults.seed)?,
-        force: args.iter().any(|a| a == "--force"),
-        ..defaults
-    };
     let database = settings.database_url.clone();
     anyhow::ensure!(
         !portal::store::is_postgres(&database),
@@ -262,5 +318,26 @@ async fn seed(settings: Settings, args: &[String]) -> anyhow::Result<()> {
     if let Some((email, key)) = &report.sample_subscription {
         println!("An active subscription of {email}: primary key {key}");
     }
+    Ok(())
+}
+
+async fn backup(settings: Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = portal::store::Db::open(&settings.database_url, settings.timeouts.db_acquire)
+        .await
+        .context("opening the database")?;
+    let written = portal::store::backup::write(&db, file).await?;
+    db.close().await;
+    anyhow::ensure!(
+        written.integrity == "ok",
+        "the backup at {} fails its integrity check: {}",
+        file.display(),
+        written.integrity
+    );
+    println!(
+        "Backed up to {} ({:.1} MiB, integrity check: ok). To restore: stop Portal, put the file \
+         where DATABASE_URL points (removing its -wal and -shm files), start Portal.",
+        file.display(),
+        written.bytes as f64 / (1024.0 * 1024.0)
+    );
     Ok(())
 }

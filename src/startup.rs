@@ -25,6 +25,26 @@ pub struct Application {
     clock: crate::clock::Clock,
 }
 
+/// `/metrics` alone, on the address `METRICS_BIND` names (R5): scrapers
+/// reach it on an internal address; the public port never serves it.
+fn spawn_metrics_listener(
+    ctx: aweb::Data<services::Ctx>,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(ctx.clone())
+            .route("/metrics", aweb::get().to(web::metrics))
+    })
+    .workers(1)
+    .bind(addr)
+    .with_context(|| format!("cannot listen on METRICS_BIND {addr}"))?
+    .run();
+    tracing::info!(%addr, "metrics at /metrics");
+    tokio::spawn(server);
+    Ok(())
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
@@ -64,7 +84,21 @@ impl Application {
         drop(start_lock);
         ctx.db.spawn_commit_listener();
         services::client_limit::spawn_forgetting(ctx.db.clone());
+        let metrics_bind = match &ctx.settings.metrics {
+            crate::config::Metrics::Off => None,
+            crate::config::Metrics::Public => {
+                crate::metrics::install();
+                None
+            }
+            crate::config::Metrics::Bind(addr) => {
+                crate::metrics::install();
+                Some(*addr)
+            }
+        };
         let ctx = aweb::Data::new(ctx);
+        if let Some(addr) = metrics_bind {
+            spawn_metrics_listener(ctx.clone(), addr)?;
+        }
         let server = HttpServer::new(move || {
             let cookie_name = if https { "__Host-portal" } else { "portal" };
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

@@ -164,6 +164,11 @@ async fn record(
         .await;
         match written {
             Ok(done) => {
+                crate::metrics::email_send(match outcome {
+                    Ok(()) => "sent",
+                    Err(SendError::Transient(_)) => "retrying",
+                    Err(SendError::Permanent(_)) => "failed",
+                });
                 match outcome {
                     Ok(()) => tracing::info!(
                         outbox_id = m.id, template = %m.template, to_domain = %domain,

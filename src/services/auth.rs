@@ -83,12 +83,14 @@ pub async fn sign_in(
         tx.rollback().await?;
         ctx.hasher.verify(None, password).await?;
         tracing::info!(realm = ?realm, "sign-in refused: unknown address");
+        crate::metrics::sign_in("failure");
         return Err(SignInError::Refused);
     };
     if now < creds.locked_until {
         tx.rollback().await?;
         ctx.hasher.verify(None, password).await?;
         tracing::warn!(account = %creds.id, "sign-in throttled");
+        crate::metrics::sign_in("throttled");
         return Err(SignInError::Refused);
     }
     let failures = creds.failed_signins + 1;
@@ -107,6 +109,7 @@ pub async fn sign_in(
         .await?
     {
         tracing::warn!(account = %creds.id, failures, "sign-in failed: wrong password");
+        crate::metrics::sign_in("failure");
         return Err(SignInError::Refused);
     }
     store::sessions::clear_signin_failures(&ctx.db, &creds.id).await?;
@@ -123,6 +126,7 @@ pub async fn sign_in(
         return Err(SignInError::NotAdministrator);
     }
     tracing::info!(account = %creds.id, realm = ?realm, "signed in");
+    crate::metrics::sign_in("success");
     Ok(SignedIn {
         account_id: creds.id.into(),
         session_epoch: creds.session_epoch,

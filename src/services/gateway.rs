@@ -48,10 +48,12 @@ pub async fn check(ctx: &Ctx, key: Option<&str>) -> Result<Verdict, ServiceError
         return Ok(Verdict::Refused);
     }
     let hash = key_hash(key);
+    let read = std::cell::Cell::new(false);
     let answer = ctx
         .keys
         .0
         .get_or_read(hash, async {
+            read.set(true);
             let owner = store::subscriptions::key_owner(&ctx.db, &hash).await?;
             Ok::<_, sqlx::Error>(
                 owner
@@ -70,6 +72,14 @@ pub async fn check(ctx: &Ctx, key: Option<&str>) -> Result<Verdict, ServiceError
             )
         })
         .await?;
+    crate::metrics::key_check(
+        if answer.is_some() {
+            "accepted"
+        } else {
+            "refused"
+        },
+        !read.get(),
+    );
     Ok(match answer {
         Some(a) => Verdict::Accepted(a),
         None => Verdict::Refused,

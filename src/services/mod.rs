@@ -25,6 +25,7 @@ pub mod links;
 pub mod lists;
 pub mod mail;
 pub mod oidc;
+pub mod operations;
 pub mod password_reset;
 pub mod passwords;
 pub mod products;

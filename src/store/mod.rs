@@ -10,6 +10,7 @@ pub mod api_tokens;
 pub mod applications;
 pub mod audit;
 pub mod backend;
+pub mod backup;
 pub mod client_limits;
 pub mod commit_notices;
 pub mod commits;
@@ -169,7 +170,10 @@ impl Db {
 
     /// One connection for several reads (see `Conn`).
     pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
-        Conn::acquire(&self.backend).await
+        let started = std::time::Instant::now();
+        let conn = Conn::acquire(&self.backend).await;
+        crate::metrics::pool_wait(started.elapsed().as_secs_f64());
+        conn
     }
 
     pub fn backend(&self) -> &Backend {
@@ -178,6 +182,14 @@ impl Db {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// `/readyz` (SPEC R5): whether the database answers a statement now.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        }
     }
 
     /// Folds SQLite's write-ahead log back into the database file.
@@ -313,6 +325,13 @@ impl Db {
     /// A write transaction, begun IMMEDIATE so that it takes the write lock
     /// up front: a deferred one that upgrades fails at once with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        let started = std::time::Instant::now();
+        let tx = self.open_write().await;
+        crate::metrics::pool_wait(started.elapsed().as_secs_f64());
+        tx
+    }
+
+    async fn open_write(&self) -> Result<Tx, sqlx::Error> {
         match &self.backend {
             Backend::Sqlite(pool) => {
                 let turn = self.turn_to_write().await?;

@@ -188,6 +188,20 @@ pub async fn retry_failed(tx: &mut Tx, id: i64, now: i64) -> Result<bool, sqlx::
 }
 
 /// When the next message falls due (the worker sleeps until then).
+/// The backlog, for the metrics: (messages waiting, when the oldest of
+/// them was queued, messages failed). Read from the `outbox_due` index.
+pub async fn backlog<'c>(e: impl Exec<'c>) -> Result<(i64, Option<i64>, i64), sqlx::Error> {
+    run!(
+        e,
+        sql!(
+            "SELECT (SELECT count(*) FROM outbox WHERE state IN ('queued', 'retrying')),
+                    (SELECT min(queued_at) FROM outbox WHERE state IN ('queued', 'retrying')),
+                    (SELECT count(*) FROM outbox WHERE state = 'failed')"
+        ),
+        |x, q| sqlx::query_as(q).fetch_one(x).await
+    )
+}
+
 pub async fn next_due_at<'c>(e: impl Exec<'c>) -> Result<Option<i64>, sqlx::Error> {
     run!(
         e,

@@ -214,6 +214,13 @@ pub fn page_for_server_error(res: ServiceResponse, request_id: &str) -> ServiceR
     res.into_response(page)
 }
 
+/// A 5xx that a handler answers on purpose (`/readyz`'s 503), kept as it is
+/// rather than made the error page.
+pub fn intended(mut resp: HttpResponse) -> HttpResponse {
+    resp.extensions_mut().insert(ErrorPage);
+    resp
+}
+
 /// Renders a page with a status (200 for pages, 422 for a form with errors).
 pub fn page(status: StatusCode, tpl: &impl Template) -> Result<HttpResponse, WebError> {
     Ok(HttpResponse::build(status)

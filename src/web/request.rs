@@ -97,10 +97,14 @@ pub async fn handle(
     let mut res = page_for_server_error(res, &id);
     harden(res.headers_mut(), &id);
     harden_for(res.headers_mut(), https, is_static);
+    let route = res.request().match_pattern();
+    let route = route.as_deref().unwrap_or("-");
+    let elapsed = started.elapsed();
+    crate::metrics::request(route, res.status().as_u16(), elapsed.as_secs_f64());
     tracing::info!(
-        route = %res.request().match_pattern().as_deref().unwrap_or("-"),
+        route = %route,
         status = res.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        micros = elapsed.as_micros() as u64,
         "request"
     );
     Ok(res)

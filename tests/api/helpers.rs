@@ -94,6 +94,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         timeouts: Timeouts::default(),
         links: Default::default(),
         trusted_proxies: vec![],
+        metrics: Default::default(),
     };
     configure(&mut settings);
     let app = Application::build_with_listener(settings.clone(), listener)

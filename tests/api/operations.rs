@@ -1,0 +1,254 @@
+//! Running Portal (SPEC R5): the command line as people expect it, a
+//! backup taken while writes go on, `/readyz` when the database is gone,
+//! and JSON logs.
+
+use std::process::Output;
+
+use reqwest::StatusCode;
+use tokio::process::Command;
+
+use crate::helpers::*;
+use crate::process::PortalProcess;
+
+async fn portal(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn every_command_has_help_and_wrong_options_print_usage_and_exit_2() {
+    let out = portal(&["--help"], &[]).await;
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for command in [
+        "serve",
+        "create-admin",
+        "seed",
+        "rotate-keys",
+        "migrate-to-postgres",
+        "backup",
+    ] {
+        assert!(help.contains(command), "--help names {command}: {help}");
+        let out = portal(&[command, "--help"], &[]).await;
+        assert!(out.status.success(), "{command} --help");
+        assert!(
+            text(&out.stdout).contains("Usage: portal"),
+            "{command} --help"
+        );
+    }
+    assert!(help.contains("--database-url"));
+
+    let out = portal(&["--version"], &[]).await;
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("portal {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    for wrong in [
+        &["seed", "--acounts", "5"][..],
+        &["seed", "--accounts", "many"],
+        &["no-such-command"],
+        &["create-admin"],
+        &["backup"],
+    ] {
+        let out = portal(wrong, &[]).await;
+        assert_eq!(out.status.code(), Some(2), "{wrong:?}");
+        let err = text(&out.stderr);
+        // The usage, or (for a value that does not parse) where to find it.
+        assert!(
+            err.starts_with("error: ") && (err.contains("Usage: portal") || err.contains("--help")),
+            "{wrong:?}: {err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_is_sound_and_holds_what_was_acknowledged() {
+    let app = spawn_app().await;
+    let file = app.settings.data_dir.join("backup.db");
+    if on_postgres() {
+        let out = portal(
+            &["backup", file.to_str().unwrap()],
+            &[("DATABASE_URL", &app.settings.database_url)],
+        )
+        .await;
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("pg_dump"),
+            "{}",
+            text(&out.stderr)
+        );
+        return;
+    }
+    let admin = app.admin().await;
+    // A stream of writes through the console while the backup runs.
+    let writer = {
+        let app_url = app.address.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            let token_page = admin
+                .get(format!("{app_url}/admin/users/add"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let token = input_value(&token_page, "input[name=csrf_token]").unwrap();
+            for i in 0..60 {
+                let email = format!("stream{i}@example.com");
+                let r = admin
+                    .post(format!("{app_url}/admin/users/add"))
+                    .form(&[
+                        ("csrf_token", token.as_str()),
+                        ("email", email.as_str()),
+                        ("first_name", "Stream"),
+                        ("last_name", "Writer"),
+                        ("password", USER_PASSWORD),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status() == StatusCode::SEE_OTHER {
+                    acknowledged.push((email, std::time::Instant::now()));
+                }
+            }
+            acknowledged
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let started = std::time::Instant::now();
+    let out = portal(
+        &["backup", file.to_str().unwrap()],
+        &[("DATABASE_URL", &app.settings.database_url)],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("integrity check: ok"));
+    let acknowledged = writer.await.unwrap();
+    assert!(acknowledged.len() > 10, "writes went on");
+
+    // The copy opens, is sound, and holds every write acknowledged before
+    // the backup started.
+    let copy = portal::store::Db::open(
+        &format!("sqlite://{}", file.display()),
+        std::time::Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let integrity: String = db_one!(&copy, "PRAGMA integrity_check");
+    assert_eq!(integrity, "ok");
+    let emails: Vec<String> = db_all!(&copy, "SELECT email FROM accounts");
+    for (email, at) in &acknowledged {
+        if *at < started {
+            assert!(
+                emails.contains(email),
+                "{email} acknowledged before the backup"
+            );
+        }
+    }
+    copy.close().await;
+
+    // Never over an existing file.
+    let out = portal(
+        &["backup", file.to_str().unwrap()],
+        &[("DATABASE_URL", &app.settings.database_url)],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("exists already"));
+}
+
+#[tokio::test]
+async fn readyz_answers_503_while_the_database_cannot_be_reached() {
+    let app = spawn_app().await;
+    let r = app.get(&browser(), "/readyz").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "ready");
+    if !on_postgres() {
+        // SQLite is a file the process holds open: it cannot go away from
+        // under a running portal the way a database server can.
+        return;
+    }
+    let name = app
+        .settings
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin_url = std::env::var("PORTAL_TEST_POSTGRES").unwrap();
+    let run = |statement: String| {
+        let admin_url = admin_url.clone();
+        async move {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        }
+    };
+    // The database refuses connections and drops the ones it has.
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+    run(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
+    let r = app.get(&browser(), "/readyz").await;
+    let status = r.status();
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let r = app.get(&browser(), "/healthz").await;
+    assert_eq!(r.status(), StatusCode::OK, "still alive");
+    run(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    wait_until("ready again", || async {
+        app.get(&browser(), "/readyz").await.status() == StatusCode::OK
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_object_a_line() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let p = PortalProcess::start(&[
+        ("DATABASE_URL", url.as_str()),
+        ("DATA_DIR", dir.path().to_str().unwrap()),
+        ("LOG_FORMAT", "json"),
+        ("RUST_LOG", "info"),
+    ])
+    .await
+    .unwrap();
+    reqwest::get(format!("{}/healthz", p.address))
+        .await
+        .unwrap();
+    let lines: Vec<String> = p.output.lock().unwrap().clone();
+    let logged: Vec<&String> = lines.iter().filter(|l| l.starts_with('{')).collect();
+    assert!(!logged.is_empty(), "{lines:?}");
+    for l in logged {
+        let v: serde_json::Value = serde_json::from_str(l).expect("each log line is JSON");
+        assert!(v["timestamp"].is_string() && v["level"].is_string(), "{l}");
+    }
+    p.kill().await;
+}
