@@ -173,7 +173,7 @@ test('a developer signs in with Partner Directory; its groups become external gr
   await signInAtProvider(dev, 'ada', ADA.name);
 
   for (const name of ['team-a', 'team-b']) {
-    assert.deepEqual(await groupRow(name), { kind: 'External', members: '1' }, `${name} on the Groups tab`);
+    assert.deepEqual(await groupRow(name), { kind: 'External (Partner Directory)', members: '1' }, `${name} on the Groups tab`);
   }
 });
 
@@ -226,6 +226,6 @@ test('groups only in userinfo: a second provider, another developer', async () =
   await page.getByRole('link', { name: 'Sign in with Partner Directory', exact: true }).waitFor();
   await page.getByRole('link', { name: 'Sign in with Partner Userinfo', exact: true }).click();
   await signInAtProvider(page, 'grace', GRACE.name);
-  assert.deepEqual(await groupRow('team-c'), { kind: 'External', members: '1' }, 'team-c on the Groups tab');
+  assert.deepEqual(await groupRow('team-c'), { kind: 'External (Partner Userinfo)', members: '1' }, 'team-c on the Groups tab');
   await page.context().close();
 });
