@@ -166,6 +166,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         keys: Default::default(),
         client_limits: Default::default(),
         sessions: Default::default(),
+        group_menu: Default::default(),
         api_tokens: Default::default(),
         signing_keys: Default::default(),
         settings,

@@ -408,7 +408,22 @@ pub const MENU_LIMIT: i64 = 100;
 /// The Add to group menu, or `None` when there are too many groups for one.
 #[tracing::instrument(skip_all)]
 pub async fn custom_menu(ctx: &Ctx) -> Result<Option<Vec<GroupRef>>, ServiceError> {
-    Ok(store::groups::custom_up_to(&ctx.db, MENU_LIMIT).await?)
+    // Every Users page shows it and groups change seldom: remembered until
+    // the next commit, like the session check (`remembered`).
+    Ok(ctx
+        .group_menu
+        .0
+        .get_or_read((), store::groups::custom_up_to(&ctx.db, MENU_LIMIT))
+        .await?)
+}
+
+/// The Add to group menu, remembered until the next commit.
+pub struct GroupMenu(crate::services::remembered::Remembered<(), Option<Vec<GroupRef>>>);
+
+impl Default for GroupMenu {
+    fn default() -> Self {
+        Self(crate::services::remembered::Remembered::new(1))
+    }
 }
 
 /// A group by id, or else by its name as typed.

@@ -24,6 +24,7 @@ pub mod jws;
 pub mod links;
 pub mod lists;
 pub mod mail;
+pub mod notifications;
 pub mod oidc;
 pub mod operations;
 pub mod password_reset;
@@ -57,6 +58,8 @@ pub struct Ctx {
     pub client_limits: client_limit::ClientLimits,
     /// Session checks, remembered until the next commit; see `auth`.
     pub sessions: auth::SessionChecks,
+    /// The Users tab's Add to group menu, remembered until the next commit.
+    pub group_menu: groups::GroupMenu,
     /// Management API tokens, remembered until the next commit.
     pub api_tokens: api_tokens::TokenChecks,
     /// The OpenID provider's signing keys, loaded; see `signing_keys`.

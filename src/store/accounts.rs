@@ -117,6 +117,73 @@ pub async fn detail<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<AccountDeta
     )
 }
 
+/// The account page's head in one statement: the account, the groups it
+/// is an explicit member of (JSON) and its linked identities (JSON).
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    #[sqlx(flatten)]
+    detail: AccountDetail,
+    groups_json: String,
+    identities_json: String,
+}
+
+/// What the account page shows first, read at once (each statement is a
+/// round trip, and on PostgreSQL a backend's turn).
+pub struct Head {
+    pub detail: AccountDetail,
+    /// By name.
+    pub groups: Vec<super::groups::GroupRef>,
+    pub identities: Vec<super::identities::IdentityRow>,
+}
+
+pub async fn head<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Head>, sqlx::Error> {
+    let row: Option<HeadRow> = run!(
+        e,
+        sql!(
+            sqlite: concat!(
+                "SELECT ",
+                detail_columns!(),
+                ", (SELECT coalesce(json_group_array(json_object('id', g.id, 'name', g.name, 'kind', g.kind)), '[]')
+                    FROM memberships m JOIN groups g ON g.id = m.group_id
+                    WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS groups_json,
+                  (SELECT coalesce(json_group_array(json_object('provider_id', i.provider_id,
+                          'provider_name', p.name, 'subject', i.subject, 'linked_at', i.linked_at,
+                          'last_sign_in_at', i.last_sign_in_at)), '[]')
+                    FROM identities i JOIN identity_providers p ON p.id = i.provider_id
+                    WHERE i.account_id = a.id) AS identities_json
+                 FROM accounts a WHERE a.id = ?"
+            ),
+            pg: concat!(
+                "SELECT ",
+                detail_columns!(),
+                ", (SELECT coalesce(json_agg(json_build_object('id', g.id, 'name', g.name, 'kind', g.kind)), '[]')::text
+                    FROM memberships m JOIN groups g ON g.id = m.group_id
+                    WHERE m.sort_name = a.sort_name AND m.account_id = a.id) AS groups_json,
+                  (SELECT coalesce(json_agg(json_build_object('provider_id', i.provider_id,
+                          'provider_name', p.name, 'subject', i.subject, 'linked_at', i.linked_at,
+                          'last_sign_in_at', i.last_sign_in_at)), '[]')::text
+                    FROM identities i JOIN identity_providers p ON p.id = i.provider_id
+                    WHERE i.account_id = a.id) AS identities_json
+                 FROM accounts a WHERE a.id = $1"
+            )
+        ),
+        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+    )?;
+    let Some(row) = row else { return Ok(None) };
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    let mut groups: Vec<super::groups::GroupRef> =
+        serde_json::from_str(&row.groups_json).map_err(decode)?;
+    groups.sort_by_cached_key(|g| (g.name.to_lowercase(), g.id.to_string()));
+    let mut identities: Vec<super::identities::IdentityRow> =
+        serde_json::from_str(&row.identities_json).map_err(decode)?;
+    identities.sort_by_cached_key(|i| (i.provider_name.to_lowercase(), i.subject.clone()));
+    Ok(Some(Head {
+        detail: row.detail,
+        groups,
+        identities,
+    }))
+}
+
 pub async fn detail_by_email<'c>(
     e: impl Exec<'c>,
     email_key: &str,

@@ -7,7 +7,7 @@ use super::{Exec, Tx};
 use crate::{execute, run, sql};
 
 /// One linked identity, as the account page lists it.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct IdentityRow {
     pub provider_id: String,
     pub provider_name: String,
@@ -69,21 +69,6 @@ pub async fn signed_in(
         subject
     )?;
     Ok(())
-}
-
-pub async fn of_account<'c>(
-    e: impl Exec<'c>,
-    account_id: &str,
-) -> Result<Vec<IdentityRow>, sqlx::Error> {
-    run!(
-        e,
-        sql!(
-            "SELECT i.provider_id, p.name AS provider_name, i.subject, i.linked_at, i.last_sign_in_at
-             FROM identities i JOIN identity_providers p ON p.id = i.provider_id
-             WHERE i.account_id = ? ORDER BY p.name_key, i.subject"
-        ),
-        |x, q| sqlx::query_as(q).bind(account_id).fetch_all(x).await
-    )
 }
 
 /// Removes a link of this account; whether there was one.
