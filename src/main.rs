@@ -255,10 +255,12 @@ async fn migrate_to_postgres(
         .context("opening the PostgreSQL database")?;
     println!("Copying {from} into PostgreSQL...");
     let started = std::time::Instant::now();
+    let progress = Progress::start("copying");
     let copied = store::copy::sqlite_to_postgres(&source, &target, |table, rows| {
-        println!("  {table:<22} {rows:>9} rows");
+        progress.line(format!("  {table:<22} {rows:>9} rows"));
     })
     .await?;
+    progress.finish();
     let rows: u64 = copied.iter().map(|(_, n)| n).sum();
     println!(
         "Copied {rows} rows of {} tables in {:.1} s. Set DATABASE_URL to the PostgreSQL URL \
@@ -285,7 +287,12 @@ async fn seed(settings: Settings, opts: portal::seed::SeedOptions) -> anyhow::Re
         "Seeding {database} with {} accounts, {} groups, {} products, {} subscriptions (seed {})...",
         opts.accounts, opts.groups, opts.products, opts.subscriptions, opts.seed
     );
-    let report = seed::run(&ctx.db, &opts).await?;
+    let progress = Progress::start("seeding");
+    let report = seed::run(&ctx.db, &opts, &mut |phase, took| {
+        progress.line(format!("  {phase:<26} {:>8.2} s", took.as_secs_f64()));
+    })
+    .await?;
+    progress.finish();
     ctx.db.checkpoint().await?;
     println!(
         "Seeded {} accounts, {} groups, {} memberships, {} products, {} access grants, {} subscriptions in {:.2} s",
@@ -297,9 +304,6 @@ async fn seed(settings: Settings, opts: portal::seed::SeedOptions) -> anyhow::Re
         report.subscriptions,
         report.total.as_secs_f64()
     );
-    for (phase, took) in &report.timings {
-        println!("  {phase:<26} {:>8.2} s", took.as_secs_f64());
-    }
     if !report.mismatches.is_empty() {
         bail!(
             "the counters disagree with the rows:\n  {}",
@@ -340,4 +344,34 @@ async fn backup(settings: Settings, file: &std::path::Path) -> anyhow::Result<()
         written.bytes as f64 / (1024.0 * 1024.0)
     );
     Ok(())
+}
+
+/// Progress of long work (`seed`, `migrate-to-postgres`): a spinner with
+/// the lines done so far on a terminal; plain lines otherwise (a log, a
+/// pipe), so scripts read what they always read.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn start(doing: &'static str) -> Self {
+        if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(format!("{doing}..."));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self(Some(bar))
+    }
+
+    fn line(&self, text: String) {
+        match &self.0 {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -17,6 +17,12 @@ pub enum EmailTemplate {
     AccountCreated,
     SubscriptionApproved,
     SubscriptionRejected,
+    /// To administrators (R5): a request waits for their approval.
+    AdminSubscriptionRequested,
+    /// To administrators (R5): someone signed up.
+    AdminSignedUp,
+    /// To administrators (R5): a message was given up.
+    AdminEmailFailed,
 }
 
 /// The placeholders every template offers. `portal_name` and `email` (the
@@ -32,14 +38,21 @@ pub const PRODUCT: &str = "product";
 /// templates whose link expires, when the caller passes it.
 pub const EXPIRES: &str = "expires";
 
+/// The developer's address: offered by the messages to administrators,
+/// which are about someone else.
+pub const ACCOUNT: &str = "account";
+
 impl EmailTemplate {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::Invitation,
         Self::PasswordReset,
         Self::SignupConfirmation,
         Self::AccountCreated,
         Self::SubscriptionApproved,
         Self::SubscriptionRejected,
+        Self::AdminSubscriptionRequested,
+        Self::AdminSignedUp,
+        Self::AdminEmailFailed,
     ];
 
     /// The name in URLs and in the database.
@@ -51,6 +64,9 @@ impl EmailTemplate {
             Self::AccountCreated => "account_created",
             Self::SubscriptionApproved => "subscription_approved",
             Self::SubscriptionRejected => "subscription_rejected",
+            Self::AdminSubscriptionRequested => "admin_subscription_requested",
+            Self::AdminSignedUp => "admin_signed_up",
+            Self::AdminEmailFailed => "admin_email_failed",
         }
     }
 
@@ -67,6 +83,9 @@ impl EmailTemplate {
             Self::AccountCreated => "Account created",
             Self::SubscriptionApproved => "Subscription approved",
             Self::SubscriptionRejected => "Subscription rejected",
+            Self::AdminSubscriptionRequested => "To administrators: subscription request",
+            Self::AdminSignedUp => "To administrators: new sign-up",
+            Self::AdminEmailFailed => "To administrators: a message failed",
         }
     }
 
@@ -91,6 +110,15 @@ impl EmailTemplate {
             Self::SubscriptionRejected => {
                 "Sent when an administrator rejects a subscription request; the link leads to the portal."
             }
+            Self::AdminSubscriptionRequested => {
+                "Sent to the administrators chosen on the Notifications page when a developer asks to subscribe to a product that needs approval; the link leads to the request."
+            }
+            Self::AdminSignedUp => {
+                "Sent to the administrators chosen on the Notifications page when someone signs up on the developer portal; the link leads to the account."
+            }
+            Self::AdminEmailFailed => {
+                "Sent to the administrators chosen on the Notifications page when a message to {account} is given up; the link leads to the Email log, where it can be retried."
+            }
         }
     }
 
@@ -106,7 +134,18 @@ impl EmailTemplate {
     pub fn about_subscription(self) -> bool {
         matches!(
             self,
-            Self::SubscriptionApproved | Self::SubscriptionRejected
+            Self::SubscriptionApproved
+                | Self::SubscriptionRejected
+                | Self::AdminSubscriptionRequested
+        )
+    }
+
+    /// Whether it goes to an administrator about a developer (and so offers
+    /// `{account}`).
+    pub fn to_administrators(self) -> bool {
+        matches!(
+            self,
+            Self::AdminSubscriptionRequested | Self::AdminSignedUp | Self::AdminEmailFailed
         )
     }
 
@@ -119,6 +158,9 @@ impl EmailTemplate {
         if self.about_subscription() {
             all.push(PRODUCT);
         }
+        if self.to_administrators() {
+            all.push(ACCOUNT);
+        }
         all
     }
 
@@ -126,6 +168,7 @@ impl EmailTemplate {
         COMMON_PLACEHOLDERS.contains(&name)
             || (self.link_expires() && name == EXPIRES)
             || (self.about_subscription() && name == PRODUCT)
+            || (self.to_administrators() && name == ACCOUNT)
     }
 }
 

@@ -42,6 +42,7 @@ pub mod identity_provider;
 pub mod ids;
 pub mod link;
 pub mod names;
+pub mod notification;
 pub mod oidc;
 pub mod password;
 pub mod product;

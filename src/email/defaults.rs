@@ -82,6 +82,36 @@ Your request to subscribe to {product} on {portal_name} was not approved. If you
 
 The {portal_name} team",
         },
+        EmailTemplate::AdminSubscriptionRequested => DefaultTemplate {
+            subject: "{account} asks to subscribe to {product}",
+            body: "Hello {first_name} {last_name},
+
+{account} asked to subscribe to {product} on {portal_name}. The product needs approval: approve or reject the request here:
+
+{link}
+
+You get this email because you chose it on the console's Notifications page.",
+        },
+        EmailTemplate::AdminSignedUp => DefaultTemplate {
+            subject: "{account} signed up on {portal_name}",
+            body: "Hello {first_name} {last_name},
+
+{account} signed up on {portal_name}. The account becomes active once its address is confirmed:
+
+{link}
+
+You get this email because you chose it on the console's Notifications page.",
+        },
+        EmailTemplate::AdminEmailFailed => DefaultTemplate {
+            subject: "A message to {account} could not be sent",
+            body: "Hello {first_name} {last_name},
+
+{portal_name} gave up sending a message to {account}. The Email log shows why, and can send it again:
+
+{link}
+
+You get this email because you chose it on the console's Notifications page.",
+        },
     }
 }
 

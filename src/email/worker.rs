@@ -116,7 +116,7 @@ impl Mailer {
                         t.mail_send.as_secs_f64()
                     ))),
                 };
-            if record(db, &m, &outcome, t.mail_retry_base, t.mail_give_up).await? {
+            if record(db, &self.inner.settings, &m, &outcome).await? {
                 delivered += usize::from(outcome.is_ok());
             }
         }
@@ -127,11 +127,14 @@ impl Mailer {
 /// Records how an attempt went; false when the claim had been lost.
 async fn record(
     db: &Db,
+    settings: &Settings,
     m: &outbox::Message,
     outcome: &Result<(), SendError>,
-    retry_base: Duration,
-    give_up: Duration,
 ) -> anyhow::Result<bool> {
+    let (retry_base, give_up) = (
+        settings.timeouts.mail_retry_base,
+        settings.timeouts.mail_give_up,
+    );
     let domain = domain_of(&m.to_address);
     // A result that cannot be written would mean a second send after the
     // lease: try a few times before giving up.
@@ -155,11 +158,15 @@ async fn record(
                     outbox::mark_retrying(&mut tx, m.id, m.attempts, next, e).await?
                 }
                 Err(SendError::Permanent(e)) => {
-                    outbox::mark_failed(&mut tx, m.id, m.attempts, e).await?
+                    let done = outbox::mark_failed(&mut tx, m.id, m.attempts, e).await?;
+                    if done {
+                        tell_administrators(&mut tx, settings, m).await?;
+                    }
+                    done
                 }
             };
             tx.commit().await?;
-            Ok::<bool, sqlx::Error>(done)
+            Ok::<bool, anyhow::Error>(done)
         }
         .await;
         match written {
@@ -196,9 +203,37 @@ async fn record(
                 tracing::warn!(outbox_id = m.id, error = %e, "cannot record an email's result; trying again");
                 tokio::time::sleep(Duration::from_millis(500 * tries)).await;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
+}
+
+/// R5: the administrators chosen for it hear of a message given up, in the
+/// transaction that marks it failed; never of their own notifications
+/// failing (one failure would feed the next).
+async fn tell_administrators(
+    tx: &mut crate::store::Tx,
+    settings: &Settings,
+    m: &outbox::Message,
+) -> anyhow::Result<()> {
+    let about_notification = crate::domain::email_template::EmailTemplate::parse(&m.template)
+        .is_some_and(|t| t.to_administrators());
+    if about_notification {
+        return Ok(());
+    }
+    let link = format!(
+        "{}{}",
+        settings.base_url,
+        crate::web::paths::console::EMAIL_LOG
+    );
+    crate::services::notifications::notify_with(
+        tx,
+        settings,
+        crate::domain::notification::Notification::EmailFailed,
+        &[("account", &m.to_address), ("link", &link)],
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot queue the failure's notification: {e}"))
 }
 
 /// "48 hours", "90 seconds": how long, for a person.

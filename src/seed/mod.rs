@@ -87,13 +87,20 @@ pub struct SeedReport {
 }
 
 /// Seeds the database. Refuses (unless `force`) when it already holds an
-/// account that is not an administrator.
-pub async fn run(db: &Db, opts: &SeedOptions) -> anyhow::Result<SeedReport> {
+/// account that is not an administrator. `progress` hears of each phase as
+/// it ends (its name and how long it took).
+pub async fn run(
+    db: &Db,
+    opts: &SeedOptions,
+    progress: &mut dyn FnMut(&'static str, Duration),
+) -> anyhow::Result<SeedReport> {
     let started = Instant::now();
     let mut timings = Vec::new();
     let mut phase = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        timings.push((name, phase.elapsed()));
+        let took = phase.elapsed();
+        progress(name, took);
+        timings.push((name, took));
         phase = Instant::now();
     };
 
@@ -250,8 +257,8 @@ mod tests {
         let one = fresh_db(&dir, "one.db").await;
         let two = fresh_db(&dir, "two.db").await;
         let opts = small(7);
-        let a = run(&one, &opts).await.unwrap();
-        let b = run(&two, &opts).await.unwrap();
+        let a = run(&one, &opts, &mut |_, _| {}).await.unwrap();
+        let b = run(&two, &opts, &mut |_, _| {}).await.unwrap();
         // The bulk load's large page cache stayed on its own connection.
         for _ in 0..4 {
             assert_eq!(scalar(&one, "PRAGMA cache_size").await, -2000);
@@ -354,7 +361,10 @@ mod tests {
 
         // A seeded database is not seeded again without --force; with it, the
         // numbering continues and the counters stay right.
-        let refused = run(&one, &opts).await.unwrap_err().to_string();
+        let refused = run(&one, &opts, &mut |_, _| {})
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("--force"), "{refused}");
         let again = run(
             &one,
@@ -362,6 +372,7 @@ mod tests {
                 force: true,
                 ..small(8)
             },
+            &mut |_, _| {},
         )
         .await
         .unwrap();

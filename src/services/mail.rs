@@ -49,9 +49,20 @@ pub async fn queue(
     to: &Recipient<'_>,
     vars: &[(&str, &str)],
 ) -> Result<i64, ServiceError> {
+    queue_with(tx, &ctx.settings, template, to, vars).await
+}
+
+/// The same with the settings alone (the mail worker has no `Ctx`).
+pub async fn queue_with(
+    tx: &mut Tx,
+    settings: &crate::config::Settings,
+    template: EmailTemplate,
+    to: &Recipient<'_>,
+    vars: &[(&str, &str)],
+) -> Result<i64, ServiceError> {
     let address = Email::parse(to.address).map_err(|m| ServiceError::field("email", m))?;
     let text = email_templates::effective(&mut *tx, template).await?;
-    let sender = MailSettings::load(&mut *tx, &ctx.settings).await?;
+    let sender = MailSettings::load(&mut *tx, settings).await?;
     let mut all: Vec<(&str, &str)> = vars.to_vec();
     if !vars.iter().any(|(k, _)| *k == "portal_name") {
         all.push(("portal_name", &sender.portal_name));

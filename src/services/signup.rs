@@ -61,6 +61,18 @@ pub async fn sign_up(ctx: &Ctx, origin: Origin, new: NewAccount) -> Result<(), S
         Some(&Snapshot::from(&account)),
     )
     .await?;
+    let link = format!(
+        "{}{}",
+        ctx.settings.base_url,
+        crate::web::paths::console::account(&account.id)
+    );
+    crate::services::notifications::notify(
+        &mut tx,
+        ctx,
+        crate::domain::notification::Notification::SignedUp,
+        &[("account", &account.email), ("link", &link)],
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(account = %id, "signed up, awaiting confirmation");
     Ok(())

@@ -6,10 +6,11 @@ use serde::Serialize;
 
 use crate::domain::email_template::EmailTemplate;
 use crate::domain::ids;
+use crate::domain::notification::Notification;
 use crate::domain::subscription::{
     KeySlot, SubscriptionAction, SubscriptionState, display_name, new_key,
 };
-use crate::services::{Actor, Ctx, Origin, ServiceError, audit, mail, visibility};
+use crate::services::{Actor, Ctx, Origin, ServiceError, audit, mail, notifications, visibility};
 use crate::store::{
     self, Tx,
     audit::Subject,
@@ -166,6 +167,24 @@ pub async fn subscribe(
         Some(&snapshot(&created)),
     )
     .await?;
+    if state == SubscriptionState::Submitted {
+        let link = format!(
+            "{}{}",
+            ctx.settings.base_url,
+            crate::web::paths::console::subscription(&id)
+        );
+        notifications::notify(
+            &mut tx,
+            ctx,
+            Notification::SubscriptionRequested,
+            &[
+                ("account", &account.email),
+                ("product", &product.name),
+                ("link", &link),
+            ],
+        )
+        .await?;
+    }
     tx.commit().await?;
     tracing::info!(subscription = %id, account = %account.id, product = %product.id, state = state.as_str(), "subscribed");
     Ok(created)

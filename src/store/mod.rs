@@ -21,6 +21,7 @@ pub mod groups;
 pub mod identities;
 pub mod identity_providers;
 pub mod invitations;
+pub mod notifications;
 pub mod oidc_grants;
 pub mod outbox;
 pub mod products;

@@ -19,6 +19,7 @@ mod management_api;
 mod metrics;
 mod multi_instance;
 mod nginx;
+mod notifications;
 mod oidc;
 mod oidc_client;
 mod oidc_keys;

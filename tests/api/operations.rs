@@ -252,3 +252,32 @@ async fn log_format_json_writes_one_object_a_line() {
     }
     p.kill().await;
 }
+
+#[tokio::test]
+async fn long_work_reports_its_progress_in_plain_lines_off_a_terminal() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+    let data_dir = dir.path().to_str().unwrap();
+    let out = portal(
+        &[
+            "seed",
+            "--accounts",
+            "1_000",
+            "--groups",
+            "5",
+            "--products",
+            "5",
+            "--subscriptions",
+            "20",
+        ],
+        &[("DATABASE_URL", &url), ("DATA_DIR", data_dir)],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // Each phase as it ends, then the summary; no terminal control codes.
+    let accounts = stdout.find("  accounts ").expect("the accounts phase");
+    let summary = stdout.find("Seeded 1000 accounts").expect("the summary");
+    assert!(accounts < summary, "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+}

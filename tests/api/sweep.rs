@@ -564,6 +564,16 @@ const ROUTES: &[Route] = &[
         APPLICATION,
         &[],
     ),
+    // ---- console: who is notified by email (R5)
+    route(
+        "/admin/notifications",
+        "console notifications",
+        &[],
+        &[
+            f("subscription_requested", AccountId),
+            f("signed_up", AccountId),
+        ],
+    ),
     // ---- console: outside identity providers (X1) and linked identities
     route(
         "/admin/identity-providers/add",
@@ -1385,6 +1395,7 @@ enum Table {
     SigningKeys,
     IdentityProviders,
     Identities,
+    NotificationRecipients,
 }
 
 /// The user-visible data, one query per table: (key, account, group,
@@ -1418,7 +1429,7 @@ enum Table {
 /// makes in the background at its start).
 ///
 /// SQLite's `quote()` is PostgreSQL's `quote_nullable()`.
-static FINGERPRINT: [(Table, Sql); 18] = [
+static FINGERPRINT: [(Table, Sql); 19] = [
     (
         Table::Accounts,
         Sql::each(
@@ -1621,6 +1632,13 @@ static FINGERPRINT: [(Table, Sql); 18] = [
              FROM identities",
         ),
     ),
+    (
+        Table::NotificationRecipients,
+        Sql::common(
+            "SELECT event||' '||account_id, account_id, NULL, NULL, NULL, event
+             FROM notification_recipients",
+        ),
+    ),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1754,6 +1772,9 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
         }
         "/admin/users/{id}/delete" => {
             t == Accounts && op == Removed && ch.key == id
+                || matches!(t, NotificationRecipients | Identities)
+                    && op == Removed
+                    && is(&r.account, id)
                 || matches!(t, Memberships | Subscriptions | Tokens)
                     && op == Removed
                     && is(&r.account, id)
@@ -1827,6 +1848,7 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
             t == Applications && op == Removed && ch.key == id
                 || t == ApplicationGroups && op == Removed && is(&r.application, id)
         }
+        "/admin/notifications" => t == NotificationRecipients,
         "/admin/identity-providers/add" => t == IdentityProviders && op == Added,
         "/admin/identity-providers/{id}" => {
             t == IdentityProviders && op == Modified && ch.key == id

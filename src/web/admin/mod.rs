@@ -10,6 +10,7 @@ mod groups;
 mod guard;
 mod identity_providers;
 mod invitations;
+mod notifications;
 mod products;
 mod sign_in;
 mod subscription_add;
@@ -94,6 +95,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         "/identity-providers/{id}/delete",
                         web::post().to(identity_providers::delete),
                     )
+                    .route("/notifications", web::get().to(notifications::show))
+                    .route("/notifications", web::post().to(notifications::save))
                     .route("/audit", web::get().to(audit::list))
                     .route("/audit.csv", web::get().to(audit::csv))
                     .route("/users", web::get().to(users::list))

@@ -210,6 +210,9 @@ pub fn application_delete(id: &str) -> String {
     format!("{}/delete", application(id))
 }
 
+/// Who is emailed about what (R5).
+pub const NOTIFICATIONS: &str = "/admin/notifications";
+
 // ---- identity providers (signing in through an outside provider) --------------------
 
 pub const IDENTITY_PROVIDERS: &str = "/admin/identity-providers";
