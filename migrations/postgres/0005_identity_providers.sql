@@ -32,27 +32,28 @@ ALTER TABLE groups ADD COLUMN provider_id TEXT
 CREATE UNIQUE INDEX groups_by_external_id ON groups (provider_id, external_id)
     WHERE provider_id IS NOT NULL;
 
--- Commit notices as for every other table (migration 0004).
-DO $$
-DECLARE t text;
+-- Commit notices on a table, as migration 0004 put them on every table
+-- there was then: one trigger per kind of change, each notifying only if it
+-- changed rows. Later migrations call it for the tables they add.
+CREATE FUNCTION portal_send_commit_notices(t text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    FOREACH t IN ARRAY ARRAY['identity_providers', 'identities']
-    LOOP
-        EXECUTE format(
-            'CREATE TRIGGER portal_commit_notice_insert AFTER INSERT ON %I
-             REFERENCING NEW TABLE AS changed
-             FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice_if_changed()', t);
-        EXECUTE format(
-            'CREATE TRIGGER portal_commit_notice_update AFTER UPDATE ON %I
-             REFERENCING NEW TABLE AS changed
-             FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice_if_changed()', t);
-        EXECUTE format(
-            'CREATE TRIGGER portal_commit_notice_delete AFTER DELETE ON %I
-             REFERENCING OLD TABLE AS changed
-             FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice_if_changed()', t);
-        EXECUTE format(
-            'CREATE TRIGGER portal_commit_notice_truncate AFTER TRUNCATE ON %I
-             FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice()', t);
-    END LOOP;
+    EXECUTE format(
+        'CREATE TRIGGER portal_commit_notice_insert AFTER INSERT ON %I
+         REFERENCING NEW TABLE AS changed
+         FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice_if_changed()', t);
+    EXECUTE format(
+        'CREATE TRIGGER portal_commit_notice_update AFTER UPDATE ON %I
+         REFERENCING NEW TABLE AS changed
+         FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice_if_changed()', t);
+    EXECUTE format(
+        'CREATE TRIGGER portal_commit_notice_delete AFTER DELETE ON %I
+         REFERENCING OLD TABLE AS changed
+         FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice_if_changed()', t);
+    EXECUTE format(
+        'CREATE TRIGGER portal_commit_notice_truncate AFTER TRUNCATE ON %I
+         FOR EACH STATEMENT EXECUTE FUNCTION portal_commit_notice()', t);
 END;
 $$;
+
+SELECT portal_send_commit_notices('identity_providers');
+SELECT portal_send_commit_notices('identities');

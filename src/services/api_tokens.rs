@@ -22,11 +22,7 @@ struct Snapshot<'a> {
 }
 
 fn subject(t: &ApiTokenRow) -> Subject<'_> {
-    Subject {
-        kind: "setting",
-        id: &t.id,
-        name: &t.name,
-    }
+    Subject::setting(&t.id, &t.name)
 }
 
 #[tracing::instrument(skip_all)]

@@ -18,14 +18,6 @@ fn new_secret() -> String {
     format!("{SECRET_PREFIX}{}", ids::new_secret())
 }
 
-fn subject<'a>(id: &'a str, name: &'a str) -> Subject<'a> {
-    Subject {
-        kind: "setting",
-        id,
-        name,
-    }
-}
-
 /// What the audit log keeps of an application's settings (never a secret).
 #[derive(Serialize)]
 struct Snapshot<'a> {
@@ -120,7 +112,7 @@ pub async fn create(
         actor,
         "application.created",
         &format!("Added application {}", s.name),
-        &[subject(&id, &s.name)],
+        &[Subject::setting(&id, &s.name)],
         audit::NONE,
         Some(&snapshot(s)),
     )
@@ -166,7 +158,7 @@ pub async fn update(
         actor,
         "application.updated",
         &format!("Changed application {}", s.name),
-        &[subject(id, &s.name)],
+        &[Subject::setting(id, &s.name)],
         Some(&snapshot(&old)),
         Some(&snapshot(s)),
     )
@@ -197,7 +189,7 @@ pub async fn regenerate_secret(ctx: &Ctx, actor: &Actor, id: &str) -> Result<Str
             "Regenerated the client secret of application {}",
             app.row.name
         ),
-        &[subject(id, &app.row.name)],
+        &[Subject::setting(id, &app.row.name)],
         audit::NONE,
         audit::NONE,
     )
@@ -220,7 +212,7 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<String, Servic
         actor,
         "application.deleted",
         &format!("Deleted application {}", app.row.name),
-        &[subject(id, &app.row.name)],
+        &[Subject::setting(id, &app.row.name)],
         Some(&snapshot(&old)),
         audit::NONE,
     )

@@ -267,11 +267,7 @@ pub async fn save_mail_settings(
     ]
     .into_iter()
     .filter(|(_, _, changed)| *changed)
-    .map(|(id, name, _)| Subject {
-        kind: "setting",
-        id,
-        name,
-    })
+    .map(|(id, name, _)| Subject::setting(id, name))
     .collect();
     let names: Vec<&str> = subjects.iter().map(|s| s.name).collect();
     audit::record(

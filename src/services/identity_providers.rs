@@ -10,14 +10,6 @@ use crate::services::external::provider_client::{self, Discovered};
 use crate::services::{Actor, Ctx, ServiceError, audit};
 use crate::store::{self, Tx, audit::Subject, identity_providers::ProviderRow};
 
-fn subject<'a>(id: &'a str, name: &'a str) -> Subject<'a> {
-    Subject {
-        kind: "setting",
-        id,
-        name,
-    }
-}
-
 /// What the audit log keeps of a provider's settings (never the secret:
 /// only whether it changed).
 #[derive(Serialize)]
@@ -89,7 +81,7 @@ pub async fn create(
         actor,
         "identity_provider.created",
         &format!("Added identity provider {}", s.name),
-        &[subject(&id, &s.name)],
+        &[Subject::setting(&id, &s.name)],
         audit::NONE,
         Some(&snapshot(s)),
     )
@@ -133,7 +125,7 @@ pub async fn update(
         actor,
         "identity_provider.updated",
         &format!("Changed identity provider {}", s.name),
-        &[subject(id, &s.name)],
+        &[Subject::setting(id, &s.name)],
         Some(&snapshot(&old)),
         Some(&snapshot(s)),
     )
@@ -160,7 +152,7 @@ pub async fn delete(ctx: &Ctx, actor: &Actor, id: &str) -> Result<String, Servic
             "Deleted identity provider {} ({} linked accounts, {} external groups)",
             p.name, p.linked, p.groups
         ),
-        &[subject(id, &p.name)],
+        &[Subject::setting(id, &p.name)],
         Some(&snapshot(&old)),
         audit::NONE,
     )

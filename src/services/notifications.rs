@@ -98,11 +98,7 @@ pub async fn save(
         actor,
         "notifications.updated",
         "Changed who is notified by email",
-        &[Subject {
-            kind: "setting",
-            id: "notifications",
-            name: "Notifications",
-        }],
+        &[Subject::setting("notifications", "Notifications")],
         Some(&snapshot(&old)),
         Some(&snapshot(&choices)),
     )

@@ -222,11 +222,7 @@ pub async fn rotate(ctx: &Ctx, actor: &Actor) -> Result<(), ServiceError> {
         actor,
         "signing_keys.rotated",
         "Rotated the OpenID signing keys",
-        &[Subject {
-            kind: "setting",
-            id: "signing_keys",
-            name: "OpenID signing keys",
-        }],
+        &[Subject::setting("signing_keys", "OpenID signing keys")],
         audit::NONE,
         Some(&Snapshot {
             kids: made.iter().map(|(_, k)| k.kid.as_str()).collect(),

@@ -14,6 +14,19 @@ pub struct Subject<'a> {
     pub name: &'a str,
 }
 
+impl<'a> Subject<'a> {
+    /// A setting of the portal (an application, a token, a provider, the
+    /// keys…): the audit log's subject kind for what is not an account,
+    /// group, product, subscription or invitation.
+    pub fn setting(id: &'a str, name: &'a str) -> Self {
+        Self {
+            kind: "setting",
+            id,
+            name,
+        }
+    }
+}
+
 pub struct NewEntry<'a> {
     pub at: i64,
     pub actor_id: Option<&'a str>,

@@ -187,10 +187,10 @@ impl Db {
 
     /// `/readyz` (SPEC R5): whether the database answers a statement now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-        }
+        crate::on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(drop))
     }
 
     /// Folds SQLite's write-ahead log back into the database file.

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::accounts::is_admin;
 use super::{Exec, Tx};
 use crate::{execute, run, sql};
 
@@ -41,14 +42,13 @@ pub async fn chosen<'c>(e: impl Exec<'c>) -> Result<Vec<(String, String)>, sqlx:
 pub async fn recipients(tx: &mut Tx, event: &str) -> Result<Vec<Recipient>, sqlx::Error> {
     run!(
         tx,
-        sql!(
+        sql!(concat!(
             "SELECT a.id, a.email, a.first_name, a.last_name FROM notification_recipients n
              JOIN accounts a ON a.id = n.account_id
-             WHERE n.event = ? AND a.state = 'active'
-               AND EXISTS (SELECT 1 FROM memberships m
-                           WHERE m.group_id = 'administrators' AND m.account_id = a.id)
-             ORDER BY a.id"
-        ),
+             WHERE n.event = ? AND a.state = 'active' AND ",
+            is_admin!(),
+            " ORDER BY a.id"
+        )),
         |x, q| sqlx::query_as(q).bind(event).fetch_all(x).await
     )
 }

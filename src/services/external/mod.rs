@@ -54,9 +54,9 @@ impl From<sqlx::Error> for ExternalError {
 /// The absolute URL the provider returns to, to register there (X1).
 pub fn callback_url(ctx: &Ctx, provider_id: &str) -> String {
     format!(
-        "{}/sign-in/external/{}/callback",
+        "{}{}",
         ctx.settings.base_url,
-        crate::web::paths::segment(provider_id)
+        crate::web::paths::portal::external_callback(provider_id)
     )
 }
 

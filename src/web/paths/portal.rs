@@ -29,6 +29,11 @@ pub fn external_sign_in(id: &str, next: &str) -> String {
     )
 }
 
+/// Where an identity provider sends the person back (to register there).
+pub fn external_callback(id: &str) -> String {
+    format!("{SIGN_IN}/external/{}/callback", segment(id))
+}
+
 /// A product's page.
 pub fn product(id: &str) -> String {
     format!("{PRODUCTS}/{}", segment(id))
