@@ -17,7 +17,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   await addUser(page, { email: 'grace@example.org', password: 'quantum lagoon pebble 77', firstName: 'Grace', lastName: 'Hopper' });
   await page.getByRole('heading', { level: 1, name: 'Grace Hopper' }).waitFor();
   accountPath = new URL(page.url()).pathname;
@@ -57,6 +57,11 @@ test('sign-in page with an error', async () => {
   await anon.getByRole('alert').waitFor();
   await check(anon, 'sign-in page with an error');
   await anon.context().close();
+});
+
+test('console home', async () => {
+  await visit('/admin', 'console home');
+  await page.getByRole('heading', { level: 1, name: 'Home', exact: true }).waitFor();
 });
 
 test('users list', () => visit('/admin/users', 'users list'));
@@ -285,6 +290,13 @@ test('invite user form with groups to pick', async () => {
 test('pending view with an invitation', async () => {
   await invitation();
   await visit('/admin/users/pending', 'pending view with an invitation');
+});
+
+test('console home with groups, a product and an invitation', async () => {
+  await fixtures();
+  await invitation();
+  await visit('/admin', 'console home with groups, a product and an invitation');
+  assert.match(await page.locator('#pending-invitations').innerText(), /\b1 pending invitation\b/);
 });
 
 test('accept invitation page', async () => visitAnon(await invitation(), 'accept invitation page'));

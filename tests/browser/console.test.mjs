@@ -28,7 +28,7 @@ test('a wrong password is refused with a message', async () => {
 test('add, find, block and delete a user', async () => {
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
 
   // A second account so the search has something it must leave out.
   await addUser(page, { email: 'ada@example.org', password: 'copper meadow lantern 31', firstName: 'Ada', lastName: 'Lovelace' });

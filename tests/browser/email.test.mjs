@@ -27,7 +27,7 @@ after(async () => {
 async function signedIn() {
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   return page;
 }
 
@@ -38,6 +38,7 @@ const subjectField = (page) => page.getByLabel('Subject', { exact: true });
 
 test('an invitee follows the emailed link, chooses a password and is signed in', async () => {
   const admin = await signedIn();
+  await admin.goto('/admin/users'); // signing in lands on the console home
   await admin.getByRole('link', { name: 'Invite user', exact: true }).click();
   await admin.getByRole('heading', { level: 1, name: 'Invite user' }).waitFor();
   await inviteUser(admin, ADA);

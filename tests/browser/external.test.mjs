@@ -33,7 +33,7 @@ before(async () => {
   idpUserinfo = await startIdp({ groupsIn: 'userinfo' });
   admin = await newPage(browser, portal.baseUrl);
   await signIn(admin);
-  await admin.waitForURL('**/admin/users');
+  await admin.waitForURL('**/admin');
 });
 
 after(async () => {

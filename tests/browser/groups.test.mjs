@@ -16,7 +16,7 @@ before(async () => {
   browser = await launchBrowser();
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   for (const who of [ADA, ALAN, GRACE]) {
     await addUser(page, who);
     await page.getByRole('heading', { level: 1, name: `${who.firstName} ${who.lastName}` }).waitFor();
@@ -32,7 +32,7 @@ after(async () => {
 async function signedIn() {
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   return page;
 }
 

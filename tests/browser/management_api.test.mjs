@@ -27,7 +27,7 @@ const PREFIX = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManage
 test('create a token, use it, see it only once, revoke it', async () => {
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Management API' }).click();
   await page.getByRole('heading', { level: 1, name: 'Management API' }).waitFor();
   await noSeriousViolations(page);
@@ -63,7 +63,7 @@ test('create a token, use it, see it only once, revoke it', async () => {
 test('a token needs a name', async () => {
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   await page.goto('/admin/api');
   await page.getByRole('button', { name: 'Create token' }).click();
   await page.getByText('Enter a name.').waitFor();

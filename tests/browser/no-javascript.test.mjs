@@ -17,10 +17,22 @@ after(async () => {
   await portal?.stop();
 });
 
-test('sign in and add a user with JavaScript disabled', async () => {
+test('sign in, see the console home and add a user with JavaScript disabled', async () => {
   const page = await newPage(browser, portal.baseUrl, { javaScriptEnabled: false });
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
+  await page.getByRole('heading', { level: 1, name: 'Home', exact: true }).waitFor();
+
+  // The console home is drawn on the server: its charts and their tables are there.
+  const charts = page.locator('section.chart');
+  assert.equal(await charts.count(), 5, 'the console home does not show its five charts');
+  for (const chart of await charts.all()) {
+    const id = await chart.getAttribute('id');
+    assert.ok(await chart.locator('svg').first().isVisible(), `#${id}: no chart without JavaScript`);
+    assert.ok(await chart.getByRole('table').first().isVisible(), `#${id}: no table without JavaScript`);
+  }
+
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
 
   await addUser(page, { email: 'linus@example.org', password: 'granite orchard kettle 19', firstName: 'Linus', lastName: 'Torvalds' });

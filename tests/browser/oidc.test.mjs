@@ -59,7 +59,7 @@ before(async () => {
   callback = await startCallbackServer();
   admin = await newPage(browser, portal.baseUrl);
   await signIn(admin);
-  await admin.waitForURL('**/admin/users');
+  await admin.waitForURL('**/admin');
 
   await addUser(admin, DEV);
   await admin.getByRole('heading', { level: 1, name: DEV_NAME }).waitFor();

@@ -18,7 +18,7 @@ before(async () => {
   browser = await launchBrowser();
   admin = await newPage(browser, portal.baseUrl);
   await signIn(admin);
-  await admin.waitForURL('**/admin/users');
+  await admin.waitForURL('**/admin');
 });
 
 after(async () => {

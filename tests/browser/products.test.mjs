@@ -16,7 +16,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   await addUser(page, { email: 'alan@example.org', password: 'enigma orchard kettle 12', firstName: 'Alan', lastName: 'Turing' });
   await page.getByRole('heading', { level: 1, name: 'Alan Turing' }).waitFor();
   alanPath = new URL(page.url()).pathname;

@@ -27,7 +27,7 @@ async function noSeriousViolations(page) {
 test('an administrator adds a subscription and its key works', async () => {
   const page = await newPage(browser, portal.baseUrl);
   await signIn(page);
-  await page.waitForURL('**/admin/users');
+  await page.waitForURL('**/admin');
   await addProduct(page, { name: 'Weather', description: 'Forecasts' });
   // Developers may see it.
   await openSubTab(page, 'Product', 'Access control');
