@@ -37,6 +37,7 @@ SIGNIN_ACCOUNTS=${SIGNIN_ACCOUNTS:-$((3 * SIGNINS_IN_FLIGHT))}
 GROUPS_URL=${GROUPS_URL-/admin/groups}
 MEMBERS_URL=${MEMBERS_URL-/admin/groups/g0001/members}
 ACCESS_URL=${ACCESS_URL-/admin/products/p0001/access}
+HOME_URL=${HOME_URL-/admin}
 # The developer portal: signed in (through PORTAL_SIGN_IN_URL, a form with
 # email, password and csrf_token like the console's) as the seeded developer
 # who is in 20 groups.
@@ -336,6 +337,11 @@ COOKIE=$(admin_cookie)
 measure_or_skip "Group's Members page" "$MEMBERS_URL" "≥2,000 req/s" 2000 - - ""
 COOKIE=$(admin_cookie)
 measure_or_skip "Product's Access control page" "$ACCESS_URL" "≥2,000 req/s" 2000 - - ""
+# The console home's render time: one request at a time, so the latency is
+# the page's own and not a queue's.
+COOKIE=$(admin_cookie)
+CONNECTIONS=1 THREADS=1 measure_or_skip "Console home (one request at a time)" "$HOME_URL" \
+  "p99 ≤10 ms" - 10 - ""
 
 # The developer portal's product list, as the developer in 20 groups.
 portal_target="≥2,000 req/s"

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 /// The system's time, plus however far a test has moved it on. Clones share
@@ -34,5 +35,14 @@ pub fn display(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_default()
+}
+
+/// A moment as ISO 8601 in UTC, as a page's `datetime` attributes and the
+/// audit export give it.
+pub fn iso(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
 }

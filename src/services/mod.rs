@@ -13,6 +13,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
 pub mod client_limit;
+pub mod dashboard;
 pub mod email_templates;
 pub mod error;
 pub mod external;

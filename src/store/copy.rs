@@ -8,8 +8,9 @@
 //! tables made before it), all in one PostgreSQL transaction: a copy that
 //! fails leaves the target as empty as it was. What PostgreSQL's triggers
 //! keep (the per-state account counts, the change counter, each group's
-//! member count) is counted once after the rows are in, and the identity
-//! columns continue after the highest copied id.
+//! member count, each product's subscriptions per state) is counted once
+//! after the rows are in, and the identity columns continue after the
+//! highest copied id.
 
 use futures_util::TryStreamExt;
 use sqlx::postgres::PgArguments;
@@ -19,7 +20,12 @@ use sqlx::{Arguments, Column, PgConnection, Row, SqlitePool};
 use super::{Backend, Db};
 
 /// Tables kept by triggers, or only in memory on SQLite: not copied.
-const NOT_COPIED: &[&str] = &["account_counts", "account_changes", "client_limits"];
+const NOT_COPIED: &[&str] = &[
+    "account_counts",
+    "account_changes",
+    "client_limits",
+    "subscription_counts",
+];
 /// Columns kept by triggers: copied as zero and counted at the end.
 const COUNTED: &[(&str, &str)] = &[("groups", "member_count")];
 /// The row-by-row counting triggers, off during the copy: 100,000 accounts
@@ -30,6 +36,7 @@ const COUNTED: &[(&str, &str)] = &[("groups", "member_count")];
 const COUNTING_TRIGGERS: &[(&str, &str)] = &[
     ("accounts", "accounts_counted"),
     ("memberships", "memberships_counted"),
+    ("subscriptions", "subscriptions_counted"),
 ];
 /// Rows per INSERT (PostgreSQL takes at most 65,535 bound values).
 const BATCH_VALUES: usize = 30_000;
@@ -134,6 +141,8 @@ async fn count_again(conn: &mut PgConnection) -> anyhow::Result<()> {
         "UPDATE groups g SET member_count = m.n
          FROM (SELECT group_id, count(*) AS n FROM memberships GROUP BY group_id) m
          WHERE m.group_id = g.id",
+        "INSERT INTO subscription_counts (product_id, state, n)
+         SELECT product_id, state, count(*) FROM subscriptions GROUP BY product_id, state",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }

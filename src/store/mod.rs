@@ -16,6 +16,7 @@ pub mod commit_notices;
 pub mod commits;
 mod conn;
 pub mod copy;
+pub mod dashboard;
 pub mod email_templates;
 pub mod groups;
 pub mod identities;

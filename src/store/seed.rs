@@ -278,7 +278,19 @@ macro_rules! counters_checked {
          FROM groups g
          LEFT JOIN (SELECT group_id, count(*) AS n FROM memberships GROUP BY group_id) m
                 ON m.group_id = g.id
-         WHERE g.member_count <> coalesce(m.n, 0)"
+         WHERE g.member_count <> coalesce(m.n, 0)
+         UNION ALL
+         SELECT 'subscription_counts ' || s.product_id || ' ' || s.state,
+                coalesce(c.n, 0) || ' <> ' || s.n
+         FROM (SELECT product_id, state, count(*) AS n FROM subscriptions
+               GROUP BY product_id, state) s
+         LEFT JOIN subscription_counts c ON c.product_id = s.product_id AND c.state = s.state
+         WHERE coalesce(c.n, 0) <> s.n
+         UNION ALL
+         SELECT 'subscription_counts ' || c.product_id || ' ' || c.state, c.n || ' <> 0'
+         FROM subscription_counts c
+         WHERE c.n <> 0 AND NOT EXISTS (SELECT 1 FROM subscriptions s
+                                        WHERE s.product_id = c.product_id AND s.state = c.state)"
     };
 }
 

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod gateway;
 pub mod headers;
 pub mod limits;
+pub mod numbers;
 pub mod oidc;
 pub mod paths;
 pub mod portal;

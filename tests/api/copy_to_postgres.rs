@@ -114,6 +114,7 @@ async fn a_seeded_sqlite_installation_copied_to_postgres_shows_the_same_pages() 
     // The same browser (one cookie for both: the same key, the same
     // account and session epoch, copied) reads each page from both.
     for path in [
+        "/admin".to_owned(),
         "/admin/users".to_owned(),
         "/admin/users?sort=email&dir=desc".to_owned(),
         "/admin/users?q=son".to_owned(),

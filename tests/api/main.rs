@@ -13,6 +13,7 @@ mod first_start;
 mod gateway;
 mod groups;
 mod helpers;
+mod home;
 mod limits;
 mod links;
 mod management_api;

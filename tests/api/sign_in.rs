@@ -8,7 +8,7 @@ async fn administrator_signs_in_and_out() {
     let c = browser();
     let r = app.sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), "/admin/users");
+    assert_eq!(location(&r), "/admin");
     let html = app.get_html(&c, "/admin/users").await;
     assert!(html.contains(ADMIN_EMAIL));
     assert!(

@@ -5,9 +5,11 @@
 mod api_tokens;
 mod applications;
 mod audit;
+mod charts;
 mod email;
 mod groups;
 mod guard;
+mod home;
 mod identity_providers;
 mod invitations;
 mod notifications;
@@ -33,8 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::scope("")
                     .wrap(from_fn(guard::require_admin))
-                    .route("", web::get().to(users::home))
-                    .route("/", web::get().to(users::home))
+                    .route("", web::get().to(home::show))
+                    .route("/", web::get().to(home::show))
                     .route("/sign-out", web::post().to(sign_in::sign_out))
                     .route("/api", web::get().to(api_tokens::list))
                     .route("/api/tokens", web::post().to(api_tokens::create))

@@ -61,7 +61,7 @@ pub async fn submit(
     match auth::sign_in(&ctx, Realm::Console, &f.email, &f.password).await {
         Ok(signed_in) => {
             session::begin(&session, Realm::Console, &signed_in, ctx.now());
-            Ok(see_other(console::USERS))
+            Ok(see_other(console::HOME))
         }
         Err(SignInError::Service(e)) => Err(e.into()),
         Err(e) => {

@@ -5,7 +5,7 @@
 
 use super::{segment, with_query};
 
-/// The console's root (it sends the browser on to the Users tab).
+/// The console's home: the programme at a glance.
 pub const HOME: &str = "/admin";
 pub const SIGN_IN: &str = "/admin/sign-in";
 pub const SIGN_OUT: &str = "/admin/sign-out";

@@ -13,7 +13,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt, stream};
 
-use super::{Params, iso};
+use super::Params;
 use crate::services::Ctx;
 use crate::services::audit_log::{self, LogRow};
 use crate::store::audit::SubjectRow;
@@ -66,7 +66,7 @@ fn csv_rows(rows: &[LogRow]) -> io::Result<Vec<u8>> {
         let e = &r.entry;
         [
             e.id.to_string(),
-            iso(e.at),
+            crate::clock::iso(e.at),
             e.actor_label.clone(),
             e.channel.clone(),
             e.action.clone(),

@@ -11,8 +11,6 @@ pub use export::csv;
 pub use page::list;
 
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::services::audit_log::{ChangeKind, Cursor, Filter, SubjectKey};
 
@@ -58,12 +56,4 @@ impl Params {
             .map(Cursor::After)
             .or_else(|| id(&self.before).map(Cursor::Before))
     }
-}
-
-/// A moment as ISO 8601 in UTC, as the page's `datetime` and the export give it.
-fn iso(at: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }

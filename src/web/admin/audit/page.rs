@@ -5,13 +5,14 @@ use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use super::Params;
 use super::diff::{Values, describe};
-use super::{Params, iso};
 use crate::clock;
 use crate::services::Ctx;
 use crate::services::audit_log::{self, ChangeKind, Cursor, Filter, LogRow};
 use crate::web::admin::{Chrome, CurrentAdmin};
 use crate::web::errors::{WebError, ok};
+use crate::web::numbers::thousands;
 use crate::web::paths::{console, with_query};
 
 /// A URL of the log (or of its export) that keeps the filters.
@@ -98,7 +99,7 @@ impl From<LogRow> for Row {
         Self {
             id: e.id,
             at: clock::display(e.at),
-            at_iso: iso(e.at),
+            at_iso: clock::iso(e.at),
             who: e.actor_label,
             channel: channel_label(&e.channel),
             values: describe(e.before_json.as_deref(), e.after_json.as_deref()),
@@ -194,21 +195,8 @@ pub async fn list(
             .is_some()
             .then(|| log_url(console::AUDIT, &filter, None)),
         csv_url: log_url(console::AUDIT_CSV, &filter, None),
-        export_cap: thousands(audit_log::EXPORT_CAP.unsigned_abs()),
+        export_cap: thousands(audit_log::EXPORT_CAP),
     })
-}
-
-/// `100000` → `100,000`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -235,8 +223,5 @@ mod tests {
             Some("/admin/users/a%2Fb")
         );
         assert_eq!(entity_url("setting", "x"), None);
-        assert_eq!(thousands(100_000), "100,000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -11,12 +11,8 @@ use crate::domain::AccountState;
 use crate::services::{Ctx, account_list, groups};
 use crate::store::account_list::{Cursor, SortKey};
 use crate::web::admin::{Chrome, CurrentAdmin};
-use crate::web::errors::{WebError, ok, see_other};
+use crate::web::errors::{WebError, ok};
 use crate::web::paths::{console, with_query};
-
-pub async fn home() -> HttpResponse {
-    see_other(console::USERS)
-}
 
 #[derive(Deserialize, Default)]
 pub struct ListParams {

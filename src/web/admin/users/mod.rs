@@ -13,7 +13,7 @@ pub use account::{
 };
 pub use add::{add, add_form};
 pub use add_to_group::toggle;
-pub use list::{home, list};
+pub use list::list;
 
 use crate::clock;
 use crate::store::account_list::Cursor;
