@@ -23,6 +23,8 @@ pub enum EmailTemplate {
     AdminSignedUp,
     /// To administrators (R5): a message was given up.
     AdminEmailFailed,
+    /// To administrators (R5): a developer closed their own account.
+    AdminAccountClosed,
 }
 
 /// The placeholders every template offers. `portal_name` and `email` (the
@@ -43,7 +45,7 @@ pub const EXPIRES: &str = "expires";
 pub const ACCOUNT: &str = "account";
 
 impl EmailTemplate {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Invitation,
         Self::PasswordReset,
         Self::SignupConfirmation,
@@ -53,6 +55,7 @@ impl EmailTemplate {
         Self::AdminSubscriptionRequested,
         Self::AdminSignedUp,
         Self::AdminEmailFailed,
+        Self::AdminAccountClosed,
     ];
 
     /// The name in URLs and in the database.
@@ -67,6 +70,7 @@ impl EmailTemplate {
             Self::AdminSubscriptionRequested => "admin_subscription_requested",
             Self::AdminSignedUp => "admin_signed_up",
             Self::AdminEmailFailed => "admin_email_failed",
+            Self::AdminAccountClosed => "admin_account_closed",
         }
     }
 
@@ -86,6 +90,7 @@ impl EmailTemplate {
             Self::AdminSubscriptionRequested => "To administrators: subscription request",
             Self::AdminSignedUp => "To administrators: new sign-up",
             Self::AdminEmailFailed => "To administrators: a message failed",
+            Self::AdminAccountClosed => "To administrators: an account was closed",
         }
     }
 
@@ -119,6 +124,9 @@ impl EmailTemplate {
             Self::AdminEmailFailed => {
                 "Sent to the administrators chosen on the Notifications page when a message to {account} is given up; the link leads to the Email log, where it can be retried."
             }
+            Self::AdminAccountClosed => {
+                "Sent to the administrators chosen on the Notifications page when a developer closes their own account on the developer portal; the link leads to the audit log's entries about it."
+            }
         }
     }
 
@@ -145,7 +153,10 @@ impl EmailTemplate {
     pub fn to_administrators(self) -> bool {
         matches!(
             self,
-            Self::AdminSubscriptionRequested | Self::AdminSignedUp | Self::AdminEmailFailed
+            Self::AdminSubscriptionRequested
+                | Self::AdminSignedUp
+                | Self::AdminEmailFailed
+                | Self::AdminAccountClosed
         )
     }
 

@@ -11,13 +11,16 @@ pub enum Notification {
     SignedUp,
     /// A message could not be sent and was given up (marked failed).
     EmailFailed,
+    /// A developer closed their own account on the developer portal.
+    AccountClosed,
 }
 
 impl Notification {
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::SubscriptionRequested,
         Self::SignedUp,
         Self::EmailFailed,
+        Self::AccountClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -25,6 +28,7 @@ impl Notification {
             Self::SubscriptionRequested => "subscription_requested",
             Self::SignedUp => "signed_up",
             Self::EmailFailed => "email_failed",
+            Self::AccountClosed => "account_closed",
         }
     }
 
@@ -37,6 +41,7 @@ impl Notification {
             Self::SubscriptionRequested => "A subscription request waits for approval",
             Self::SignedUp => "Someone signed up",
             Self::EmailFailed => "A message could not be sent",
+            Self::AccountClosed => "Someone closed their account",
         }
     }
 
@@ -46,6 +51,7 @@ impl Notification {
             Self::SubscriptionRequested => EmailTemplate::AdminSubscriptionRequested,
             Self::SignedUp => EmailTemplate::AdminSignedUp,
             Self::EmailFailed => EmailTemplate::AdminEmailFailed,
+            Self::AccountClosed => EmailTemplate::AdminAccountClosed,
         }
     }
 }

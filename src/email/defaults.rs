@@ -112,6 +112,16 @@ You get this email because you chose it on the console's Notifications page.",
 
 You get this email because you chose it on the console's Notifications page.",
         },
+        EmailTemplate::AdminAccountClosed => DefaultTemplate {
+            subject: "{account} closed their account on {portal_name}",
+            body: "Hello {first_name} {last_name},
+
+{account} closed their account on {portal_name}. The account, its group memberships and its subscriptions are gone; their keys no longer pass. The audit log keeps what happened:
+
+{link}
+
+You get this email because you chose it on the console's Notifications page.",
+        },
     }
 }
 

@@ -1,10 +1,11 @@
-//! A signed-in person's own account on the developer portal: names and
+//! A signed-in person's own account on the developer portal: names,
 //! password (S-2: a change asks for the current one; U10: it ends every
-//! other session).
+//! other session), and closing it.
 
+use crate::domain::notification::Notification;
 use crate::domain::{FieldErrors, Password, PersonName};
 use crate::services::accounts::{self, Snapshot};
-use crate::services::{Ctx, Origin, ServiceError, audit};
+use crate::services::{Ctx, Origin, ServiceError, audit, notifications};
 use crate::store::{self, accounts::AccountDetail};
 
 #[tracing::instrument(skip_all)]
@@ -92,4 +93,74 @@ pub async fn change_password(
     tx.commit().await?;
     tracing::info!(account = %account_id, "password changed by its owner");
     Ok(epoch)
+}
+
+/// A developer closes their own account (U6 by its owner): the account goes
+/// with its memberships and subscriptions (their keys stop passing at once),
+/// its sessions end with it, and the administrators chosen for it are told
+/// (R5), all in one transaction. The current password confirms it (S-2); an
+/// account without one (made by an identity provider) confirms with its
+/// email address. An administrator's account is closed in the console by
+/// another administrator, so the console never loses its last one here.
+/// Errors are keyed `confirm`.
+#[tracing::instrument(skip_all)]
+pub async fn close_account(
+    ctx: &Ctx,
+    origin: Origin,
+    account_id: &str,
+    confirm: &str,
+) -> Result<(), ServiceError> {
+    let account = get(ctx, account_id).await?;
+    if account.is_admin {
+        return Err(ServiceError::field(
+            "confirm",
+            "An administrator's account is closed in the console, by another administrator.",
+        ));
+    }
+    let confirmed = if account.has_password {
+        let hash = store::accounts::password_hash(&ctx.db, account_id).await?;
+        ctx.hasher.verify(hash.as_deref(), confirm).await?
+    } else {
+        confirm.trim().eq_ignore_ascii_case(&account.email)
+    };
+    if !confirmed {
+        tracing::warn!(account = %account_id, "account closing refused: not confirmed");
+        let message = if account.has_password {
+            "This is not your current password."
+        } else {
+            "Type your email address exactly as shown."
+        };
+        return Err(ServiceError::field("confirm", message));
+    }
+    let mut tx = ctx.db.begin_write().await?;
+    let before = accounts::load(&mut tx, account_id).await?;
+    store::accounts::delete(&mut tx, account_id).await?;
+    audit::record(
+        &mut tx,
+        &origin.actor(&before.id, &before.email),
+        "account.closed",
+        &format!("{} closed their account", before.email),
+        &[accounts::subject(&before)],
+        Some(&Snapshot::from(&before)),
+        audit::NONE,
+    )
+    .await?;
+    let link = format!(
+        "{}{}",
+        ctx.settings.base_url,
+        crate::web::paths::with_query(
+            crate::web::paths::console::AUDIT,
+            &[("account", before.email.as_str())]
+        )
+    );
+    notifications::notify(
+        &mut tx,
+        ctx,
+        Notification::AccountClosed,
+        &[("account", &before.email), ("link", &link)],
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, "account closed by its owner");
+    Ok(())
 }

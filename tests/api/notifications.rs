@@ -162,3 +162,86 @@ async fn a_message_given_up_is_told_to_the_chosen_administrators_once() {
     assert_eq!(told[0].0, ADMIN_EMAIL);
     assert!(told[0].1.contains("dev@example.org"), "{told:?}");
 }
+
+#[tokio::test]
+async fn a_developer_closing_their_account_tells_the_chosen_administrators() {
+    let server = SmtpServer::start(Mode::Normal).await;
+    let app = spawn_with_smtp(&server).await;
+    let admin = app.admin().await;
+    let root = app.id_of(ADMIN_EMAIL).await.unwrap();
+    let r = app
+        .post(&admin, "/admin/notifications", &[("account_closed", &root)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (dev_id, dev) = app.developer("dev@example.org").await;
+    let open = app.product(&admin, "Open", &["developers"], &[]).await;
+    let r = app.subscribe(&dev, &open, "Mine").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let key = app.subscriptions_of(&dev_id).await[0].2.clone();
+    assert_eq!(app.check_key(&key).await.status(), StatusCode::OK);
+
+    let html = app.get_html(&dev, "/profile").await;
+    assert!(html.contains("href=\"/profile/close\""), "{html}");
+    let html = app.get_html(&dev, "/profile/close").await;
+    assert!(html.contains("Close my account"));
+    assert!(html.contains("Your current password"));
+
+    // A wrong password closes nothing.
+    let r = app
+        .post(&dev, "/profile/close", &[("confirm", "not my password at all")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This is not your current password.")
+    );
+    assert!(app.id_of("dev@example.org").await.is_some());
+    assert_eq!(app.check_key(&key).await.status(), StatusCode::OK);
+
+    let r = app
+        .post(&dev, "/profile/close", &[("confirm", USER_PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/");
+    let html = app.get_html(&dev, "/").await;
+    assert!(flash(&html).contains("Your account is closed"), "{html}");
+    assert!(app.id_of("dev@example.org").await.is_none());
+    assert_ne!(app.check_key(&key).await.status(), StatusCode::OK);
+    let r = app.get(&dev, "/profile").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"account.closed".to_owned())
+    );
+
+    let got = server.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].rcpt_to, [ADMIN_EMAIL]);
+    let mail = Mail::parse(&got[0].data);
+    assert!(
+        mail.subject()
+            .contains("dev@example.org closed their account"),
+        "{}",
+        mail.subject()
+    );
+    assert!(
+        mail.text
+            .contains(&app.url("/admin/audit?account=dev%40example.org")),
+        "{}",
+        mail.text
+    );
+
+    // An administrator's account is not closed from the portal.
+    let c = browser();
+    let r = app.portal_sign_in(&c, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post(&c, "/profile/close", &[("confirm", ADMIN_PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("closed in the console"));
+    assert!(app.id_of(ADMIN_EMAIL).await.is_some());
+}

@@ -750,6 +750,13 @@ const ROUTES: &[Route] = &[
             f("confirm", SameAsPassword),
         ],
     )),
+    // Closing one's account ends the session with it.
+    signs_in_or_out(hashing(route(
+        "/profile/close",
+        "portal account",
+        &[],
+        &[f("confirm", CurrentPassword)],
+    ))),
     // ---- portal: pages behind emailed links
     route(
         "/confirm/{token}",
@@ -1867,6 +1874,18 @@ fn allowed(c: &Resolved, ch: &Change, before: &Snapshot) -> bool {
         }
         "/sign-up" => t == Accounts && op == Added,
         "/profile" | "/profile/password" => t == Accounts && op == Modified && ch.key == actor,
+        // As an administrator's delete, of the actor's own account.
+        "/profile/close" => {
+            t == Accounts && op == Removed && ch.key == actor
+                || matches!(
+                    t,
+                    NotificationRecipients | Identities | Memberships | Subscriptions | Tokens
+                ) && op == Removed
+                    && is(&r.account, actor)
+                || t == Invitations
+                    && op == Modified
+                    && ch.was.as_ref().is_some_and(|w| is(&w.account, actor))
+        }
         "/confirm/{token}" | "/reset-password/{token}" => {
             let owner = c.token_owner.as_ref().and_then(|o| o.0.clone());
             t == Accounts && op == Modified && owner.as_deref() == Some(ch.key.as_str())

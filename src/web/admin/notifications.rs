@@ -47,6 +47,8 @@ pub struct NotificationsForm {
     signed_up: Vec<String>,
     #[serde(default)]
     email_failed: Vec<String>,
+    #[serde(default)]
+    account_closed: Vec<String>,
 }
 
 impl NotificationsForm {
@@ -55,6 +57,7 @@ impl NotificationsForm {
             Notification::SubscriptionRequested => &self.subscription_requested,
             Notification::SignedUp => &self.signed_up,
             Notification::EmailFailed => &self.email_failed,
+            Notification::AccountClosed => &self.account_closed,
         }
     }
 }

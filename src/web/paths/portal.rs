@@ -15,6 +15,7 @@ pub const SIGN_UP_RESEND: &str = "/sign-up/resend";
 pub const FORGOT_PASSWORD: &str = "/forgot-password";
 pub const PROFILE: &str = "/profile";
 pub const PROFILE_PASSWORD: &str = "/profile/password";
+pub const PROFILE_CLOSE: &str = "/profile/close";
 
 /// The sign-in page, which goes on to `next` (a path of this site) afterwards.
 pub fn sign_in_then(next: &str) -> String {

@@ -3,6 +3,7 @@
 //! their keys, and the pages that emailed links lead to.
 
 mod account;
+mod close_account;
 mod external;
 mod links;
 mod products;
@@ -55,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/profile/password",
             web::post().to(account::change_password),
         )
+        .route("/profile/close", web::get().to(close_account::form))
+        .route("/profile/close", web::post().to(close_account::close))
         .route("/confirm/{token}", web::get().to(links::confirm_form))
         .route("/confirm/{token}", web::post().to(links::confirm))
         .route("/invitations/{token}", web::get().to(links::accept_form))
