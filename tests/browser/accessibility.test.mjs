@@ -371,6 +371,20 @@ test('email settings with errors', async () => {
   await check(page, 'email settings with errors');
 });
 
+test('notifications', async () => {
+  await visit('/admin/notifications', 'notifications');
+  assert.equal(await page.getByRole('group', { name: 'Someone closed their account', exact: true }).count(), 1, 'no fieldset for closed accounts');
+});
+
+test('notifications after saving', async () => {
+  await page.goto('/admin/notifications');
+  await page.getByRole('group', { name: 'Someone signed up', exact: true })
+    .getByLabel('Portal Administrator (admin@example.org)', { exact: true }).check();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved who is notified by email.' }).waitFor();
+  await check(page, 'notifications after saving');
+});
+
 test('email log', () => visit('/admin/email/log', 'email log'));
 
 test('email log with no match', () => visit('/admin/email/log?state=failed', 'email log with no match'));

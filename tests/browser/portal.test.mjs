@@ -462,6 +462,23 @@ test('axe: profile after a failed save of the names', async () => {
   await check(page, 'profile after a failed save of the names');
 });
 
+test('axe: close your account', async () => {
+  const { page } = await developer();
+  await visit(page, '/profile/close', 'close your account');
+  await page.getByRole('button', { name: 'Close my account', exact: true }).waitFor();
+});
+
+test('axe: close your account with a wrong password', async () => {
+  const { page } = await developer();
+  await page.goto('/profile/close');
+  await page.getByRole('main').getByLabel('Your current password', { exact: true }).fill('not my password at all');
+  const res = await submitForm(page, 'Close my account');
+  assert.equal(res.status(), 422, `Close my account answered HTTP ${res.status()}: ${await mainText(page)}`);
+  await page.getByRole('main').getByLabel('Your current password', { exact: true })
+    .and(page.locator('[aria-invalid="true"]')).waitFor();
+  await check(page, 'close your account with a wrong password');
+});
+
 test('axe: console, a product\'s subscriptions', async () => {
   const { forecasts, approvals } = await developer();
   await visit(admin, `/admin/products/${forecasts}/subscriptions`, 'console, a product\'s subscriptions (active)');
