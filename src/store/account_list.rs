@@ -148,15 +148,17 @@ where
     }
     if let Some(text) = filter.search {
         if pg {
-            // The trigram index `accounts_search` finds the candidates; the
-            // second test keeps a match within the name or the email, as
-            // SQLite's index of the two columns does.
+            // The trigram index `accounts_search` finds the candidates when
+            // they are few; the second test keeps a match within the name or
+            // the email, as SQLite's index of the two columns does. Both test
+            // the lower-cased columns the sorted indexes hold, so when many
+            // match, a page is found by walking an index alone.
             let pattern = like_pattern(text);
-            qb.push(" AND lower(a.first_name || ' ' || a.last_name || ' ' || a.email) LIKE ")
+            qb.push(" AND (a.sort_name || ' ' || a.email_key) LIKE ")
                 .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' AND (lower(a.first_name || ' ' || a.last_name) LIKE ")
+                .push(" ESCAPE '\\' AND (a.sort_name LIKE ")
                 .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR lower(a.email) LIKE ")
+                .push(" ESCAPE '\\' OR a.email_key LIKE ")
                 .push_bind(pattern)
                 .push(" ESCAPE '\\')");
         } else if text.chars().count() >= 3 && !filter.many_matches && !drive_by_group {
@@ -288,7 +290,16 @@ where
             .push(") k JOIN accounts a ON a.id = k.account_id) AS page)");
         }
         _ => {
-            qb.push("accounts a");
+            // PostgreSQL tests a search on each index entry walked only when
+            // the walk reads the index alone (the sorted indexes hold the
+            // searched columns): so the page's ids are found first, then
+            // its rows.
+            let ids_first = pg && q.filter.search.is_some();
+            qb.push(if ids_first {
+                "(SELECT a.id FROM accounts a"
+            } else {
+                "accounts a"
+            });
             push_filters(&mut qb, pg, &q.filter);
             if let Some(c) = q.cursor {
                 qb.push(format!(" AND ({col}, a.id) {cmp} ("));
@@ -299,8 +310,11 @@ where
                 qb.push(", ").push_bind(c.id.clone()).push(")");
             }
             qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
-                .push_bind(q.limit + 1)
-                .push(") AS page)");
+                .push_bind(q.limit + 1);
+            if ids_first {
+                qb.push(") k JOIN accounts a ON a.id = k.id");
+            }
+            qb.push(") AS page)");
         }
     }
     qb

@@ -188,7 +188,11 @@ async fn a_developer_closing_their_account_tells_the_chosen_administrators() {
 
     // A wrong password closes nothing.
     let r = app
-        .post(&dev, "/profile/close", &[("confirm", "not my password at all")])
+        .post(
+            &dev,
+            "/profile/close",
+            &[("confirm", "not my password at all")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

@@ -17,7 +17,7 @@ const VALUE_ROOM: i32 = 70;
 const ROW_HEIGHT: i32 = 30;
 const BAR_THICKNESS: i32 = 20;
 /// Labels longer than this are cut in the drawing (the table has them whole).
-const LABEL_CHARS: usize = 24;
+const LABEL_CHARS: usize = 22;
 
 /// Columns: the plot's height, and room above it (numbers) and below (labels).
 const PLOT_HEIGHT: i32 = 150;
