@@ -41,17 +41,23 @@ pub struct Dashboard {
     pub latest: Vec<Entry>,
 }
 
-/// The start (Monday 00:00 UTC) of the week `at` falls in.
-pub fn week_start(at: i64) -> i64 {
-    at - (at - FIRST_MONDAY).rem_euclid(WEEK_SECS)
+/// The number of the week `at` falls in, counted from the first Monday of
+/// 1970, as the `account_signups` trigger numbers them.
+pub fn week_number(at: i64) -> i64 {
+    (at - FIRST_MONDAY).div_euclid(WEEK_SECS)
+}
+
+/// When week `n` starts (Monday 00:00 UTC).
+pub fn week_start(n: i64) -> i64 {
+    FIRST_MONDAY + n * WEEK_SECS
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn read(ctx: &Ctx) -> Result<Dashboard, ServiceError> {
     let now = ctx.now();
-    let first_week = week_start(now) - (WEEKS as i64 - 1) * WEEK_SECS;
+    let first_week = week_number(now) - (WEEKS as i64 - 1);
     let mut conn = ctx.db.acquire().await?;
-    let counts = store::dashboard::counts(&mut conn, first_week, WEEK_SECS, now).await?;
+    let counts = store::dashboard::counts(&mut conn, first_week, now).await?;
     let top_products = store::dashboard::top_products(&mut conn, TOP_PRODUCTS).await?;
     let latest = store::audit::list(&mut conn, &LogFilter::default(), None, LATEST_CHANGES).await?;
     drop(conn);
@@ -62,11 +68,8 @@ pub async fn read(ctx: &Ctx) -> Result<Dashboard, ServiceError> {
             .find(|c| c.kind == kind && c.key == key)
             .map_or(0, |c| c.n)
     };
-    let signups = (0..WEEKS)
-        .map(|w| {
-            let start = first_week + w as i64 * WEEK_SECS;
-            (start, count("signups", &w.to_string()))
-        })
+    let signups = (first_week..first_week + WEEKS as i64)
+        .map(|w| (week_start(w), count("signups", &w.to_string())))
         .collect();
     Ok(Dashboard {
         accounts: AccountState::ALL
@@ -98,8 +101,10 @@ mod tests {
         // 2026-12-06 is a Sunday; its week began on Monday 2026-11-30.
         let sunday_noon = 1_796_515_200 + 12 * 3600;
         let monday = 1_795_996_800;
-        assert_eq!(week_start(sunday_noon), monday);
-        assert_eq!(week_start(monday), monday);
-        assert_eq!(week_start(monday - 1), monday - WEEK_SECS);
+        let week = week_number(sunday_noon);
+        assert_eq!(week_start(week), monday);
+        assert_eq!(week_number(monday), week);
+        assert_eq!(week_number(monday - 1), week - 1);
+        assert_eq!(week_number(FIRST_MONDAY), 0);
     }
 }

@@ -25,6 +25,7 @@ const NOT_COPIED: &[&str] = &[
     "account_changes",
     "client_limits",
     "subscription_counts",
+    "subscription_totals",
 ];
 /// Columns kept by triggers: copied as zero and counted at the end.
 const COUNTED: &[(&str, &str)] = &[("groups", "member_count")];
@@ -37,6 +38,7 @@ const COUNTING_TRIGGERS: &[(&str, &str)] = &[
     ("accounts", "accounts_counted"),
     ("memberships", "memberships_counted"),
     ("subscriptions", "subscriptions_counted"),
+    ("accounts", "accounts_signed_up"),
 ];
 /// Rows per INSERT (PostgreSQL takes at most 65,535 bound values).
 const BATCH_VALUES: usize = 30_000;
@@ -143,6 +145,7 @@ async fn count_again(conn: &mut PgConnection) -> anyhow::Result<()> {
          WHERE m.group_id = g.id",
         "INSERT INTO subscription_counts (product_id, state, n)
          SELECT product_id, state, count(*) FROM subscriptions GROUP BY product_id, state",
+        "UPDATE subscription_totals t SET n = (SELECT count(*) FROM subscriptions s WHERE s.state = t.state)",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }

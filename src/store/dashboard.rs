@@ -1,10 +1,10 @@
 //! What the console home counts (SPEC R5), read from counters the triggers
 //! keep and from indexes, so its cost does not grow with the accounts or
-//! subscriptions there are: accounts by state (`account_counts`),
-//! subscriptions by state and the top products (`subscription_counts`),
-//! sign-ups in the last weeks (a range of `accounts_by_registered`), open
-//! invitations (the partial index of open ones) and the emails waiting or
-//! failed (`outbox_due`).
+//! subscriptions there are: accounts by state (`account_counts`), sign-ups
+//! per week (`account_signups`), subscriptions by state
+//! (`subscription_totals`) and the top products (`subscription_counts`),
+//! open invitations (the partial index of open ones) and the emails waiting
+//! or failed (`outbox_due`).
 
 use sqlx::FromRow;
 
@@ -13,7 +13,7 @@ use crate::{run, sql};
 
 /// One number of the home page: its kind (`account`, `subscription`,
 /// `email`, `invitations`, `signups`), what it counts within the kind (a
-/// state, or the week's number from the first week), and the count.
+/// state, or the week's number), and the count.
 #[derive(Debug, Clone, FromRow)]
 pub struct Count {
     pub kind: String,
@@ -29,13 +29,12 @@ pub struct TopProduct {
     pub n: i64,
 }
 
-/// Every count in one statement. Sign-ups are those registered from
-/// `weeks_from`, numbered by week from it; invitations are those open and
-/// not expired at `now`.
+/// Every count in one statement. Sign-ups are those of week `from_week` on
+/// (weeks numbered as `account_signups` numbers them); invitations are
+/// those open and not expired at `now`.
 pub async fn counts<'c>(
     e: impl Exec<'c>,
-    weeks_from: i64,
-    week_secs: i64,
+    from_week: i64,
     now: i64,
 ) -> Result<Vec<Count>, sqlx::Error> {
     run!(
@@ -43,8 +42,7 @@ pub async fn counts<'c>(
         sql!(
             "SELECT 'account' AS kind, state AS key, n FROM account_counts
              UNION ALL
-             SELECT 'subscription', state, CAST(sum(n) AS BIGINT) FROM subscription_counts
-             GROUP BY state
+             SELECT 'subscription', state, n FROM subscription_totals
              UNION ALL
              SELECT 'email', state, count(*) FROM outbox
              WHERE state IN ('queued', 'retrying', 'failed') GROUP BY state
@@ -52,15 +50,11 @@ pub async fn counts<'c>(
              SELECT 'invitations', '', count(*) FROM invitations
              WHERE state = 'open' AND expires_at > ?
              UNION ALL
-             SELECT 'signups', CAST(w AS TEXT), count(*)
-             FROM (SELECT (registered_at - ?) / ? AS w FROM accounts WHERE registered_at >= ?) s
-             GROUP BY w"
+             SELECT 'signups', CAST(week AS TEXT), n FROM account_signups WHERE week >= ?"
         ),
         |x, q| sqlx::query_as(q)
             .bind(now)
-            .bind(weeks_from)
-            .bind(week_secs)
-            .bind(weeks_from)
+            .bind(from_week)
             .fetch_all(x)
             .await
     )

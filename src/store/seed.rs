@@ -290,7 +290,13 @@ macro_rules! counters_checked {
          SELECT 'subscription_counts ' || c.product_id || ' ' || c.state, c.n || ' <> 0'
          FROM subscription_counts c
          WHERE c.n <> 0 AND NOT EXISTS (SELECT 1 FROM subscriptions s
-                                        WHERE s.product_id = c.product_id AND s.state = c.state)"
+                                        WHERE s.product_id = c.product_id AND s.state = c.state)
+         UNION ALL
+         SELECT 'subscription_totals ' || t.state, t.n || ' <> ' || coalesce(s.n, 0)
+         FROM subscription_totals t
+         LEFT JOIN (SELECT state, count(*) AS n FROM subscriptions GROUP BY state) s
+                ON s.state = t.state
+         WHERE t.n <> coalesce(s.n, 0)"
     };
 }
 
