@@ -5,6 +5,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::Exec;
 use super::accounts::{AccountDetail, AccountSummary, IS_ADMIN};
+use super::backend::push_limit;
 use super::fts_phrase;
 use crate::domain::query::{self, UserField};
 use crate::{run, run_built, sql};
@@ -285,9 +286,9 @@ where
             }
             qb.push(format!(
                 " ORDER BY m.sort_name {dir}, m.account_id {dir} LIMIT "
-            ))
-            .push_bind(q.limit + 1)
-            .push(") k JOIN accounts a ON a.id = k.account_id) AS page)");
+            ));
+            push_limit(&mut qb, pg, q.limit + 1);
+            qb.push(") k JOIN accounts a ON a.id = k.account_id) AS page)");
         }
         _ => {
             // PostgreSQL tests a search on each index entry walked only when
@@ -309,8 +310,8 @@ where
                 };
                 qb.push(", ").push_bind(c.id.clone()).push(")");
             }
-            qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "))
-                .push_bind(q.limit + 1);
+            qb.push(format!(" ORDER BY {col} {dir}, a.id {dir} LIMIT "));
+            push_limit(&mut qb, pg, q.limit + 1);
             if ids_first {
                 qb.push(") k JOIN accounts a ON a.id = k.id");
             }
@@ -354,7 +355,9 @@ fn push_group_count<DB: Database>(
     if let Some(state) = state {
         qb.push(" AND m.state = ").push_bind(state.to_owned());
     }
-    qb.push(" LIMIT ").push_bind(cap).push(") AS counted)");
+    qb.push(" LIMIT ");
+    push_limit(qb, pg, cap);
+    qb.push(") AS counted)");
 }
 
 /// How many accounts match, counting at most `cap` so a common search
@@ -399,7 +402,9 @@ where
     }
     qb.push("count(*) FROM (SELECT 1 FROM accounts a");
     push_filters(&mut qb, pg, filter);
-    qb.push(" LIMIT ").push_bind(cap).push(") AS counted");
+    qb.push(" LIMIT ");
+    push_limit(&mut qb, pg, cap);
+    qb.push(") AS counted");
     qb
 }
 

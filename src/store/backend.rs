@@ -261,6 +261,23 @@ macro_rules! execute {
     }};
 }
 
+/// A page size or a count's cap in a built statement. PostgreSQL plans a
+/// prepared statement whose LIMIT is bound again at every run (a plan made
+/// without the value cannot know how many rows it reads): 0.2 to 0.4 ms a
+/// page. Written into the text, the plan is made once per connection. Only
+/// for the code's own constants, never a client's number (that would make a
+/// statement per value); SQLite binds it, as it never plans again.
+pub fn push_limit<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, pg: bool, n: i64)
+where
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    if pg {
+        qb.push(n);
+    } else {
+        qb.push_bind(n);
+    }
+}
+
 /// On PostgreSQL, takes the transaction-scoped advisory lock `key` (one
 /// decision at a time across instances); SQLite's single writer already
 /// serialises the transaction, so there is nothing to do.

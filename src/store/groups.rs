@@ -1,5 +1,6 @@
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
+use super::backend::push_limit;
 use super::{Exec, Tx};
 use crate::domain::group::GroupKind;
 use crate::domain::ids::{AccountId, GroupId};
@@ -214,9 +215,9 @@ where
         .push_bind(id.to_owned())
         .push(")");
     }
-    qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ")
-        .push_bind(limit + 1)
-        .push(") AS page");
+    qb.push(" ORDER BY g.kind <> 'system', g.name_key, g.id LIMIT ");
+    push_limit(&mut qb, pg, limit + 1);
+    qb.push(") AS page");
     qb
 }
 

@@ -1,5 +1,6 @@
 use sqlx::{Database, Encode, FromRow, QueryBuilder, Type};
 
+use super::backend::push_limit;
 use super::{Exec, Tx};
 use crate::domain::ids::ProductId;
 use crate::domain::product::ProductSettings;
@@ -194,8 +195,8 @@ where
             .push_bind(id.to_owned())
             .push(")");
     }
-    qb.push(" ORDER BY p.name_key, p.id LIMIT ")
-        .push_bind(limit + 1);
+    qb.push(" ORDER BY p.name_key, p.id LIMIT ");
+    push_limit(&mut qb, pg, limit + 1);
     qb
 }
 
