@@ -260,20 +260,35 @@ pub async fn delete(
     let before = load(&mut tx, id).await?;
     expect.check(before.version)?;
     ensure_not_last_admin(&mut tx, &before, "deleted").await?;
-    store::accounts::delete(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "account.deleted",
-        &format!("Deleted account {}", before.email),
-        &[subject(&before)],
-        Some(&Snapshot::from(&before)),
-        audit::NONE,
-    )
-    .await?;
+    let summary = format!("Deleted account {}", before.email);
+    remove(&mut tx, actor, &before, "account.deleted", &summary).await?;
     tx.commit().await?;
     tracing::info!(account = %id, actor = %actor.label, "account deleted");
     Ok(before)
+}
+
+/// U6 inside `tx`, however the account goes (deleted by an administrator,
+/// closed by its owner): the account with its memberships, subscriptions
+/// and links (`ON DELETE CASCADE`), audited as `action`.
+pub(crate) async fn remove(
+    tx: &mut Tx,
+    actor: &Actor,
+    account: &AccountDetail,
+    action: &'static str,
+    summary: &str,
+) -> Result<(), ServiceError> {
+    store::accounts::delete(tx, &account.id).await?;
+    audit::record(
+        tx,
+        actor,
+        action,
+        summary,
+        &[subject(account)],
+        Some(&Snapshot::from(account)),
+        audit::NONE,
+    )
+    .await?;
+    Ok(())
 }
 
 /// A new password hash for account `id`, inside `tx`: every session ends

@@ -48,6 +48,17 @@ pub async fn update_names(
     Ok(after)
 }
 
+/// Whether `given` is the account's password (S-2: changes to one's own
+/// account ask for it), verified off the async executor.
+async fn is_current_password(
+    ctx: &Ctx,
+    account_id: &str,
+    given: &str,
+) -> Result<bool, ServiceError> {
+    let hash = store::accounts::password_hash(&ctx.db, account_id).await?;
+    Ok(ctx.hasher.verify(hash.as_deref(), given).await?)
+}
+
 /// Checks the current password, sets the new one and ends every session of
 /// the account (U10). Returns the new session epoch so the caller keeps
 /// its own session. Errors are keyed `current_password` and `password`.
@@ -61,8 +72,7 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<i64, ServiceError> {
     let account = get(ctx, account_id).await?;
-    let hash = store::accounts::password_hash(&ctx.db, account_id).await?;
-    if !ctx.hasher.verify(hash.as_deref(), current).await? {
+    if !is_current_password(ctx, account_id, current).await? {
         tracing::warn!(account = %account_id, "password change refused: wrong current password");
         return Err(ServiceError::field(
             "current_password",
@@ -118,8 +128,7 @@ pub async fn close_account(
         ));
     }
     let confirmed = if account.has_password {
-        let hash = store::accounts::password_hash(&ctx.db, account_id).await?;
-        ctx.hasher.verify(hash.as_deref(), confirm).await?
+        is_current_password(ctx, account_id, confirm).await?
     } else {
         confirm.trim().eq_ignore_ascii_case(&account.email)
     };
@@ -134,17 +143,9 @@ pub async fn close_account(
     }
     let mut tx = ctx.db.begin_write().await?;
     let before = accounts::load(&mut tx, account_id).await?;
-    store::accounts::delete(&mut tx, account_id).await?;
-    audit::record(
-        &mut tx,
-        &origin.actor(&before.id, &before.email),
-        "account.closed",
-        &format!("{} closed their account", before.email),
-        &[accounts::subject(&before)],
-        Some(&Snapshot::from(&before)),
-        audit::NONE,
-    )
-    .await?;
+    let summary = format!("{} closed their account", before.email);
+    let actor = origin.actor(&before.id, &before.email);
+    accounts::remove(&mut tx, &actor, &before, "account.closed", &summary).await?;
     let link = format!(
         "{}{}",
         ctx.settings.base_url,

@@ -86,16 +86,26 @@ async fn a_request_to_a_product_needing_approval_emails_the_chosen_administrator
     assert_eq!(server.received().len(), 1);
 }
 
-#[tokio::test]
-async fn a_sign_up_emails_the_administrators_chosen_for_it() {
-    let server = SmtpServer::start(Mode::Normal).await;
-    let app = spawn_with_smtp(&server).await;
+/// A portal sending through `server`, its first administrator signed in to
+/// the console and chosen for `event` on the Notifications page.
+async fn first_administrator_chosen_for(
+    server: &SmtpServer,
+    event: &str,
+) -> (TestApp, reqwest::Client) {
+    let app = spawn_with_smtp(server).await;
     let admin = app.admin().await;
     let root = app.id_of(ADMIN_EMAIL).await.unwrap();
     let r = app
-        .post(&admin, "/admin/notifications", &[("signed_up", &root)])
+        .post(&admin, "/admin/notifications", &[(event, &root)])
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    (app, admin)
+}
+
+#[tokio::test]
+async fn a_sign_up_emails_the_administrators_chosen_for_it() {
+    let server = SmtpServer::start(Mode::Normal).await;
+    let (app, _admin) = first_administrator_chosen_for(&server, "signed_up").await;
 
     let visitor = browser();
     let r = app
@@ -130,13 +140,7 @@ async fn a_sign_up_emails_the_administrators_chosen_for_it() {
 #[tokio::test]
 async fn a_message_given_up_is_told_to_the_chosen_administrators_once() {
     let server = SmtpServer::start(Mode::Reject).await;
-    let app = spawn_with_smtp(&server).await;
-    let admin = app.admin().await;
-    let root = app.id_of(ADMIN_EMAIL).await.unwrap();
-    let r = app
-        .post(&admin, "/admin/notifications", &[("email_failed", &root)])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (app, admin) = first_administrator_chosen_for(&server, "email_failed").await;
     let (dev, _) = app.developer("dev@example.org").await;
 
     // The mail server refuses everything (550): the reset link is given up,
@@ -166,13 +170,7 @@ async fn a_message_given_up_is_told_to_the_chosen_administrators_once() {
 #[tokio::test]
 async fn a_developer_closing_their_account_tells_the_chosen_administrators() {
     let server = SmtpServer::start(Mode::Normal).await;
-    let app = spawn_with_smtp(&server).await;
-    let admin = app.admin().await;
-    let root = app.id_of(ADMIN_EMAIL).await.unwrap();
-    let r = app
-        .post(&admin, "/admin/notifications", &[("account_closed", &root)])
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (app, admin) = first_administrator_chosen_for(&server, "account_closed").await;
     let (dev_id, dev) = app.developer("dev@example.org").await;
     let open = app.product(&admin, "Open", &["developers"], &[]).await;
     let r = app.subscribe(&dev, &open, "Mine").await;

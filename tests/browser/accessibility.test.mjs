@@ -3,8 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addGroup, addProduct, addUser, describeViolations, inviteUser, launchBrowser, mainText, newPage, seriousViolations,
-  signIn, startPortal, submitForm, waitForEmail,
+  addGroup, addProduct, addUser, assertAccessible, inviteUser, launchBrowser, mainText, newPage, signIn, startPortal,
+  submitForm, waitForEmail,
 } from './harness.mjs';
 
 let portal;
@@ -28,26 +28,18 @@ after(async () => {
   await portal?.stop();
 });
 
-/** Asserts axe finds nothing serious, and the CSP blocked nothing the page needs. */
-async function check(p, what) {
-  const violations = await seriousViolations(p);
-  const errors = p.consoleErrors.splice(0);
-  assert.deepEqual(violations.map((v) => v.id), [],
-    `${what} (${p.url()}) has accessibility violations:\n${describeViolations(violations)}`);
-  assert.deepEqual(errors, [], `${what} logged errors`);
-}
 
 /** Loads a page and checks it, failing on error statuses axe would not notice. */
 async function visit(path, what) {
   const res = await page.goto(path);
   assert.equal(res.status(), 200, `${what}: GET ${path}`);
-  await check(page, what);
+  await assertAccessible(page, what);
 }
 
 test('sign-in page', async () => {
   const anon = await newPage(browser, portal.baseUrl);
   await anon.goto('/admin/sign-in');
-  await check(anon, 'sign-in page');
+  await assertAccessible(anon, 'sign-in page');
   await anon.context().close();
 });
 
@@ -55,7 +47,7 @@ test('sign-in page with an error', async () => {
   const anon = await newPage(browser, portal.baseUrl);
   await signIn(anon, { email: 'admin@example.org', password: 'wrong password entirely' });
   await anon.getByRole('alert').waitFor();
-  await check(anon, 'sign-in page with an error');
+  await assertAccessible(anon, 'sign-in page with an error');
   await anon.context().close();
 });
 
@@ -71,7 +63,7 @@ test('users list with a search', async () => {
   await page.getByLabel('Search', { exact: true }).fill('hopp');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await page.waitForURL(/[?&]q=hopp/);
-  await check(page, 'users list with a search');
+  await assertAccessible(page, 'users list with a search');
 });
 
 test('users list with no match', () => visit('/admin/users?q=nobody-at-all', 'users list with no match'));
@@ -82,7 +74,7 @@ test('add user form with errors', async () => {
   await page.goto('/admin/users/add');
   await page.getByRole('button', { name: 'Add user' }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'add user form with errors');
+  await assertAccessible(page, 'add user form with errors');
 });
 
 test('account page', () => visit(accountPath, 'account page'));
@@ -92,7 +84,7 @@ test('account page with a password error', async () => {
   await page.getByLabel('New password', { exact: true }).fill('short');
   await page.getByRole('button', { name: 'Set password', exact: true }).click();
   await page.getByLabel('New password', { exact: true }).and(page.locator('[aria-invalid="true"]')).waitFor();
-  await check(page, 'account page with a password error');
+  await assertAccessible(page, 'account page with a password error');
 });
 
 test('delete confirmation', () => visit(`${accountPath}/delete`, 'delete confirmation'));
@@ -135,7 +127,7 @@ test('add group form with errors', async () => {
   await page.goto('/admin/groups/add');
   await page.getByRole('button', { name: 'Add group', exact: true }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'add group form with errors');
+  await assertAccessible(page, 'add group form with errors');
 });
 
 test('add group form with found and picked accounts', async () => {
@@ -147,7 +139,7 @@ test('add group form with found and picked accounts', async () => {
   await page.getByLabel('Find accounts', { exact: true }).fill('example.org');
   await page.getByRole('button', { name: 'Find', exact: true }).click();
   await page.getByRole('list', { name: 'Accounts found' }).waitFor();
-  await check(page, 'add group form with found and picked accounts');
+  await assertAccessible(page, 'add group form with found and picked accounts');
 });
 
 test('custom group settings', async () => visit((await fixtures()).groupPath, 'custom group settings'));
@@ -157,7 +149,7 @@ test('custom group settings with an error', async () => {
   await page.getByLabel('Name', { exact: true }).fill('');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'custom group settings with an error');
+  await assertAccessible(page, 'custom group settings with an error');
 });
 
 test('system group settings', () => visit('/admin/groups/administrators', 'system group settings'));
@@ -185,7 +177,7 @@ test('Add to group confirmation', async () => {
   await page.getByLabel('Group', { exact: true }).selectOption({ label: 'Beta testers' });
   await page.getByRole('button', { name: /^Add to group: all/ }).click();
   await page.getByRole('button', { name: /^Apply to \d+ account\(s\)$/ }).waitFor();
-  await check(page, 'Add to group confirmation');
+  await assertAccessible(page, 'Add to group confirmation');
 });
 
 test('products list with products', async () => {
@@ -200,7 +192,7 @@ test('add product form with errors', async () => {
   await page.getByLabel('Subscriptions limit', { exact: true }).fill('lots');
   await page.getByRole('button', { name: 'Add product', exact: true }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'add product form with errors');
+  await assertAccessible(page, 'add product form with errors');
 });
 
 test('product settings', async () => visit((await fixtures()).productPath, 'product settings'));
@@ -236,7 +228,7 @@ test('audit log with filters', async () => {
   await page.getByLabel('Kind of change', { exact: true }).selectOption({ label: 'Groups' });
   await page.getByRole('button', { name: 'Filter', exact: true }).click();
   await page.waitForURL(/[?&]change=group/);
-  await check(page, 'audit log with filters');
+  await assertAccessible(page, 'audit log with filters');
 });
 
 test('audit log of one group', async () => {
@@ -254,7 +246,7 @@ async function visitAnon(path, what, status = 200) {
   try {
     const res = await anon.goto(path);
     assert.equal(res.status(), status, `${what}: GET ${path}\n${await mainText(anon)}`);
-    await check(anon, what);
+    await assertAccessible(anon, what);
   } finally {
     await anon.context().close();
   }
@@ -278,7 +270,7 @@ test('invite user form with errors', async () => {
   await page.goto('/admin/users/invite');
   await page.getByRole('button', { name: 'Invite user', exact: true }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'invite user form with errors');
+  await assertAccessible(page, 'invite user form with errors');
 });
 
 test('invite user form with groups to pick', async () => {
@@ -310,7 +302,7 @@ test('accept invitation page with a password error', async () => {
     const res = await submitForm(anon, 'Accept invitation');
     assert.equal(res.status(), 422, `Accept invitation answered HTTP ${res.status()}: ${await mainText(anon)}`);
     await anon.getByLabel('Password', { exact: true }).and(anon.locator('[aria-invalid="true"]')).waitFor();
-    await check(anon, 'accept invitation page with a password error');
+    await assertAccessible(anon, 'accept invitation page with a password error');
   } finally {
     await anon.context().close();
   }
@@ -336,7 +328,7 @@ test('email template edit with a preview', async () => {
   await page.goto('/admin/email/templates/invitation');
   await page.getByRole('button', { name: 'Preview', exact: true }).click();
   await page.getByRole('region', { name: 'Preview' }).waitFor();
-  await check(page, 'email template edit with a preview');
+  await assertAccessible(page, 'email template edit with a preview');
 });
 
 test('email template edit with an error', async () => {
@@ -344,7 +336,7 @@ test('email template edit with an error', async () => {
   await page.getByLabel('Subject', { exact: true }).fill('Hello {nope}');
   await page.getByRole('button', { name: 'Preview', exact: true }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'email template edit with an error');
+  await assertAccessible(page, 'email template edit with an error');
 });
 
 test('restore confirmation of a default template', () =>
@@ -355,10 +347,10 @@ test('restore confirmation of an edited template', async () => {
   await page.getByLabel('Subject', { exact: true }).fill('Welcome to {portal_name}');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Saved the Account created template.' }).waitFor();
-  await check(page, 'edited email template after saving');
+  await assertAccessible(page, 'edited email template after saving');
   await page.getByRole('link', { name: 'Restore default', exact: true }).click();
   await page.getByRole('button', { name: 'Restore default', exact: true }).waitFor();
-  await check(page, 'restore confirmation of an edited template');
+  await assertAccessible(page, 'restore confirmation of an edited template');
 });
 
 test('email settings', () => visit('/admin/email/settings', 'email settings'));
@@ -368,7 +360,7 @@ test('email settings with errors', async () => {
   await page.getByLabel('Sender address', { exact: true }).fill('not an address');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('alert').waitFor();
-  await check(page, 'email settings with errors');
+  await assertAccessible(page, 'email settings with errors');
 });
 
 test('notifications', async () => {
@@ -382,7 +374,7 @@ test('notifications after saving', async () => {
     .getByLabel('Portal Administrator (admin@example.org)', { exact: true }).check();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Saved who is notified by email.' }).waitFor();
-  await check(page, 'notifications after saving');
+  await assertAccessible(page, 'notifications after saving');
 });
 
 test('email log', () => visit('/admin/email/log', 'email log'));

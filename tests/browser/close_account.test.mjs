@@ -5,8 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ADMIN, addProduct, addUser, describeViolations, launchBrowser, mainText, newPage, seriousViolations, signIn, startPortal,
-  submitForm, waitForEmail,
+  ADMIN, addProduct, addUser, assertAccessible, gatewayStatus, launchBrowser, mainText, newPage, portalSignIn, signIn,
+  startPortal, submitForm, waitForEmail,
 } from './harness.mjs';
 
 let portal;
@@ -30,35 +30,8 @@ after(async () => {
   await portal?.stop();
 });
 
-/** Asserts axe finds nothing serious, and the CSP blocked nothing the page needs. */
-async function check(p, what) {
-  const violations = await seriousViolations(p);
-  const errors = p.consoleErrors.splice(0);
-  assert.deepEqual(violations.map((v) => v.id), [],
-    `${what} (${p.url()}) has accessibility violations:\n${describeViolations(violations)}`);
-  assert.deepEqual(errors, [], `${what} logged errors`);
-}
 
-/** Signs in to the portal (not the console); resolves to the POST's response. */
-async function portalSignIn(page, { email, password }) {
-  if (!page.url().includes('/sign-in')) await page.goto('/sign-in');
-  const main = page.getByRole('main');
-  await main.getByLabel('Email', { exact: true }).fill(email);
-  await main.getByLabel('Password', { exact: true }).fill(password);
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-    main.getByRole('button', { name: 'Sign in', exact: true }).click(),
-  ]);
-  await page.waitForLoadState();
-  return response;
-}
 
-/** The gateway's answer to a key. */
-async function gatewayStatus(key) {
-  const res = await fetch(`${portal.baseUrl}/gateway/check`, { headers: { 'Ocp-Apim-Subscription-Key': key } });
-  await res.arrayBuffer();
-  return res.status;
-}
 
 /** The text an element's aria-describedby points at. */
 async function description(page, field) {
@@ -82,7 +55,7 @@ test('an administrator chooses to be told when someone closes their account', as
   }
   const box = admin.getByRole('group', { name: CLOSED_EVENT, exact: true }).getByLabel(ADMIN_LABEL, { exact: true });
   assert.equal(await box.getAttribute('name'), 'account_closed');
-  await check(admin, 'Notifications page');
+  await assertAccessible(admin, 'Notifications page');
 
   await box.check();
   const res = await submitForm(admin, 'Save');
@@ -91,7 +64,7 @@ test('an administrator chooses to be told when someone closes their account', as
   await admin.getByRole('status').filter({ hasText: 'Saved who is notified by email.' }).waitFor();
   const saved = admin.getByRole('group', { name: CLOSED_EVENT, exact: true }).getByLabel(ADMIN_LABEL, { exact: true });
   assert.ok(await saved.isChecked(), 'the box is not ticked after saving');
-  await check(admin, 'Notifications page after saving');
+  await assertAccessible(admin, 'Notifications page after saving');
 
   // Still ticked on a fresh load; the other events untouched.
   await admin.goto('/admin/notifications');
@@ -122,7 +95,7 @@ test('a developer closes their account; the administrator is told and the audit 
   await page.getByRole('link', { name: 'Show keys of Launch app', exact: true }).click();
   await page.locator('dl.keys').waitFor();
   const key = (await page.locator('dl.keys dt:text-is("Primary key") + dd code').innerText()).trim();
-  assert.equal(await gatewayStatus(key), 200, 'the gateway refuses the new key');
+  assert.equal(await gatewayStatus(portal, key), 200, 'the gateway refuses the new key');
 
   const nav = page.getByRole('navigation', { name: 'Portal' });
   await nav.getByRole('link', { name: 'Profile', exact: true }).click();
@@ -139,7 +112,7 @@ test('a developer closes their account; the administrator is told and the audit 
   const button = page.getByRole('button', { name: 'Close my account', exact: true });
   assert.match(await button.getAttribute('class'), /\bdanger\b/);
   assert.equal(await page.getByRole('link', { name: 'Keep my account', exact: true }).getAttribute('href'), '/profile');
-  await check(page, 'Close your account page');
+  await assertAccessible(page, 'Close your account page');
 
   // Keep my account goes back to the profile; then back to the form.
   await page.getByRole('link', { name: 'Keep my account', exact: true }).click();
@@ -156,7 +129,7 @@ test('a developer closes their account; the administrator is told and the audit 
   const invalid = confirmField(page).and(page.locator('[aria-invalid="true"]'));
   await invalid.waitFor();
   assert.equal(await description(page, invalid), 'This is not your current password.');
-  await check(page, 'Close your account page with an error');
+  await assertAccessible(page, 'Close your account page with an error');
 
   // Still open: the profile is still there.
   await page.goto('/profile');
@@ -171,8 +144,8 @@ test('a developer closes their account; the administrator is told and the audit 
   await page.getByRole('status').filter({ hasText: 'Your account is closed. Its subscriptions and keys no longer work.' }).waitFor();
   await page.getByRole('banner').getByRole('link', { name: 'Sign in', exact: true }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'Sign out still shows');
-  await check(page, 'Products after closing an account');
-  assert.equal(await gatewayStatus(key), 403, 'the gateway still accepts the closed account\'s key');
+  await assertAccessible(page, 'Products after closing an account');
+  assert.equal(await gatewayStatus(portal, key), 403, 'the gateway still accepts the closed account\'s key');
 
   await page.goto('/profile');
   assert.equal(new URL(page.url()).pathname, '/sign-in', `/profile after closing is at ${page.url()}`);
@@ -194,7 +167,7 @@ test('a developer closes their account; the administrator is told and the audit 
   await admin.getByRole('heading', { level: 1 }).first().waitFor();
   await admin.locator('code.action').filter({ hasText: /^account\.closed$/ }).first().waitFor();
   assert.match(await mainText(admin), new RegExp(`${KATHERINE.email.replace(/\./g, '\\.')} closed their account`));
-  await check(admin, 'audit log of a closed account');
+  await assertAccessible(admin, 'audit log of a closed account');
 
   // The message is one of the editable templates.
   await admin.goto('/admin/email/templates');
@@ -219,7 +192,7 @@ test('an administrator cannot close their own account from the portal', async ()
   const invalid = confirmField(page).and(page.locator('[aria-invalid="true"]'));
   await invalid.waitFor();
   assert.equal(await description(page, invalid), 'An administrator\'s account is closed in the console, by another administrator.');
-  await check(page, 'Close your account page refusing an administrator');
+  await assertAccessible(page, 'Close your account page refusing an administrator');
 
   // Still there: the console still lets the administrator in.
   await admin.goto('/admin');

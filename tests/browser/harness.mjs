@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import axe from 'axe-core';
 
@@ -142,6 +143,41 @@ export function describeViolations(violations) {
     .map((v) => `- ${v.id} (${v.impact}): ${v.help}\n  ${v.helpUrl}\n` +
       v.nodes.map((n) => `    at ${n.target.join(' ')}\n      ${n.failureSummary.replace(/\n/g, '\n      ')}`).join('\n'))
     .join('\n');
+}
+
+/** Asserts axe finds nothing serious, and the CSP blocked nothing the page needs. */
+export async function assertAccessible(page, what) {
+  const violations = await seriousViolations(page);
+  const errors = page.consoleErrors.splice(0);
+  assert.deepEqual(violations.map((v) => v.id), [],
+    `${what} (${page.url()}) has accessibility violations:\n${describeViolations(violations)}`);
+  assert.deepEqual(errors, [], `${what} logged errors`);
+}
+
+/**
+ * Signs in to the portal (not the console), from its sign-in page unless
+ * the page is there already. The nav has a "Sign in" link too, so the form
+ * is looked for in main only. Resolves to the response to the form's POST.
+ */
+export async function portalSignIn(page, { email, password }) {
+  if (!page.url().includes('/sign-in')) await page.goto('/sign-in');
+  const main = page.getByRole('main');
+  await main.getByLabel('Email', { exact: true }).fill(email);
+  await main.getByLabel('Password', { exact: true }).fill(password);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    main.getByRole('button', { name: 'Sign in', exact: true }).click(),
+  ]);
+  await page.waitForLoadState();
+  return response;
+}
+
+/** The gateway key check's answer to `key` (to no key when `key` is undefined). */
+export async function gatewayStatus(portal, key) {
+  const headers = key === undefined ? {} : { 'Ocp-Apim-Subscription-Key': key };
+  const res = await fetch(`${portal.baseUrl}/gateway/check`, { headers });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** Fills and submits Add group (no initial members); the app then shows the group. */

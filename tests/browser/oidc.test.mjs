@@ -11,8 +11,7 @@ import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import {
-  addGroup, addUser, describeViolations, launchBrowser, mainText, newPage, openSubTab, seriousViolations, signIn,
-  startPortal, submitForm,
+  addGroup, addUser, assertAccessible, launchBrowser, mainText, newPage, openSubTab, signIn, startPortal, submitForm,
 } from './harness.mjs';
 
 const DEV = { email: 'ada@example.org', password: 'copper meadow lantern 31', firstName: 'Ada', lastName: 'Lovelace' };
@@ -129,14 +128,6 @@ async function setPartner(member) {
 
 // ---- helpers: axe, JWTs, the relying party ---------------------------------------------
 
-/** Asserts axe finds nothing serious, and the CSP blocked nothing the page needs. */
-async function check(page, what) {
-  const violations = await seriousViolations(page);
-  const errors = page.consoleErrors.splice(0);
-  assert.deepEqual(violations.map((v) => v.id), [],
-    `${what} (${page.url()}) has accessibility violations:\n${describeViolations(violations)}`);
-  assert.deepEqual(errors, [], `${what} logged errors`);
-}
 
 const jwtPart = (jwt, i) => JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString('utf8'));
 
@@ -292,7 +283,7 @@ test('sign-in, consent, code exchange, userinfo, refresh after a group change, r
       const text = await mainText(p);
       assert.ok(text.includes(APP), `the consent page does not name the application: ${text}`);
       await p.getByRole('button', { name: 'Deny', exact: true }).waitFor();
-      await check(p, 'the consent page');
+      await assertAccessible(p, 'the consent page');
     },
   });
   assert.equal(callbackUrl.searchParams.get('iss'), portal.baseUrl, 'iss on the callback');
@@ -420,25 +411,25 @@ test('after Rotate signing key, new tokens verify with the new key and old ones 
 test('axe: Applications list, Add application (empty and with errors), the new application, its page', async () => {
   await openApplications(admin);
   await admin.getByRole('table', { name: 'Applications, by name' }).getByRole('link', { name: APP, exact: true }).waitFor();
-  await check(admin, 'Applications list');
+  await assertAccessible(admin, 'Applications list');
 
   await admin.getByRole('link', { name: 'Add application', exact: true }).click();
   await admin.waitForURL('**/admin/applications/add');
-  await check(admin, 'Add application');
+  await assertAccessible(admin, 'Add application');
 
   const refused = await submitForm(admin, 'Add application');
   assert.equal(refused.status(), 422, `Add application with nothing filled answered HTTP ${refused.status()}`);
   await admin.getByRole('alert').waitFor();
-  await check(admin, 'Add application with errors');
+  await assertAccessible(admin, 'Add application with errors');
 
   const { clientId: id } = await registerApplication(admin, 'Audit app');
-  await check(admin, 'the page answering Add application (secret shown)');
+  await assertAccessible(admin, 'the page answering Add application (secret shown)');
 
   const res = await admin.goto(`/admin/applications/${id}`);
   assert.equal(res.status(), 200, `GET /admin/applications/${id}`);
   assert.equal((await admin.locator('#client-id').textContent()).trim(), id);
   assert.equal(await admin.locator('#client-secret').count(), 0, 'the secret is shown again');
-  await check(admin, 'the application page');
+  await assertAccessible(admin, 'the application page');
 });
 
 // ---- 4. end-session without an ID token hint -------------------------------------------
@@ -456,7 +447,7 @@ test('end-session without an ID token hint: a confirmation page, Sign out, back 
   const url = client.buildEndSessionUrl(await relyingParty(), { post_logout_redirect_uri: callback.uri, state });
   await page.goto(url.href);
   await page.getByRole('heading', { level: 1, name: 'Sign out of Portal?', exact: true }).waitFor();
-  await check(page, 'the end-session confirmation page');
+  await assertAccessible(page, 'the end-session confirmation page');
   // The banner has a Sign out button of its own.
   await page.getByRole('main').getByRole('button', { name: 'Sign out', exact: true }).click();
   await waitForUrl(page, atCallback, `the callback after Sign out (${url.href})`);

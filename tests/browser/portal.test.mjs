@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addProduct, addUser, describeViolations, launchBrowser, mainText, newPage, seriousViolations, signIn,
+  addProduct, addUser, assertAccessible, gatewayStatus, launchBrowser, mainText, newPage, portalSignIn, signIn,
   startPortal, submitForm, waitForEmail,
 } from './harness.mjs';
 
@@ -80,20 +80,6 @@ async function signUp(page, { email, firstName, lastName, password }) {
   return submitForm(page, 'Sign up');
 }
 
-/**
- * Signs in to the portal (not the console). The nav has a "Sign in" link
- * too, so the button is looked for in main only.
- */
-async function portalSignIn(page, { email, password }) {
-  if (!page.url().includes('/sign-in')) await page.goto('/sign-in');
-  const main = page.getByRole('main');
-  await main.getByLabel('Email', { exact: true }).fill(email);
-  await main.getByLabel('Password', { exact: true }).fill(password);
-  return Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-    main.getByRole('button', { name: 'Sign in', exact: true }).click(),
-  ]).then(async ([response]) => { await page.waitForLoadState(); return response; });
-}
 
 /** A fresh context signed in to the portal as `person`. */
 async function portalPage(person) {
@@ -118,28 +104,13 @@ async function subscribe(page, productId, name) {
 const subscriptionSection = (page, name) => page.locator('section.subscription')
   .filter({ has: page.getByRole('heading', { level: 2, name, exact: true }) });
 
-/** The gateway's answer to a key (or to no key when `key` is undefined). */
-async function gatewayStatus(key) {
-  const headers = key === undefined ? {} : { 'Ocp-Apim-Subscription-Key': key };
-  const res = await fetch(`${portal.baseUrl}/gateway/check`, { headers });
-  await res.arrayBuffer();
-  return res.status;
-}
 
-/** Asserts axe finds nothing serious, and the CSP blocked nothing the page needs. */
-async function check(p, what) {
-  const violations = await seriousViolations(p);
-  const errors = p.consoleErrors.splice(0);
-  assert.deepEqual(violations.map((v) => v.id), [],
-    `${what} (${p.url()}) has accessibility violations:\n${describeViolations(violations)}`);
-  assert.deepEqual(errors, [], `${what} logged errors`);
-}
 
 /** Loads a page in `p` and checks it, failing on a status axe would not notice. */
 async function visit(p, path, what, status = 200) {
   const res = await p.goto(path);
   assert.equal(res.status(), status, `${what}: GET ${path}\n${await mainText(p)}`);
-  await check(p, what);
+  await assertAccessible(p, what);
 }
 
 // One signed-out page for the anonymous audits: a fresh context per page
@@ -238,12 +209,12 @@ test('a developer goes from sign-up to a working key', async () => {
   await page.goto('/subscriptions');
   assert.ok(!(await page.content()).includes(primary), 'the primary key is in the page without ?show=');
 
-  assert.equal(await gatewayStatus(primary), 200, 'the gateway refuses the primary key');
-  assert.equal(await gatewayStatus(secondary), 200, 'the gateway refuses the secondary key');
+  assert.equal(await gatewayStatus(portal, primary), 200, 'the gateway refuses the primary key');
+  assert.equal(await gatewayStatus(portal, secondary), 200, 'the gateway refuses the secondary key');
   const madeUp = primary.slice(0, -4) + (primary.endsWith('0000') ? '1111' : '0000');
-  assert.equal(await gatewayStatus(madeUp), 403, 'the gateway accepts a made-up key');
-  assert.equal(await gatewayStatus(''), 401, 'the gateway answers an empty key with other than 401');
-  assert.equal(await gatewayStatus(undefined), 401, 'the gateway answers no key with other than 401');
+  assert.equal(await gatewayStatus(portal, madeUp), 403, 'the gateway accepts a made-up key');
+  assert.equal(await gatewayStatus(portal, ''), 401, 'the gateway answers an empty key with other than 401');
+  assert.equal(await gatewayStatus(portal, undefined), 401, 'the gateway answers no key with other than 401');
   await page.context().close();
 });
 
@@ -305,7 +276,7 @@ test('axe: sign-in page with an error', async () => {
   const res = await portalSignIn(page, { email: 'nobody@example.org', password: 'not the password at all' });
   assert.equal(res.status(), 401);
   await page.getByRole('main').getByRole('alert').waitFor();
-  await check(page, 'sign-in page with an error');
+  await assertAccessible(page, 'sign-in page with an error');
 });
 
 test('axe: an invalid emailed link', () => visitAnon('/confirm/not-a-token', 'an invalid emailed link', 404));
@@ -321,7 +292,7 @@ test('axe: sign-up page with errors', async () => {
   const res = await submitForm(page, 'Sign up');
   assert.equal(res.status(), 422, `Sign up answered HTTP ${res.status()}`);
   await page.getByLabel('Email', { exact: true }).and(page.locator('[aria-invalid="true"]')).waitFor();
-  await check(page, 'sign-up page with errors');
+  await assertAccessible(page, 'sign-up page with errors');
 });
 
 test('axe: forgot-password page', () => visitAnon('/forgot-password', 'forgot-password page'));
@@ -333,7 +304,7 @@ test('axe: forgot-password page with an error', async () => {
   const res = await submitForm(page, 'Send reset link');
   assert.equal(res.status(), 422);
   await page.getByLabel('Email', { exact: true }).and(page.locator('[aria-invalid="true"]')).waitFor();
-  await check(page, 'forgot-password page with an error');
+  await assertAccessible(page, 'forgot-password page with an error');
 });
 
 test('axe: resend-confirmation page', () => visitAnon('/sign-up/resend', 'resend-confirmation page'));
@@ -343,7 +314,7 @@ test('axe: "Check your email" after signing up', async () => {
   const res = await signUp(page, { email: 'mary@example.org', firstName: 'Mary', lastName: 'Jackson', password: 'granite willow sparrow 58' });
   assert.equal(res.status(), 200, `Sign up answered HTTP ${res.status()}: ${await mainText(page)}`);
   await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
-  await check(page, '"Check your email" after signing up');
+  await assertAccessible(page, '"Check your email" after signing up');
 });
 
 test('axe: "Check your email" after asking for a reset link', async () => {
@@ -352,7 +323,7 @@ test('axe: "Check your email" after asking for a reset link', async () => {
   await page.getByLabel('Email', { exact: true }).fill('someone@example.org');
   await submitForm(page, 'Send reset link');
   await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
-  await check(page, '"Check your email" after asking for a reset link');
+  await assertAccessible(page, '"Check your email" after asking for a reset link');
 });
 
 test('axe: confirm page', async () => {
@@ -406,7 +377,7 @@ test('axe: a product page with a subscribe error', async () => {
   await page.getByRole('alert').filter({ hasText: 'it allows one per developer' }).waitFor();
   assert.equal(await page.locator('#name[aria-invalid="true"]').count(), 0);
   assert.equal(await page.getByLabel('Subscription name', { exact: true }).inputValue(), 'One too many');
-  await check(page, 'a product page with a subscribe error');
+  await assertAccessible(page, 'a product page with a subscribe error');
 });
 
 test('axe: a product page that needs approval', async () => {
@@ -425,7 +396,7 @@ test('axe: my subscriptions, keys shown', async () => {
   await page.goto('/subscriptions');
   await page.getByRole('link', { name: 'Show keys of Trajectory app', exact: true }).click();
   await page.locator('dl.keys').waitFor();
-  await check(page, 'my subscriptions, keys shown');
+  await assertAccessible(page, 'my subscriptions, keys shown');
 });
 
 test('axe: my subscriptions after regenerating a key', async () => {
@@ -434,7 +405,7 @@ test('axe: my subscriptions after regenerating a key', async () => {
   await page.getByRole('link', { name: 'Show keys of Trajectory app', exact: true }).click();
   await submitForm(page, 'Regenerate secondary key');
   await page.getByRole('status').filter({ hasText: 'The old one no longer works.' }).waitFor();
-  await check(page, 'my subscriptions after regenerating a key');
+  await assertAccessible(page, 'my subscriptions after regenerating a key');
 });
 
 test('axe: profile', async () => visit((await developer()).page, '/profile', 'profile'));
@@ -449,7 +420,7 @@ test('axe: profile after a failed password change', async () => {
   const res = await submitForm(page, 'Change password');
   assert.equal(res.status(), 422, `Change password answered HTTP ${res.status()}`);
   await page.locator('[aria-invalid="true"]').first().waitFor();
-  await check(page, 'profile after a failed password change');
+  await assertAccessible(page, 'profile after a failed password change');
 });
 
 test('axe: profile after a failed save of the names', async () => {
@@ -459,7 +430,7 @@ test('axe: profile after a failed save of the names', async () => {
   const res = await submitForm(page, 'Save');
   assert.equal(res.status(), 422, `Save answered HTTP ${res.status()}`);
   await page.getByLabel('First name', { exact: true }).and(page.locator('[aria-invalid="true"]')).waitFor();
-  await check(page, 'profile after a failed save of the names');
+  await assertAccessible(page, 'profile after a failed save of the names');
 });
 
 test('axe: close your account', async () => {
@@ -476,7 +447,7 @@ test('axe: close your account with a wrong password', async () => {
   assert.equal(res.status(), 422, `Close my account answered HTTP ${res.status()}: ${await mainText(page)}`);
   await page.getByRole('main').getByLabel('Your current password', { exact: true })
     .and(page.locator('[aria-invalid="true"]')).waitFor();
-  await check(page, 'close your account with a wrong password');
+  await assertAccessible(page, 'close your account with a wrong password');
 });
 
 test('axe: console, a product\'s subscriptions', async () => {
@@ -493,10 +464,10 @@ test('axe: console, one subscription', async () => {
   await admin.getByRole('table', { name: 'Subscriptions' }).getByRole('link', { name: 'Trajectory app', exact: true }).click();
   await admin.waitForURL('**/admin/subscriptions/*');
   await admin.getByRole('heading', { level: 1, name: 'Trajectory app' }).waitFor();
-  await check(admin, 'console, one subscription');
+  await assertAccessible(admin, 'console, one subscription');
   await admin.getByRole('link', { name: 'Show keys', exact: true }).click();
   await admin.locator('dl.keys').waitFor();
-  await check(admin, 'console, one subscription with keys shown');
+  await assertAccessible(admin, 'console, one subscription with keys shown');
 });
 
 test('axe: console, an account\'s subscriptions', async () => {
