@@ -11,7 +11,8 @@ import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import {
-  addGroup, addUser, assertAccessible, launchBrowser, mainText, newPage, openSubTab, signIn, startPortal, submitForm,
+  addGroup, addUser, assertAccessible, launchBrowser, mainText, newPage, openSubTab, portalSignIn, signIn, startPortal,
+  submitForm,
 } from './harness.mjs';
 
 const DEV = { email: 'ada@example.org', password: 'copper meadow lantern 31', firstName: 'Ada', lastName: 'Lovelace' };
@@ -187,21 +188,6 @@ async function authorizationRequest(config, extra = {}) {
   return { url, checks: { pkceCodeVerifier, expectedState: state, expectedNonce: nonce } };
 }
 
-/**
- * Signs in to the portal (not the console) on the page it is at; the nav
- * has a "Sign in" link too, so the button is looked for in main only.
- * Resolves to the response to the form's POST.
- */
-async function portalSignIn(page, { email, password }) {
-  const main = page.getByRole('main');
-  await main.getByLabel('Email', { exact: true }).fill(email);
-  await main.getByLabel('Password', { exact: true }).fill(password);
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-    main.getByRole('button', { name: 'Sign in', exact: true }).click(),
-  ]);
-  return response;
-}
 
 /** Keeps, on page.navigations, each navigation response (method, URL, status, Location). */
 function trackNavigations(page) {
