@@ -44,6 +44,66 @@ pg_start_instance() {
   die "the portal on PostgreSQL did not answer /healthz on port $port"
 }
 
+# pg_start_nginx PORT...: nginx from README's "several instances" block on a
+# free port, with these instances as its upstream servers; BASE is nginx.
+pg_start_nginx() {
+  local nginx_port block line i=0 ports=("$@") kept=()
+  nginx_port=$(free_port)
+  block=$(awk '/^## Running on PostgreSQL, and several instances/ { on = 1 }
+               on && /^```nginx$/ { inblock = 1; next }
+               inblock && /^```$/ { exit }
+               inblock { print }' README.md)
+  [[ -n $block ]] || die "README.md has no nginx block under \"Running on PostgreSQL, and several instances\""
+  # README's server lines (8081, 8082, 8083) become the PORTs given, in
+  # order; those beyond them go.
+  while IFS= read -r line; do
+    if [[ $line =~ ^[[:space:]]*server\ 127\.0\.0\.1:808[0-9]\; ]]; then
+      ((i < ${#ports[@]})) && kept+=("${line/127.0.0.1:808?/127.0.0.1:${ports[i]}}")
+      i=$((i + 1))
+    else
+      kept+=("$line")
+    fi
+  done <<<"$block"
+  block=$(printf '%s\n' "${kept[@]}")
+  block=${block//listen 80;/listen 127.0.0.1:$nginx_port;}
+  rm -rf "$WORK/nginx"
+  mkdir -p "$WORK/nginx"
+  local user=
+  [[ $(id -u) -eq 0 ]] && user="user root;"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+$user
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+$block
+}
+EOF
+  "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' \
+    >"$WORK/nginx/stdout.log" 2>&1 &
+  NGINX_PID=$!
+  for _ in $(seq 1 50); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$nginx_port/healthz" 2>/dev/null && break
+    sleep 0.2
+  done
+  BASE="http://127.0.0.1:$nginx_port"
+  curl -fsS -o /dev/null "$BASE/healthz" || die "nginx did not answer: $(cat "$WORK/nginx/error.log")"
+  say "  nginx (pid $NGINX_PID) at $BASE, upstream servers: ${ports[*]}"
+}
+
+pg_stop_nginx() {
+  kill -TERM "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID=
+}
+
 # pg_pages PREFIX TARGET_OF: measures the console pages, the portal's
 # product list and the key check at $BASE; TARGET_OF NAME prints
 # "MIN_RPS|TARGET TEXT" for a page row.
@@ -70,8 +130,18 @@ pg_pages() {
     COOKIE=$PG_DEV_COOKIE measure "$prefix$name" "$PORTAL_PRODUCTS_URL" "${t#*|}" "${t%%|*}" - - ""
   fi
   if [[ -n $SAMPLE_KEY ]]; then
+    # One instance: issue 15's "≥40% of /healthz"; behind nginx, the
+    # comparison of TARGET_OF like the pages.
+    local min_ratio=-
+    t="-|–"
+    if [[ $target_of == within_twice_sqlite ]]; then
+      min_ratio=40
+      t="-|≥40% of /healthz"
+    else
+      t=$($target_of "Gateway key check")
+    fi
     COOKIE='' PROBE_HEADER="Ocp-Apim-Subscription-Key: $SAMPLE_KEY" measure "${prefix}Gateway key check" \
-      /gateway/check "≥40% of /healthz, p99 ≤2 ms" - 2 40 "" -H "Ocp-Apim-Subscription-Key: $SAMPLE_KEY"
+      /gateway/check "${t#*|}" "${t%%|*}" - "$min_ratio" "" -H "Ocp-Apim-Subscription-Key: $SAMPLE_KEY"
   fi
 }
 
@@ -86,15 +156,20 @@ within_twice_sqlite() {
   fi
 }
 
-# Three instances: no page slower than one instance.
+# Three instances: no page slower than one instance behind the same proxy.
 as_fast_as_one() {
   local rps
-  rps=$(sqlite_rps "PostgreSQL, one instance: $1")
+  rps=$(sqlite_rps "One instance behind nginx: $1")
   if [[ -z $rps ]]; then
     echo "-|–"
   else
-    echo "$rps|≥$(thousands "$rps") req/s (one instance)"
+    echo "$rps|≥$(thousands "$rps") req/s (one instance behind nginx)"
   fi
+}
+
+# A row measured for comparison only.
+no_target() {
+  echo "-|–"
 }
 
 postgres_rows() {
@@ -158,48 +233,17 @@ postgres_rows() {
   COOKIE='' measure "PostgreSQL, one instance: /healthz" /healthz "–" - - - ""
   pg_pages "PostgreSQL, one instance: " within_twice_sqlite
 
+  # The cost of being several, apart from the proxy's: the same nginx,
+  # first with this one instance as its only upstream server.
+  section "PostgreSQL: one instance behind nginx"
+  pg_start_nginx "${ports[0]}"
+  pg_pages "One instance behind nginx: " no_target
+  pg_stop_nginx
+
   section "PostgreSQL: three instances behind nginx"
   pg_start_instance "${ports[1]}"
   pg_start_instance "${ports[2]}"
-  local nginx_port block
-  nginx_port=$(free_port)
-  block=$(awk '/^## Running on PostgreSQL, and several instances/ { on = 1 }
-               on && /^```nginx$/ { inblock = 1; next }
-               inblock && /^```$/ { exit }
-               inblock { print }' README.md)
-  [[ -n $block ]] || die "README.md has no nginx block under \"Running on PostgreSQL, and several instances\""
-  block=${block//127.0.0.1:8081/127.0.0.1:${ports[0]}}
-  block=${block//127.0.0.1:8082/127.0.0.1:${ports[1]}}
-  block=${block//127.0.0.1:8083/127.0.0.1:${ports[2]}}
-  block=${block//listen 80;/listen 127.0.0.1:$nginx_port;}
-  mkdir -p "$WORK/nginx"
-  local user=
-  [[ $(id -u) -eq 0 ]] && user="user root;"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
-$user
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
-$block
-}
-EOF
-  "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' \
-    >"$WORK/nginx/stdout.log" 2>&1 &
-  NGINX_PID=$!
-  for _ in $(seq 1 50); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$nginx_port/healthz" 2>/dev/null && break
-    sleep 0.2
-  done
-  BASE="http://127.0.0.1:$nginx_port"
-  curl -fsS -o /dev/null "$BASE/healthz" || die "nginx did not answer: $(cat "$WORK/nginx/error.log")"
+  pg_start_nginx "${ports[@]}"
   pg_pages "Three instances behind nginx: " as_fast_as_one
 }
 

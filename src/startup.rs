@@ -167,6 +167,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         client_limits: Default::default(),
         sessions: Default::default(),
         group_menu: Default::default(),
+        search_counts: Default::default(),
         api_tokens: Default::default(),
         signing_keys: Default::default(),
         settings,

@@ -470,6 +470,7 @@ pub async fn members_page(
         return Ok((group, None));
     }
     let page = account_list::list_in(
+        ctx,
         &mut conn,
         &account_list::UsersQuery {
             sort: SortKey::Name,

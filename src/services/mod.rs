@@ -61,6 +61,8 @@ pub struct Ctx {
     pub sessions: auth::SessionChecks,
     /// The Users tab's Add to group menu, remembered until the next commit.
     pub group_menu: groups::GroupMenu,
+    /// Searches' counts, remembered until the next commit.
+    pub search_counts: account_list::SearchCounts,
     /// Management API tokens, remembered until the next commit.
     pub api_tokens: api_tokens::TokenChecks,
     /// The OpenID provider's signing keys, loaded; see `signing_keys`.

@@ -147,6 +147,38 @@ async fn search_filter_and_sort() {
 }
 
 #[tokio::test]
+async fn a_search_counts_again_after_any_change() {
+    // A search's count is remembered until the next commit: the next page
+    // after an account is added, or leaves the state searched, counts anew.
+    let app = spawn_app().await;
+    let c = app.admin().await;
+    app.insert_account("bob.stone@example.org", "Bob", "Stone", "active")
+        .await;
+    let html = app.get_html(&c, "/admin/users?q=ston").await;
+    assert!(html.contains("1 account"), "{html}");
+    let html = app.get_html(&c, "/admin/users?q=ston&state=active").await;
+    assert!(html.contains("1 account"), "{html}");
+
+    let kate = app
+        .insert_account("kate@example.org", "Kate", "Stonebridge", "active")
+        .await;
+    let html = app.get_html(&c, "/admin/users?q=ston").await;
+    assert!(
+        html.contains("2 accounts"),
+        "a new match is counted: {html}"
+    );
+
+    let r = app
+        .post(&c, &format!("/admin/users/{kate}/block"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = app.get_html(&c, "/admin/users?q=ston&state=active").await;
+    assert!(html.contains("1 account"), "a blocked match leaves: {html}");
+    let html = app.get_html(&c, "/admin/users?q=ston").await;
+    assert!(html.contains("2 accounts"), "{html}");
+}
+
+#[tokio::test]
 async fn pages_of_fifty_walk_forwards_and_back() {
     let app = spawn_app().await;
     let c = app.admin().await;
