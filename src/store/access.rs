@@ -4,6 +4,7 @@
 use crate::domain::ids::{GroupId, ProductId};
 use sqlx::FromRow;
 
+use super::backend::On;
 use super::groups::GroupRef;
 use super::products::{ProductRow, columns};
 use super::{Exec, Tx};
@@ -119,27 +120,26 @@ macro_rules! grants_sqlite {
     };
 }
 
-/// The same for PostgreSQL.
+/// The same for PostgreSQL, as rows: building JSON costs PostgreSQL more
+/// than sending them, and its driver reads rows cheaply.
 macro_rules! grants_pg {
     ($where:literal) => {
         concat!(
-            "SELECT coalesce(json_agg(json_build_object(
-                    'product_id', p.id, 'product_name', p.name,
-                    'description', p.description, 'state', p.state,
-                    'group_id', g.id, 'group_name', g.name)
-                    ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key), '[]')::text
+            "SELECT p.id AS product_id, p.name AS product_name, p.description, p.state,
+                    g.id AS group_id, g.name AS group_name
              FROM product_groups pg JOIN products p ON p.id = pg.product_id
              JOIN groups g ON g.id = pg.group_id",
-            $where
+            $where,
+            " ORDER BY p.name_key, p.id, g.kind <> 'system', g.name_key"
         )
     };
 }
 
 /// Every grant of a product to one of `group_ids` (all grants when `None`),
 /// in product name order: the raw material of "what can this viewer see".
-/// The rows come back as one JSON array: the driver copies every value of
-/// every row on its own, and a developer in 20 groups has about a hundred
-/// grants.
+/// On SQLite the rows come back as one JSON array: the driver copies every
+/// value of every row on its own, and a developer in 20 groups has about a
+/// hundred grants.
 pub async fn grants_to<'c>(
     e: impl Exec<'c>,
     group_ids: Option<&[String]>,
@@ -147,25 +147,45 @@ pub async fn grants_to<'c>(
     // Two statements, not one with an optional filter: each keeps the plan
     // that suits it (SQLite keeps a statement's first plan, see
     // `configure_connection`).
-    let json: String = match group_ids {
-        Some(ids) => {
-            let ids = serde_json::to_string(ids).unwrap_or_default();
-            run!(
-                e,
-                sql!(
-                    sqlite: concat!(grants_sqlite!(" WHERE pg.group_id IN (SELECT value FROM json_each(?))")),
-                    pg: concat!(grants_pg!(" WHERE pg.group_id IN (SELECT json_array_elements_text($1::json))"))
-                ),
-                |x, q| sqlx::query_scalar(q).bind(&ids).fetch_one(x).await
-            )?
-        }
-        None => run!(
-            e,
-            sql!(sqlite: grants_sqlite!(""), pg: grants_pg!("")),
-            |x, q| sqlx::query_scalar(q).fetch_one(x).await
-        )?,
+    let ids = group_ids.map(|ids| serde_json::to_string(ids).unwrap_or_default());
+    let sql = match ids {
+        Some(_) => sql!(
+            sqlite: concat!(grants_sqlite!(" WHERE pg.group_id IN (SELECT value FROM json_each(?))")),
+            pg: grants_pg!(" WHERE pg.group_id IN (SELECT json_array_elements_text($1::json))")
+        ),
+        None => sql!(sqlite: grants_sqlite!(""), pg: grants_pg!("")),
     };
+    match e.on() {
+        On::SqlitePool(x) => grants_json(x, sql.sqlite(), ids).await,
+        On::Sqlite(x) => grants_json(x, sql.sqlite(), ids).await,
+        On::PgPool(x) => grants_rows(x, sql.pg(), ids).await,
+        On::Pg(x) => grants_rows(x, sql.pg(), ids).await,
+    }
+}
+
+async fn grants_json<'c>(
+    x: impl sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    sql: &'static str,
+    ids: Option<String>,
+) -> Result<Vec<GrantRow>, sqlx::Error> {
+    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+    if let Some(ids) = ids {
+        q = q.bind(ids);
+    }
+    let json = q.fetch_one(x).await?;
     serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+async fn grants_rows<'c>(
+    x: impl sqlx::Executor<'c, Database = sqlx::Postgres>,
+    sql: &'static str,
+    ids: Option<String>,
+) -> Result<Vec<GrantRow>, sqlx::Error> {
+    let mut q = sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql));
+    if let Some(ids) = ids {
+        q = q.bind(ids);
+    }
+    q.fetch_all(x).await
 }
 
 /// A product and what its Access control page offers to tick or add.

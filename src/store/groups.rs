@@ -165,7 +165,7 @@ pub async fn all<'c>(e: impl Exec<'c>) -> Result<Vec<GroupRef>, sqlx::Error> {
     )
 }
 
-/// The Groups tab's page as one JSON row, for database `DB` (`pg`: PostgreSQL).
+/// The Groups tab's page, for database `DB` (`pg`: PostgreSQL, as rows; SQLite, as one JSON row).
 fn list_query<DB: Database>(
     pg: bool,
     search: Option<&str>,
@@ -177,11 +177,11 @@ where
     for<'t> i64: Encode<'t, DB> + Type<DB>,
 {
     let mut qb = QueryBuilder::<DB>::new(if pg {
-        "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'name_key', name_key,
-                'description', description, 'kind', kind, 'member_count', member_count,
-                'product_count', (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id),
-                'provider', CASE WHEN page.kind = 'external'
-                    THEN (SELECT p.name FROM identity_providers p WHERE p.id = page.provider_id) END)), '[]')::text
+        // Rows: building JSON costs PostgreSQL more than sending them.
+        "SELECT id, name, name_key, description, kind, member_count,
+                (SELECT count(*) FROM product_groups pg WHERE pg.group_id = page.id) AS product_count,
+                CASE WHEN page.kind = 'external'
+                    THEN (SELECT p.name FROM identity_providers p WHERE p.id = page.provider_id) END AS provider
          FROM (SELECT g.id, g.name, g.name_key, g.description, g.kind, g.member_count, g.provider_id
                FROM groups g WHERE 1 = 1"
     } else {
@@ -229,17 +229,25 @@ pub async fn list<'c>(
     limit: i64,
 ) -> Result<Vec<GroupListRow>, sqlx::Error> {
     // System groups first, then by name: the order of the listing index
-    // (migration 0003), walked from the cursor; the page comes back as one
-    // JSON row.
+    // (migration 0003), walked from the cursor; on SQLite the page comes
+    // back as one JSON row.
     // Prepared unless searched (PostgreSQL plans a search for its text each
     // time): planning the page's JSON took longer than running it.
-    let json: String = run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| qb
-        .build_query_scalar()
-        .persistent(!pg || search.is_none())
-        .fetch_one(x)
-        .await)?;
     let mut rows: Vec<GroupListRow> =
-        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        run_built!(e, |pg| list_query(pg, search, after, limit), |qb, x| {
+            let built = qb.build().persistent(!pg || search.is_none());
+            if pg {
+                built
+                    .fetch_all(x)
+                    .await?
+                    .iter()
+                    .map(sqlx::FromRow::from_row)
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+            } else {
+                let json: String = sqlx::Row::try_get(&built.fetch_one(x).await?, 0)?;
+                serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+            }
+        })?;
     // Nothing promises the JSON array keeps the subquery's order: restore it.
     rows.sort_by(|a, b| {
         (!a.kind.is_system(), &a.name_key, &a.id).cmp(&(!b.kind.is_system(), &b.name_key, &b.id))

@@ -215,6 +215,17 @@ async fn pages_of_fifty_walk_forwards_and_back() {
     );
     let back = app.get_html(&c, &prev(&back).unwrap()).await;
     assert_eq!(names(&back), names(&p1));
+
+    // A Next link followed after the accounts it led to went: an empty
+    // page, and the count of what is left.
+    portal::execute!(
+        &app.db,
+        portal::sql!("DELETE FROM accounts WHERE email >= 'user070@' AND email < 'user200@'")
+    )
+    .unwrap();
+    let gone = app.get_html(&c, &next(&p2).unwrap()).await;
+    assert!(names(&gone).is_empty());
+    assert!(gone.contains("71 accounts"), "{gone}");
 }
 
 #[tokio::test]
