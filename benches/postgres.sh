@@ -2,7 +2,8 @@
 # server is stopped (issue 15, SPEC R4): the same seeded data copied into a
 # throw-away PostgreSQL cluster with `portal migrate-to-postgres`, the console
 # pages and the key check measured on one instance on PostgreSQL, then on
-# three instances behind nginx (README's "several instances" block). Uses
+# that instance alone behind nginx (README's "several instances" block with
+# one upstream server), then on three instances behind it. Uses
 # run.sh's helpers (measure, add_row, sign_in, …) and the same /healthz
 # ceiling. BENCH_POSTGRES=off skips it.
 

@@ -666,7 +666,7 @@ if ((LOG_WARNINGS + LOG_ERRORS > 0)); then
     sed -E 's/ [a-z_.]+=[^ ]+//g' | sort | uniq -c | sort -rn | head -n 10 >&2
 fi
 
-# ---- PostgreSQL: one instance, then three behind nginx (benches/postgres.sh) ---------
+# ---- PostgreSQL: one instance, alone and behind nginx, then three (benches/postgres.sh)
 
 # shellcheck source=postgres.sh
 source benches/postgres.sh
