@@ -27,6 +27,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where `/metrics` is served, if anywhere (SPEC R5).
     pub metrics: Metrics,
+    /// Connections to PostgreSQL this instance opens at most: several
+    /// instances together must stay under the server's `max_connections`.
+    pub database_max_connections: u32,
 }
 
 /// Prometheus metrics: off unless the operator says where (R5).
@@ -123,8 +126,18 @@ impl Settings {
             (None, Some(_)) => bail!("METRICS must be on or off"),
             (None, None) => Metrics::Off,
         };
+        let database_max_connections = match var("DATABASE_MAX_CONNECTIONS") {
+            None => crate::store::DEFAULT_PG_CONNECTIONS,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n @ 2..=1000) => n,
+                _ => bail!(
+                    "DATABASE_MAX_CONNECTIONS must be a whole number from 2 to 1000 (got {v:?})"
+                ),
+            },
+        };
         Ok(Self {
             metrics,
+            database_max_connections,
             database_url,
             bind,
             base_url,

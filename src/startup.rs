@@ -151,7 +151,12 @@ impl Application {
 
 /// Opens the database and the password hasher: what the commands need too.
 pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
-    let db = Db::open(&settings.database_url, settings.timeouts.db_acquire).await?;
+    let db = Db::open_with(
+        &settings.database_url,
+        settings.timeouts.db_acquire,
+        settings.database_max_connections,
+    )
+    .await?;
     let mailer = crate::email::Mailer::new(&settings)?;
     let woken = mailer.clone();
     db.after_commit().set(move |effects| {

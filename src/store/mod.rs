@@ -73,12 +73,28 @@ pub struct Db {
 /// accounts stay cached while they are filled.
 const BULK_CACHE_KIB: i64 = 256 * 1024;
 
+/// Connections to PostgreSQL one instance opens at most, unless
+/// `DATABASE_MAX_CONNECTIONS` says otherwise: as many as requests a
+/// two-core instance serves at once with profit (fewer queued requests
+/// for a connection; more only kept PostgreSQL busier switching).
+pub const DEFAULT_PG_CONNECTIONS: u32 = 16;
+
 impl Db {
     /// Opens (creating if needed) the database with the settings of S-18 and
     /// applies the embedded migrations.
     pub async fn open(url: &str, acquire_timeout: Duration) -> anyhow::Result<Self> {
+        Self::open_with(url, acquire_timeout, DEFAULT_PG_CONNECTIONS).await
+    }
+
+    /// The same, with at most `pg_connections` connections to PostgreSQL
+    /// (`DATABASE_MAX_CONNECTIONS`; SQLite's pools are sized by its rules).
+    pub async fn open_with(
+        url: &str,
+        acquire_timeout: Duration,
+        pg_connections: u32,
+    ) -> anyhow::Result<Self> {
         if is_postgres(url) {
-            return Self::open_postgres(url, acquire_timeout).await;
+            return Self::open_postgres(url, acquire_timeout, pg_connections).await;
         }
         sqlite_memory::configure();
         if let Some(path) = url
@@ -147,10 +163,14 @@ impl Db {
     }
 
     /// PostgreSQL (13 or later): a pool and the PostgreSQL migrations.
-    async fn open_postgres(url: &str, acquire_timeout: Duration) -> anyhow::Result<Self> {
+    async fn open_postgres(
+        url: &str,
+        acquire_timeout: Duration,
+        max_connections: u32,
+    ) -> anyhow::Result<Self> {
         let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(16)
-            .min_connections(2)
+            .max_connections(max_connections)
+            .min_connections(max_connections.min(2))
             // A ping before every hand-out is one more round trip per
             // statement (a page makes several); a connection that died
             // fails its statement instead, and the pool replaces it.

@@ -281,3 +281,87 @@ async fn long_work_reports_its_progress_in_plain_lines_off_a_terminal() {
     assert!(accounts < summary, "{stdout}");
     assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
 }
+
+/// `DATABASE_MAX_CONNECTIONS` bounds what one instance opens on PostgreSQL
+/// (several instances must stay under the server's `max_connections`); a
+/// value out of range stops the start with a message that names it.
+#[tokio::test]
+async fn database_max_connections_bounds_an_instance_on_postgres() {
+    let out = portal(&["serve"], &[("DATABASE_MAX_CONNECTIONS", "1")]).await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr)
+            .contains("DATABASE_MAX_CONNECTIONS must be a whole number from 2 to 1000"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let Ok(admin_url) = std::env::var("PORTAL_TEST_POSTGRES") else {
+        eprintln!("PORTAL_TEST_POSTGRES is not set: skipped (tests/run.sh sets it)");
+        return;
+    };
+    let url = fresh_postgres_database(&admin_url).await;
+    let name = url.rsplit_once('/').unwrap().1.to_owned();
+    let instance =
+        PortalProcess::start(&[("DATABASE_URL", &url), ("DATABASE_MAX_CONNECTIONS", "3")])
+            .await
+            .expect("the instance starts");
+    // Key checks held up by a lock on the subscriptions, each holding a
+    // connection while it waits: the pool grows as far as it may.
+    use sqlx::Connection;
+    let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let c = browser();
+    let checks: Vec<_> = (0..24)
+        .map(|i| {
+            let c = c.clone();
+            let url = format!("{}/gateway/check", instance.address);
+            tokio::spawn(async move {
+                c.get(url)
+                    .header("Ocp-Apim-Subscription-Key", format!("{i:032x}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    let waiting = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(&name)
+        .fetch_one(&admin)
+        .await
+        .unwrap()
+    };
+    wait_until("the key checks wait for the lock", || async {
+        waiting().await >= 2
+    })
+    .await;
+    // Give the pool every chance to open more than it may.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let most: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    for check in checks {
+        let status = check.await.unwrap();
+        assert!(
+            status.is_client_error(),
+            "an unknown key is refused: {status}"
+        );
+    }
+    // The pool's 3 (one of them listens for the other instances' commits)
+    // and the test's own that holds the lock.
+    assert!(most <= 4, "{most} connections to the instance's database");
+}
