@@ -213,7 +213,8 @@ pub async fn list<'c>(
     let (total, mut rows) = run_built!(e, |pg| list_query(pg, q), |qb, x| {
         if pg {
             // Rows, each with the count: building JSON costs PostgreSQL
-            // more than sending the rows (a third of the statement).
+            // more than sending the rows (a third of the statement). The
+            // count comes even with no row of the page.
             let found = qb
                 .build()
                 .persistent(!planned_each_time)
@@ -223,10 +224,13 @@ pub async fn list<'c>(
                 Some(row) => sqlx::Row::try_get::<Option<i64>, _>(row, "total")?,
                 None => None,
             };
-            let rows = found
-                .iter()
-                .map(sqlx::FromRow::from_row)
-                .collect::<Result<Vec<AccountSummary>, _>>()?;
+            let mut rows = Vec::with_capacity(found.len());
+            for row in &found {
+                // The count's own row, when the page is empty.
+                if sqlx::Row::try_get::<Option<String>, _>(row, "id")?.is_some() {
+                    rows.push(sqlx::FromRow::from_row(row)?);
+                }
+            }
             Ok::<_, sqlx::Error>((total, rows))
         } else {
             let (total, json): (Option<i64>, String) = qb.build_query_as().fetch_one(x).await?;
@@ -258,8 +262,22 @@ where
     // One statement. On SQLite, one row: the count and the page as JSON
     // (sqlx hands every statement and row to a connection thread and back,
     // which costs more than SQLite building the JSON). On PostgreSQL, the
-    // page's rows, each with the count.
+    // page's rows, each with the count, or one row of the count alone (its
+    // page columns null) when the page is empty.
+    let group_count = if q.group_counts {
+        "(SELECT count(*) FROM memberships m WHERE m.sort_name = page.sort_name AND m.account_id = page.id)"
+    } else {
+        "CAST(0 AS BIGINT)"
+    };
     let mut qb = QueryBuilder::<DB>::new("SELECT ");
+    if pg {
+        qb.push(
+            "counted.total, page.id, page.email, page.first_name, page.last_name, page.state,
+                page.registered_at, page.sort_name, page.email_key, ",
+        )
+        .push(group_count)
+        .push(" AS group_count FROM (SELECT ");
+    }
     match (q.filter.search, q.filter.groups) {
         (None, None) => push_state_count(&mut qb, q.filter.state),
         (None, Some(groups)) => push_group_count(&mut qb, pg, groups, q.filter.state, q.count_cap),
@@ -269,17 +287,8 @@ where
             qb.push("CAST(NULL AS BIGINT)");
         }
     }
-    let group_count = if q.group_counts {
-        "(SELECT count(*) FROM memberships m WHERE m.sort_name = page.sort_name AND m.account_id = page.id)"
-    } else {
-        "CAST(0 AS BIGINT)"
-    };
     if pg {
-        qb.push(
-            " AS total, id, email, first_name, last_name, state, registered_at, sort_name, email_key, ",
-        )
-        .push(group_count)
-        .push(" AS group_count FROM (");
+        qb.push(" AS total) AS counted LEFT JOIN (");
     } else {
         qb.push(
             ", (SELECT coalesce(json_group_array(json_object('id', id, 'email', email,
@@ -326,7 +335,11 @@ where
             ));
             push_limit(&mut qb, pg, q.limit + 1);
             qb.push(") k JOIN accounts a ON a.id = k.account_id");
-            qb.push(if pg { ") AS page" } else { ") AS page)" });
+            qb.push(if pg {
+                ") AS page ON true"
+            } else {
+                ") AS page)"
+            });
         }
         _ => {
             // PostgreSQL tests a search on each index entry walked only when
@@ -353,7 +366,11 @@ where
             if ids_first {
                 qb.push(") k JOIN accounts a ON a.id = k.id");
             }
-            qb.push(if pg { ") AS page" } else { ") AS page)" });
+            qb.push(if pg {
+                ") AS page ON true"
+            } else {
+                ") AS page)"
+            });
         }
     }
     qb
