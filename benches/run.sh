@@ -179,24 +179,43 @@ LAST_P99_US=
 measure() {
   local name=$1 url=$2 target=$3 min_rps=$4 max_p99=$5 min_ratio=$6 note=$7
   shift 7
-  local cookie=${COOKIE:-} before after out line
-  before=$(probe "$url" "$cookie")
+  local before after line
+  before=$(probe "$url" "${COOKIE:-}")
   say "  $name: GET $url ($DURATION, $CONNECTIONS connections)"
+  line=$(wrk_report "$url" "$@")
+  after=$(probe "$url" "${COOKIE:-}")
+  report_row "$name" "$target" "$min_rps" "$max_p99" "$min_ratio" "$note" "$before$after" "$line"
+}
+
+# wrk_report URL [wrk args...]: one wrk run of $DURATION at $BASE$URL with
+# benches/report.lua; prints its REPORT line.
+wrk_report() {
+  local url=$1 cookie=${COOKIE:-} out
+  shift
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/report.lua \
     ${cookie:+-H "Cookie: $cookie"} "$@" "$BASE$url")
   printf '%s\n' "$out" >>"$WORK/wrk.log"
-  after=$(probe "$url" "$cookie")
-  line=$(grep '^REPORT ' <<<"$out") || die "wrk printed no report for $url: $out"
+  grep '^REPORT ' <<<"$out" || die "wrk printed no report for $url: $out"
+}
+
+# report_field NAME LINE: a value of a REPORT line.
+report_field() { sed "s/.* $1=\([0-9.]*\).*/\1/" <<<"$2"; }
+
+# report_row NAME TARGET MIN_RPS MAX_P99_MS MIN_RATIO_PCT NOTE PROBES LINE:
+# the row of one REPORT line; PROBES is the statuses the URL answered
+# before and after, run together ("200200" when all is well).
+report_row() {
+  local name=$1 target=$2 min_rps=$3 max_p99=$4 min_ratio=$5 note=$6 probes=$7 line=$8
   local requests rps p50 p99 status_errors socket_errors timeouts
-  requests=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
-  rps=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line")
-  p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")
-  p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")
-  status_errors=$(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$line")
-  socket_errors=$(sed 's/.* socket_errors=\([0-9]*\).*/\1/' <<<"$line")
-  timeouts=$(sed 's/.* timeouts=\([0-9]*\).*/\1/' <<<"$line")
+  requests=$(report_field requests "$line")
+  rps=$(report_field rps "$line")
+  p50=$(report_field p50_us "$line")
+  p99=$(report_field p99_us "$line")
+  status_errors=$(report_field status_errors "$line")
+  socket_errors=$(report_field socket_errors "$line")
+  timeouts=$(report_field timeouts "$line")
   local flags=()
-  [[ $before == 200 && $after == 200 ]] || flags+=("⚠ answered $before before, $after after the run (not 200)")
+  [[ $probes == 200200 ]] || flags+=("⚠ answered ${probes:0:3} before, ${probes:3} after the run (not 200)")
   ((status_errors == 0)) || flags+=("⚠ $status_errors of $requests responses non-2xx/3xx")
   ((socket_errors == 0)) || flags+=("⚠ $socket_errors socket errors")
   ((timeouts == 0)) || flags+=("⚠ $timeouts requests timed out (no answer within wrk's 2 s)")
@@ -211,7 +230,7 @@ measure() {
   met=$(verdict "$rps" "$p99" "$ratio" "$min_rps" "$max_p99" "$min_ratio")
   [[ $min_rps$max_p99$min_ratio == --- ]] && met="–"
   ((status_errors == 0 && socket_errors == 0 && timeouts == 0)) || met="**no**"
-  [[ $before == 200 && $after == 200 ]] || met="**no**"
+  [[ $probes == 200200 ]] || met="**no**"
   LAST_P99_US=$p99
   add_row "$name" "$(fmt_rps "$rps")" "$(fmt_ms "$p50")" "$(fmt_ms "$p99")" "${ratio}%" \
     "$target" "$met" "$(IFS=';'; echo "${flags[*]}")"

@@ -30,6 +30,11 @@ pub struct Settings {
     /// Connections to PostgreSQL this instance opens at most: several
     /// instances together must stay under the server's `max_connections`.
     pub database_max_connections: u32,
+    /// Threads that answer HTTP requests (`WORKERS`); one per core unless
+    /// set. Several instances sharing one machine's cores run best with
+    /// fewer each: the cores are shared either way, and more threads than
+    /// cores only adds switching between them.
+    pub workers: Option<usize>,
 }
 
 /// Prometheus metrics: off unless the operator says where (R5).
@@ -135,9 +140,17 @@ impl Settings {
                 ),
             },
         };
+        let workers = match var("WORKERS") {
+            None => None,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n @ 1..=256) => Some(n),
+                _ => bail!("WORKERS must be a whole number from 1 to 256 (got {v:?})"),
+            },
+        };
         Ok(Self {
             metrics,
             database_max_connections,
+            workers,
             database_url,
             bind,
             base_url,

@@ -65,6 +65,7 @@ impl Application {
              set SESSION_KEY (at least 32 random characters, the same on every instance) so that \
              a session made on one instance is honoured by the others"
         );
+        let workers = settings.workers;
         let ctx = open(settings).await?;
         let start_lock = ctx.db.start_lock().await?;
         if let Some(admin) = services::bootstrap::ensure_first_admin(&ctx).await? {
@@ -99,7 +100,7 @@ impl Application {
         if let Some(addr) = metrics_bind {
             spawn_metrics_listener(ctx.clone(), addr)?;
         }
-        let server = HttpServer::new(move || {
+        let mut server = HttpServer::new(move || {
             let cookie_name = if https { "__Host-portal" } else { "portal" };
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
                 .cookie_name(cookie_name.to_owned())
@@ -119,9 +120,11 @@ impl Application {
                 .wrap(from_fn(web::request::handle))
                 .configure(web::routes)
                 .default_service(aweb::to(web::not_found))
-        })
-        .listen(listener)?
-        .run();
+        });
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        let server = server.listen(listener)?.run();
         Ok(Self {
             port,
             server,

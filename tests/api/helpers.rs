@@ -96,6 +96,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         trusted_proxies: vec![],
         metrics: Default::default(),
         database_max_connections: portal::store::DEFAULT_PG_CONNECTIONS,
+        workers: None,
     };
     configure(&mut settings);
     let app = Application::build_with_listener(settings.clone(), listener)

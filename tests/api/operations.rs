@@ -365,3 +365,43 @@ async fn database_max_connections_bounds_an_instance_on_postgres() {
     // and the test's own that holds the lock.
     assert!(most <= 4, "{most} connections to the instance's database");
 }
+
+/// `WORKERS` sets how many threads answer requests (instances sharing one
+/// machine's cores each take fewer); a value out of range stops the start
+/// with a message that names it.
+#[tokio::test]
+async fn workers_sets_the_threads_that_answer_requests() {
+    let out = portal(&["serve"], &[("WORKERS", "0")]).await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("WORKERS must be a whole number from 1 to 256"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    for workers in [1, 3] {
+        let dir = tempfile::TempDir::new().unwrap();
+        let url = fresh_database_url(dir.path()).await;
+        let n = workers.to_string();
+        let p = PortalProcess::start(&[
+            ("DATABASE_URL", url.as_str()),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("WORKERS", n.as_str()),
+        ])
+        .await
+        .unwrap();
+        let r = reqwest::get(format!("{}/healthz", p.address))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // actix-web names its request threads "actix-server worker N".
+        let pid = p.child.id().unwrap();
+        let answering = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+            .filter(|name| name.starts_with("actix-server wo"))
+            .count();
+        assert_eq!(answering, workers);
+        p.kill().await;
+    }
+}
