@@ -255,11 +255,7 @@ postgres_rows() {
 
   section "PostgreSQL: one instance"
   local ports=() p
-  for _ in 1 2 3 4; do
-    p=$(free_port)
-    while [[ " ${ports[*]} " == *" $p "* ]]; do p=$(free_port); done
-    ports+=("$p")
-  done
+  ports+=("$(free_port)")
   PG_PUBLIC="http://127.0.0.1:${ports[0]}"
   pg_start_instance "${ports[0]}"
   BASE=$PG_PUBLIC
@@ -285,8 +281,10 @@ postgres_rows() {
   local -a settings
   read -r -a settings <<<"${THREE_INSTANCE_SETTINGS:-WORKERS=1 DATABASE_MAX_CONNECTIONS=6}"
   say "  the three instances with ${settings[*]}"
-  for p in "${ports[@]:1}"; do
+  for _ in 1 2 3; do
+    p=$(free_port)
     pg_start_instance "$p" "${settings[@]}"
+    ports+=("$p")
   done
   pg_start_nginx three "${ports[@]:1}"
   THREE_BASE=$BASE

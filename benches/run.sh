@@ -90,9 +90,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# free_port: a port nothing listens on, below Linux's ephemeral range
+# (32768-60999), where wrk's and nginx's own connections take theirs: a
+# port chosen there could be some connection's by the time it is bound.
 free_port() {
   local port
-  for port in $(shuf -i 20000-60999 -n 100); do
+  for port in $(shuf -i 20000-32767 -n 100); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
@@ -463,11 +466,11 @@ else
     wrk -t"$THREADS" -c"$CONNECTIONS" -d${token_secs}s --latency -s benches/oidc_token.lua "$BASE/oidc/token")
   printf '%s\n' "$token_out" >>"$WORK/wrk.log"
   line=$(grep '^REPORT ' <<<"$token_out") || die "wrk printed no report for the token endpoint: $token_out"
-  t_req=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
-  t_rps=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$line")
-  t_p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$line")
-  t_p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$line")
-  t_err=$(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$line")
+  t_req=$(report_field requests "$line")
+  t_rps=$(report_field rps "$line")
+  t_p50=$(report_field p50_us "$line")
+  t_p99=$(report_field p99_us "$line")
+  t_err=$(report_field status_errors "$line")
   t_ok=$(verdict "$t_rps" "$t_p99" 100 500 20 -)
   ((t_err == 0)) || t_ok="**no**"
   t_note="$(thousands "$t_req") of $(thousands "$n_codes") codes exchanged in ${token_secs} s (a thread out of codes stops, so the rate is a floor)"
@@ -649,11 +652,11 @@ wait "$SIGNIN_PID" || true
 SIGNIN_PID=
 signin_line=$(grep '^REPORT ' "$WORK/signin.out" || true)
 if [[ -n $signin_line ]]; then
-  s_rps=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$signin_line")
-  s_p50=$(sed 's/.* p50_us=\([0-9]*\).*/\1/' <<<"$signin_line")
-  s_p99=$(sed 's/.* p99_us=\([0-9]*\).*/\1/' <<<"$signin_line")
-  s_req=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$signin_line")
-  s_err=$(sed 's/.* status_errors=\([0-9]*\).*/\1/' <<<"$signin_line")
+  s_rps=$(report_field rps "$signin_line")
+  s_p50=$(report_field p50_us "$signin_line")
+  s_p99=$(report_field p99_us "$signin_line")
+  s_req=$(report_field requests "$signin_line")
+  s_err=$(report_field status_errors "$signin_line")
   s_statuses=$(sed -n 's/.* statuses=\([0-9:,]*\).*/\1/p' <<<"$signin_line")
   s_note="the load itself (${SIGNIN_SECS} s, $n_signin accounts);statuses ${s_statuses//,/, }"
   ((s_err == 0)) || s_note+=";⚠ $s_err of $s_req sign-ins did not answer 303"

@@ -131,22 +131,9 @@ impl Settings {
             (None, Some(_)) => bail!("METRICS must be on or off"),
             (None, None) => Metrics::Off,
         };
-        let database_max_connections = match var("DATABASE_MAX_CONNECTIONS") {
-            None => crate::store::DEFAULT_PG_CONNECTIONS,
-            Some(v) => match v.trim().parse::<u32>() {
-                Ok(n @ 2..=1000) => n,
-                _ => bail!(
-                    "DATABASE_MAX_CONNECTIONS must be a whole number from 2 to 1000 (got {v:?})"
-                ),
-            },
-        };
-        let workers = match var("WORKERS") {
-            None => None,
-            Some(v) => match v.trim().parse::<usize>() {
-                Ok(n @ 1..=256) => Some(n),
-                _ => bail!("WORKERS must be a whole number from 1 to 256 (got {v:?})"),
-            },
-        };
+        let database_max_connections = whole_number(&var, "DATABASE_MAX_CONNECTIONS", 2..=1000)?
+            .unwrap_or(crate::store::DEFAULT_PG_CONNECTIONS);
+        let workers = whole_number(&var, "WORKERS", 1..=256)?;
         Ok(Self {
             metrics,
             database_max_connections,
@@ -168,5 +155,27 @@ impl Settings {
 
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+/// The setting `name` as a whole number within `range`, if it is set.
+fn whole_number<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> anyhow::Result<Option<T>>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(v) = var(name) else {
+        return Ok(None);
+    };
+    match v.trim().parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => bail!(
+            "{name} must be a whole number from {} to {} (got {v:?})",
+            range.start(),
+            range.end()
+        ),
     }
 }
