@@ -176,6 +176,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<Ctx> {
         sessions: Default::default(),
         group_menu: Default::default(),
         search_counts: Default::default(),
+        visible_grants: Default::default(),
         api_tokens: Default::default(),
         signing_keys: Default::default(),
         settings,

@@ -381,7 +381,7 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
         account.state,
         groups.iter().map(|g| g.id.to_string()).collect(),
     );
-    let visible = super::visibility::visible_products_in(&mut conn, &viewer).await?;
+    let visible = super::visibility::visible_products_in(ctx, &mut conn, &viewer).await?;
     Ok(AccountPage {
         account,
         groups,

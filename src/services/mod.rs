@@ -63,6 +63,9 @@ pub struct Ctx {
     pub group_menu: groups::GroupMenu,
     /// Searches' counts, remembered until the next commit.
     pub search_counts: account_list::SearchCounts,
+    /// The grants behind "what can this viewer see", remembered until the
+    /// next commit.
+    pub visible_grants: visibility::VisibleGrants,
     /// Management API tokens, remembered until the next commit.
     pub api_tokens: api_tokens::TokenChecks,
     /// The OpenID provider's signing keys, loaded; see `signing_keys`.

@@ -294,4 +294,15 @@ async fn access_explained_for_accounts_and_products() {
     .await;
     let html = app.get_html(&c, &format!("/admin/users/{ann}")).await;
     assert_eq!(rows(&html), ["Public Developers"]);
+
+    // What Ann's groups (now Bob's) see was just read, and is remembered;
+    // a revoked grant is honoured by the very next page all the same.
+    app.post(
+        &c,
+        "/admin/products/public/access/remove",
+        &[("group", "developers")],
+    )
+    .await;
+    let html = app.get_html(&c, &format!("/admin/users/{bob}")).await;
+    assert!(rows(&html).is_empty(), "{:?}", rows(&html));
 }
