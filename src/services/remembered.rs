@@ -37,12 +37,28 @@ impl<K: Eq + Hash, V: Clone> Remembered<K, V> {
     where
         F: Future<Output = Result<V, E>>,
     {
+        self.get_or_read_keeping(key, read, |_| true).await
+    }
+
+    /// The same, remembering only answers that `keep` accepts: a large one
+    /// is read again each time rather than held.
+    pub async fn get_or_read_keeping<E, F>(
+        &self,
+        key: K,
+        read: F,
+        keep: impl Fn(&V) -> bool,
+    ) -> Result<V, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
         let commits = commits::count();
         if let Some(v) = self.recall(&key, commits) {
             return Ok(v);
         }
         let v = read.await?;
-        self.remember(key, commits, v.clone());
+        if keep(&v) {
+            self.remember(key, commits, v.clone());
+        }
         Ok(v)
     }
 

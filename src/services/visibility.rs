@@ -14,12 +14,16 @@ use crate::store::{self, Exec};
 /// next commit. They are the costliest read of the portal's product list
 /// and of the Account page on PostgreSQL (0.7 ms there, where the account
 /// itself takes 0.3), change seldom, and most developers share one of a
-/// few sets of groups.
+/// few sets of groups. At most `SETS` sets of at most `GRANTS` grants each
+/// are held (a few megabytes); a larger answer is read each time.
 pub struct VisibleGrants(Remembered<Vec<String>, Arc<Vec<GrantRow>>>);
+
+const SETS: usize = 64;
+const GRANTS: usize = 256;
 
 impl Default for VisibleGrants {
     fn default() -> Self {
-        Self(Remembered::new(1_000))
+        Self(Remembered::new(SETS))
     }
 }
 
@@ -134,11 +138,15 @@ where
     let grants = ctx
         .visible_grants
         .0
-        .get_or_read(key, async {
-            store::access::grants_to(&mut *conn, Some(&groups))
-                .await
-                .map(Arc::new)
-        })
+        .get_or_read_keeping(
+            key,
+            async {
+                store::access::grants_to(&mut *conn, Some(&groups))
+                    .await
+                    .map(Arc::new)
+            },
+            |grants| grants.len() <= GRANTS,
+        )
         .await?;
     let mut out: Vec<VisibleProduct> = Vec::new();
     // Rows come grouped by product; collect each product's granting groups,
