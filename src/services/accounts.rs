@@ -363,7 +363,8 @@ pub struct AccountPage {
 
 /// The account page: details, groups (G6), linked identities (X2), history
 /// (A1) and the products it can see (P5), read on one connection (one
-/// hand-off to the pool) in three statements.
+/// hand-off to the pool) in two statements, three when the grants to its
+/// groups are not remembered (`visibility::VisibleGrants`).
 #[tracing::instrument(skip_all)]
 pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
     let mut conn = ctx.db.acquire().await?;
