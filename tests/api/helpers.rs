@@ -466,3 +466,21 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// S-3 on a busy machine: how many wrong sign-ins of a burst that took
+/// `elapsed` may be counted. Five are free. The clock counts whole
+/// seconds, so the first wait (1 s) may be over at once; each later wait
+/// (2 s, 4 s, …) lets one more through only if the burst outlasted it, less
+/// a second of rounding (1, 3, 7 … seconds, one after the other). A count
+/// kept per instance would let all of a burst of twelve through.
+pub fn throttle_allows(elapsed: Duration) -> std::ops::RangeInclusive<i64> {
+    let (mut allowed, mut needed, mut wait) = (6, 0.0, 2.0);
+    loop {
+        needed += wait - 1.0;
+        if elapsed.as_secs_f64() <= needed {
+            return 5..=allowed;
+        }
+        allowed += 1;
+        wait *= 2.0;
+    }
+}
