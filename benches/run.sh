@@ -168,7 +168,13 @@ verdict() {
   }'
 }
 
-add_row() { ROWS+=("$(IFS='|'; echo "$*")"); }
+# Each row also logs the server's peak RSS so far, to tell which row raised it.
+add_row() {
+  ROWS+=("$(IFS='|'; echo "$*")")
+  if [[ -n $SERVER_PID && -r /proc/$SERVER_PID/status ]]; then
+    say "  VmHWM after \"$1\": $(awk '/^VmHWM:/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+  fi
+}
 skip_row() { # NAME TARGET WHY
   say "  $1: n/a – ${3}"
   add_row "$1" "n/a – not built yet" "" "" "" "$2" "" "$3"

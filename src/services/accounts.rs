@@ -363,7 +363,7 @@ pub struct AccountPage {
 
 /// The account page: details, groups (G6), linked identities (X2), history
 /// (A1) and the products it can see (P5), read on one connection (one
-/// hand-off to the pool) in two statements, three when the grants to its
+/// hand-off to the pool) in one statement, two when the grants to its
 /// groups are not remembered (`visibility::VisibleGrants`).
 #[tracing::instrument(skip_all)]
 pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
@@ -372,11 +372,10 @@ pub async fn page(ctx: &Ctx, id: &str) -> Result<AccountPage, ServiceError> {
         detail: account,
         groups,
         identities,
-    } = store::accounts::head(&mut conn, id)
+        history,
+    } = store::accounts::head(&mut conn, id, super::audit_log::HISTORY)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let history =
-        store::audit::for_subject(&mut conn, "account", id, super::audit_log::HISTORY).await?;
     let viewer = Viewer::account(
         account.is_admin,
         account.state,

@@ -118,25 +118,33 @@ pub async fn detail<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<AccountDeta
 }
 
 /// The account page's head in one statement: the account, the groups it
-/// is an explicit member of (JSON) and its linked identities (JSON).
+/// is an explicit member of, its linked identities and its history (each
+/// JSON).
 #[derive(sqlx::FromRow)]
 struct HeadRow {
     #[sqlx(flatten)]
     detail: AccountDetail,
     groups_json: String,
     identities_json: String,
+    history_json: String,
 }
 
-/// What the account page shows first, read at once (each statement is a
-/// round trip, and on PostgreSQL a backend's turn).
+/// What the account page shows, read at once: each statement is a round
+/// trip, and on PostgreSQL a backend's turn.
 pub struct Head {
     pub detail: AccountDetail,
     /// By name.
     pub groups: Vec<super::groups::GroupRef>,
     pub identities: Vec<super::identities::IdentityRow>,
+    /// The newest `history` entries about the account, newest first.
+    pub history: Vec<super::audit::Entry>,
 }
 
-pub async fn head<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Head>, sqlx::Error> {
+pub async fn head<'c>(
+    e: impl Exec<'c>,
+    id: &str,
+    history: i64,
+) -> Result<Option<Head>, sqlx::Error> {
     let row: Option<HeadRow> = run!(
         e,
         sql!(
@@ -150,8 +158,15 @@ pub async fn head<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Head>, sqlx::
                           'provider_name', p.name, 'subject', i.subject, 'linked_at', i.linked_at,
                           'last_sign_in_at', i.last_sign_in_at)), '[]')
                     FROM identities i JOIN identity_providers p ON p.id = i.provider_id
-                    WHERE i.account_id = a.id) AS identities_json
-                 FROM accounts a WHERE a.id = ?"
+                    WHERE i.account_id = a.id) AS identities_json,
+                  (SELECT coalesce(json_group_array(json_object('id', l.id, 'at', l.at,
+                          'actor_label', l.actor_label, 'channel', l.channel, 'action', l.action,
+                          'summary', l.summary, 'before_json', l.before_json,
+                          'after_json', l.after_json)), '[]')
+                    FROM (SELECT l.* FROM ",
+                super::audit::history_ids!("'account'", "?1", "?2"),
+                " JOIN audit_log l ON l.id = h.audit_id ORDER BY l.id DESC LIMIT ?2) AS l) AS history_json
+                 FROM accounts a WHERE a.id = ?1"
             ),
             pg: concat!(
                 "SELECT ",
@@ -163,11 +178,22 @@ pub async fn head<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Head>, sqlx::
                           'provider_name', p.name, 'subject', i.subject, 'linked_at', i.linked_at,
                           'last_sign_in_at', i.last_sign_in_at)), '[]')::text
                     FROM identities i JOIN identity_providers p ON p.id = i.provider_id
-                    WHERE i.account_id = a.id) AS identities_json
+                    WHERE i.account_id = a.id) AS identities_json,
+                  (SELECT coalesce(json_agg(json_build_object('id', l.id, 'at', l.at,
+                          'actor_label', l.actor_label, 'channel', l.channel, 'action', l.action,
+                          'summary', l.summary, 'before_json', l.before_json,
+                          'after_json', l.after_json)), '[]')::text
+                    FROM (SELECT l.* FROM ",
+                super::audit::history_ids!("'account'", "$1", "$2"),
+                " JOIN audit_log l ON l.id = h.audit_id ORDER BY l.id DESC LIMIT $2) AS l) AS history_json
                  FROM accounts a WHERE a.id = $1"
             )
         ),
-        |x, q| sqlx::query_as(q).bind(id).fetch_optional(x).await
+        |x, q| sqlx::query_as(q)
+            .bind(id)
+            .bind(history)
+            .fetch_optional(x)
+            .await
     )?;
     let Some(row) = row else { return Ok(None) };
     let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
@@ -177,10 +203,15 @@ pub async fn head<'c>(e: impl Exec<'c>, id: &str) -> Result<Option<Head>, sqlx::
     let mut identities: Vec<super::identities::IdentityRow> =
         serde_json::from_str(&row.identities_json).map_err(decode)?;
     identities.sort_by_cached_key(|i| (i.provider_name.to_lowercase(), i.subject.clone()));
+    // Neither database promises an aggregate keeps its input's order.
+    let mut history: Vec<super::audit::Entry> =
+        serde_json::from_str(&row.history_json).map_err(decode)?;
+    history.sort_by_key(|h| std::cmp::Reverse(h.id));
     Ok(Some(Head {
         detail: row.detail,
         groups,
         identities,
+        history,
     }))
 }
 

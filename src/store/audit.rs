@@ -40,7 +40,7 @@ pub struct NewEntry<'a> {
     pub subjects: &'a [Subject<'a>],
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, serde::Deserialize)]
 pub struct Entry {
     pub id: i64,
     pub at: i64,
@@ -89,11 +89,47 @@ pub async fn record(tx: &mut Tx, e: &NewEntry<'_>) -> Result<i64, sqlx::Error> {
     Ok(id)
 }
 
-/// The newest entries about one entity, for its page's history: those that
-/// name it in `audit_subjects`, and those whose list names it
-/// (`audit_subject_lists`, migration 0008: a change of many accounts). The
-/// lists are looked at newest first, one look-up of the entity's key in
-/// each, until `limit` of them name it.
+/// The ids (`h.audit_id`) of the newest entries about one entity, of kind
+/// `$kind` and id `$id`, as a derived table `h`: those that name it in
+/// `audit_subjects`, and those whose list names it (`audit_subject_lists`,
+/// migration 0008: a change of many accounts). The lists are looked at
+/// newest first, one look-up of the entity's key in each, until `$limit`
+/// of them name it. Each argument is a placeholder or a literal, written
+/// for the statement's database. Shared with the account page's head,
+/// which reads its history in the same statement.
+macro_rules! history_ids {
+    ($kind:literal, $id:literal, $limit:literal) => {
+        concat!(
+            "(SELECT audit_id FROM (SELECT s.audit_id FROM audit_subjects s
+                                    WHERE s.kind = ",
+            $kind,
+            " AND s.subject_id = ",
+            $id,
+            "
+                                    ORDER BY s.audit_id DESC LIMIT ",
+            $limit,
+            ") AS named
+              UNION ALL
+              SELECT audit_id FROM (SELECT b.audit_id FROM audit_lists b
+                                    WHERE b.kind = ",
+            $kind,
+            " AND EXISTS (
+                                        SELECT 1 FROM audit_subject_lists x
+                                        WHERE x.audit_id = b.audit_id AND x.kind = ",
+            $kind,
+            "
+                                          AND x.subject_id = ",
+            $id,
+            ")
+                                    ORDER BY b.audit_id DESC LIMIT ",
+            $limit,
+            ") AS listed) AS h"
+        )
+    };
+}
+pub(crate) use history_ids;
+
+/// The newest entries about one entity, for its page's history.
 pub async fn for_subject<'c>(
     e: impl Exec<'c>,
     kind: &str,
@@ -102,21 +138,13 @@ pub async fn for_subject<'c>(
 ) -> Result<Vec<Entry>, sqlx::Error> {
     run!(
         e,
-        sql!(
+        sql!(concat!(
             "SELECT l.id, l.at, l.actor_label, l.channel, l.action, l.summary, l.before_json, l.after_json
-             FROM (SELECT audit_id FROM (SELECT s.audit_id FROM audit_subjects s
-                                         WHERE s.kind = ?1 AND s.subject_id = ?2
-                                         ORDER BY s.audit_id DESC LIMIT ?3) AS named
-                   UNION ALL
-                   SELECT audit_id FROM (SELECT b.audit_id FROM audit_lists b
-                                         WHERE b.kind = ?1 AND EXISTS (
-                                             SELECT 1 FROM audit_subject_lists x
-                                             WHERE x.audit_id = b.audit_id AND x.kind = ?1
-                                               AND x.subject_id = ?2)
-                                         ORDER BY b.audit_id DESC LIMIT ?3) AS listed) AS h
-             JOIN audit_log l ON l.id = h.audit_id
+             FROM ",
+            history_ids!("?1", "?2", "?3"),
+            " JOIN audit_log l ON l.id = h.audit_id
              ORDER BY l.id DESC LIMIT ?3"
-        ),
+        )),
         |x, q| sqlx::query_as(q).bind(kind).bind(id).bind(limit).fetch_all(x).await
     )
 }
