@@ -1,12 +1,12 @@
 # Sourced by benches/run.sh once the SQLite rows are measured and that
-# server is stopped (issue 15, SPEC R4): the same seeded data copied into a
-# throw-away PostgreSQL cluster with `portal migrate-to-postgres`, the console
-# pages and the key check measured on one instance on PostgreSQL, then on
-# that instance alone behind nginx (README's "several instances" block with
-# one upstream server) and on three more instances behind another such
-# nginx, measured in turn page by page. Uses
-# run.sh's helpers (measure, add_row, sign_in, …) and the same /healthz
-# ceiling. BENCH_POSTGRES=off skips it.
+# server is stopped (issue 15, SPEC R4): the data the page rows measured
+# copied into a throw-away PostgreSQL cluster with `portal
+# migrate-to-postgres`; the console pages on one instance on PostgreSQL, in
+# turn with a SQLite server on the same data, and the key check; then that
+# instance alone behind nginx (README's "several instances" block with one
+# upstream server) and three more instances behind another such nginx, in
+# turn page by page. Uses run.sh's helpers (measure, add_row, sign_in, …)
+# and the same /healthz ceiling. BENCH_POSTGRES=off skips it.
 
 PG_PIDS=()
 NGINX_PIDS=()
@@ -106,9 +106,9 @@ EOF
   say "  nginx (pid ${NGINX_PIDS[-1]}) at $BASE, upstream servers: ${ports[*]}"
 }
 
-# pg_pages EACH: runs EACH NAME URL [wrk args...] for the console pages,
-# the portal's product list and the key check, with COOKIE (and
-# PROBE_HEADER) set for each.
+# pg_pages EACH: runs EACH WHO NAME URL [wrk args...] for the console pages
+# (WHO=admin), the portal's product list (dev) and the key check (none,
+# with PROBE_HEADER set).
 pg_pages() {
   local each=$1 page
   local -a pages=(
@@ -121,77 +121,104 @@ pg_pages() {
     "Product's Access control page|$ACCESS_URL"
   )
   for page in "${pages[@]}"; do
-    COOKIE=$(admin_cookie) "$each" "${page%%|*}" "${page#*|}"
+    "$each" admin "${page%%|*}" "${page#*|}"
   done
-  if [[ -n ${PG_DEV_COOKIE:-} ]]; then
-    COOKIE=$PG_DEV_COOKIE "$each" "Portal product list (developer in 20 groups)" "$PORTAL_PRODUCTS_URL"
+  if [[ -n ${DEV_COOKIES[pg]:-} ]]; then
+    "$each" dev "Portal product list (developer in 20 groups)" "$PORTAL_PRODUCTS_URL"
   fi
   if [[ -n $SAMPLE_KEY ]]; then
-    COOKIE='' PROBE_HEADER="Ocp-Apim-Subscription-Key: $SAMPLE_KEY" "$each" "Gateway key check" \
+    PROBE_HEADER="Ocp-Apim-Subscription-Key: $SAMPLE_KEY" "$each" none "Gateway key check" \
       /gateway/check -H "Ocp-Apim-Subscription-Key: $SAMPLE_KEY"
   fi
 }
 
-# pg_one_instance NAME URL [wrk args...]: one instance on PostgreSQL, at
-# $BASE. Issue 15's targets: each page within 2× of its SQLite figure, the
-# key check at least 40% of /healthz.
-pg_one_instance() {
-  local name=$1 url=$2 rps
-  shift 2
-  if [[ $name == "Gateway key check" ]]; then
-    measure "PostgreSQL, one instance: $name" "$url" "≥40% of /healthz" - - 40 "" "$@"
-    return
-  fi
-  rps=$(sqlite_rps "$name")
-  if [[ -z $rps ]]; then
-    measure "PostgreSQL, one instance: $name" "$url" "–" - - - "" "$@"
-  else
-    measure "PostgreSQL, one instance: $name" "$url" \
-      "≥$(thousands $((rps / 2))) req/s (half of SQLite's $(thousands "$rps"))" $((rps / 2)) - - "" "$@"
-  fi
+# The sides measured, by name: their base URL, the administrator's cookie
+# jar and the developer's cookie there. "sqlite" is a SQLite server on the
+# data the SQLite rows measured, "pg" one instance on PostgreSQL, "one" that
+# instance behind nginx, "three" three more behind another nginx.
+declare -A BASES=() ADMIN_JARS=() DEV_COOKIES=()
+
+# side_cookie WHO SIDE: the Cookie header WHO sends at SIDE (the
+# administrator's renewed first, as admin_cookie does).
+side_cookie() {
+  case $1 in
+    admin) BASE=${BASES[$2]} ADMIN_JAR=${ADMIN_JARS[$2]} admin_cookie ;;
+    dev) echo "${DEV_COOKIES[$2]:-}" ;;
+    *) echo "" ;;
+  esac
 }
 
-# pg_in_turn NAME URL [wrk args...]: the same request on one instance
-# behind nginx ($ONE_BASE) and on three behind another ($THREE_BASE), in
-# turn: PAIR_ROUNDS rounds of PAIR_DURATION each, the order swapped every
-# round, after a 1 s warm-up of each. Another tenant's burst on this shared
-# machine then slows both sides alike rather than whichever ran at the
-# time. Each side's row is the median of its rounds (requests/s, p50 and
-# p99 each), with the errors of all its rounds. Issue 15's target: three no
+# pg_one_instance WHO NAME URL [wrk args...]: one instance on PostgreSQL.
+# Issue 15's targets: each page within 2× of SQLite's figure, measured in
+# turn with a SQLite server on the same data; the key check at least 40% of
+# /healthz.
+pg_one_instance() {
+  local who=$1 name=$2 url=$3
+  shift 3
+  if [[ $name == "Gateway key check" ]]; then
+    BASE=${BASES[pg]} COOKIE='' measure "PostgreSQL, one instance: $name" "$url" "≥40% of /healthz" - - 40 "" "$@"
+    return
+  fi
+  in_turn sqlite pg "$who" "$name" "$url" "$@"
+  local sqlite
+  sqlite=$(fmt_rps "$(report_field rps "${TURN_LINES[sqlite]}")")
+  report_row "PostgreSQL, one instance: $name" \
+    "≥$(thousands $((sqlite / 2))) req/s (half of SQLite's $(thousands "$sqlite"), in turn)" $((sqlite / 2)) - - \
+    "$TURN_HOW with SQLite" "${TURN_PROBES[pg]}" "${TURN_LINES[pg]}"
+}
+
+# pg_three_instances WHO NAME URL [wrk args...]: one instance behind nginx
+# against three behind another, in turn. Issue 15's target: three no
 # slower than one.
+pg_three_instances() {
+  local who=$1 name=$2 url=$3
+  shift 3
+  in_turn one three "$who" "$name" "$url" "$@"
+  report_row "One instance behind nginx: $name" "–" - - - "$TURN_HOW with the other" \
+    "${TURN_PROBES[one]}" "${TURN_LINES[one]}"
+  local one
+  one=$(report_field rps "${TURN_LINES[one]}")
+  report_row "Three instances behind nginx: $name" \
+    "≥$(thousands "$(fmt_rps "$one")") req/s (one instance behind nginx)" "$one" - - \
+    "$TURN_HOW with the other" "${TURN_PROBES[three]}" "${TURN_LINES[three]}"
+}
+
+# in_turn A B WHO NAME URL [wrk args...]: the same request at sides A and B
+# in turn: PAIR_ROUNDS rounds of PAIR_DURATION each, the order swapped
+# every round, after a 1 s warm-up of each. Another tenant's burst on this
+# shared machine then slows both sides alike rather than whichever ran at
+# the time. Sets TURN_LINES[side] to the median of its rounds (requests/s,
+# p50 and p99 each, with the errors of all its rounds) and TURN_PROBES[side]
+# to what the URL answered there before and after.
 PAIR_ROUNDS=${PAIR_ROUNDS:-6}
 PAIR_DURATION=${PAIR_DURATION:-4s}
-pg_in_turn() {
-  local name=$1 url=$2
-  shift 2
-  local -A base=([one]=$ONE_BASE [three]=$THREE_BASE) probes=() lines=()
+TURN_HOW="median of $PAIR_ROUNDS rounds of $PAIR_DURATION, in turn"
+declare -A TURN_LINES=() TURN_PROBES=()
+in_turn() {
+  local a=$1 b=$2 who=$3 name=$4 url=$5
+  shift 5
+  local -A lines=() cookies=()
   local r side line
   local -a order
-  for side in one three; do
-    probes[$side]=$(BASE=${base[$side]} probe "$url" "${COOKIE:-}")
-    BASE=${base[$side]} DURATION=1s wrk_report "$url" "$@" >/dev/null
+  for side in "$a" "$b"; do
+    cookies[$side]=$(side_cookie "$who" "$side")
+    TURN_PROBES[$side]=$(BASE=${BASES[$side]} probe "$url" "${cookies[$side]}")
+    BASE=${BASES[$side]} COOKIE=${cookies[$side]} DURATION=1s wrk_report "$url" "$@" >/dev/null
   done
-  say "  $name: GET $url, $PAIR_ROUNDS rounds of $PAIR_DURATION on each in turn"
+  say "  $name: GET $url, $PAIR_ROUNDS rounds of $PAIR_DURATION on $a and $b in turn"
   for ((r = 0; r < PAIR_ROUNDS; r++)); do
-    order=(one three)
-    ((r % 2 == 0)) || order=(three one)
+    order=("$a" "$b")
+    ((r % 2 == 0)) || order=("$b" "$a")
     for side in "${order[@]}"; do
-      line=$(BASE=${base[$side]} DURATION=$PAIR_DURATION wrk_report "$url" "$@")
+      line=$(BASE=${BASES[$side]} COOKIE=${cookies[$side]} DURATION=$PAIR_DURATION wrk_report "$url" "$@")
       lines[$side]+=$line$'\n'
     done
   done
-  for side in one three; do
-    probes[$side]+=$(BASE=${base[$side]} probe "$url" "${COOKIE:-}")
+  for side in "$a" "$b"; do
+    TURN_PROBES[$side]+=$(BASE=${BASES[$side]} probe "$url" "${cookies[$side]}")
     say "    $side: $(grep -o ' rps=[0-9]*' <<<"${lines[$side]}" | cut -d= -f2 | paste -sd' ') req/s"
-    lines[$side]=$(median_report <<<"${lines[$side]}")
+    TURN_LINES[$side]=$(median_report <<<"${lines[$side]}")
   done
-  local how="median of $PAIR_ROUNDS rounds of $PAIR_DURATION, in turn with the other"
-  report_row "One instance behind nginx: $name" "–" - - - "$how" "${probes[one]}" "${lines[one]}"
-  local one
-  one=$(report_field rps "${lines[one]}")
-  report_row "Three instances behind nginx: $name" \
-    "≥$(thousands "$(fmt_rps "$one")") req/s (one instance behind nginx)" "$one" - - "$how" \
-    "${probes[three]}" "${lines[three]}"
 }
 
 # median_report: REPORT lines in, one REPORT line out: the median of their
@@ -237,46 +264,43 @@ postgres_rows() {
   PG_SESSION_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
   local started copy_secs
   started=$(date +%s.%N)
-  "$PORTAL_BIN" migrate-to-postgres --from "sqlite://$WORK/portal.db" --to "$PG_URL" >&2
+  "$PORTAL_BIN" migrate-to-postgres --from "sqlite://$PAGES_DB" --to "$PG_URL" >&2
   copy_secs=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
   add_row "Copy to PostgreSQL (portal migrate-to-postgres)" "" "$copy_secs s" "" "" "–" "–" \
-    "the whole seeded database after the runs above, one transaction"
-  # The sign-in row made seeded developers administrators, the first account
-  # on page 1 among them: its Account page would list every product (146 KB,
-  # an administrator sees them all) where the SQLite row measured a
-  # developer's. They are developers again here, as they were then.
-  local emails
-  emails=$(tr ',' '\n' <<<"${SIGNIN_EMAILS:-}" | sed "s/'/''/g; s/.*/'&'/" | paste -sd, -)
-  if [[ -n $emails ]]; then
-    psql -q -v ON_ERROR_STOP=1 "$PG_URL" -c "DELETE FROM memberships WHERE group_id = 'administrators'
-      AND account_id IN (SELECT id FROM accounts WHERE email IN ($emails))" >&2
-  fi
+    "the whole seeded database as the page rows above left it, one transaction"
   psql -q "$PG_URL" -c "VACUUM ANALYZE" >&2
 
-  section "PostgreSQL: one instance"
-  local ports=() p
+  section "PostgreSQL: one instance, in turn with SQLite on the same data"
+  local ports=() p code side
   ports+=("$(free_port)")
   PG_PUBLIC="http://127.0.0.1:${ports[0]}"
   pg_start_instance "${ports[0]}"
-  BASE=$PG_PUBLIC
-  ADMIN_JAR=$WORK/pg-admin.jar
-  local code
-  code=$(sign_in "$ADMIN_JAR" /admin/sign-in "$ADMIN_EMAIL" "$ADMIN_PASSWORD")
-  [[ $code == 303 ]] || die "administrator sign-in on PostgreSQL answered $code, not 303"
-  PG_DEV_COOKIE=
-  if [[ -n $MANY_GROUPS_EMAIL ]]; then
-    code=$(sign_in "$WORK/pg-dev.jar" "$PORTAL_SIGN_IN_URL" "$MANY_GROUPS_EMAIL" "$SEEDED_PASSWORD")
-    [[ $code == 303 ]] && PG_DEV_COOKIE=$(cookie_header "$WORK/pg-dev.jar")
-  fi
+  BASES[pg]=$PG_PUBLIC
+  # SQLite's side: a server of its own on the copy the PostgreSQL data came
+  # from, so that both answer for the same accounts.
+  p=$(free_port)
+  DATABASE_URL="sqlite://$PAGES_DB" BIND="127.0.0.1:$p" BASE_URL="http://127.0.0.1:$p" RUST_LOG=warn \
+    "$PORTAL_BIN" serve >>"$WORK/sqlite-in-turn.log" 2>&1 &
+  PG_PIDS+=($!)
+  for _ in $(seq 1 150); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$p/healthz" 2>/dev/null && break
+    sleep 0.2
+  done
+  BASES[sqlite]="http://127.0.0.1:$p"
+  for side in pg sqlite; do
+    BASE=${BASES[$side]}
+    ADMIN_JARS[$side]=$WORK/$side-admin.jar
+    code=$(sign_in "${ADMIN_JARS[$side]}" /admin/sign-in "$ADMIN_EMAIL" "$ADMIN_PASSWORD")
+    [[ $code == 303 ]] || die "administrator sign-in on $side answered $code, not 303"
+    if [[ -n $MANY_GROUPS_EMAIL ]]; then
+      code=$(sign_in "$WORK/$side-dev.jar" "$PORTAL_SIGN_IN_URL" "$MANY_GROUPS_EMAIL" "$SEEDED_PASSWORD")
+      [[ $code == 303 ]] && DEV_COOKIES[$side]=$(cookie_header "$WORK/$side-dev.jar")
+    fi
+  done
+  BASE=${BASES[pg]}
   COOKIE='' measure "PostgreSQL, one instance: /healthz" /healthz "–" - - - ""
   pg_pages pg_one_instance
 
-  # The cost of being several, apart from the proxy's: this instance alone
-  # behind nginx, against three more behind another nginx, each page on
-  # both in turn. The three share this machine as three machines would not:
-  # between them they get the cores and the connections the one has
-  # (THREE_INSTANCE_SETTINGS, README's advice for instances sharing a
-  # machine).
   section "PostgreSQL: one instance behind nginx, three behind another, in turn"
   local -a settings
   read -r -a settings <<<"${THREE_INSTANCE_SETTINGS:-WORKERS=1 DATABASE_MAX_CONNECTIONS=6}"
@@ -287,10 +311,16 @@ postgres_rows() {
     ports+=("$p")
   done
   pg_start_nginx three "${ports[@]:1}"
-  THREE_BASE=$BASE
+  BASES[three]=$BASE
   pg_start_nginx one "${ports[0]}"
-  ONE_BASE=$BASE
-  pg_pages pg_in_turn
+  BASES[one]=$BASE
+  # The same database and session key: the cookies made on the instance
+  # answer through either nginx.
+  for side in one three; do
+    ADMIN_JARS[$side]=${ADMIN_JARS[pg]}
+    DEV_COOKIES[$side]=${DEV_COOKIES[pg]:-}
+  done
+  pg_pages pg_three_instances
 }
 
 postgres_rows
