@@ -32,20 +32,20 @@ sqlite_rps() {
   done
 }
 
-# pg_start_instance PORT [NAME=VALUE...]: a portal on PostgreSQL at
-# 127.0.0.1:PORT, with these settings added.
-pg_start_instance() {
+# start_instance PORT [NAME=VALUE...]: a portal at 127.0.0.1:PORT, on
+# PostgreSQL unless these settings (which win) say otherwise.
+start_instance() {
   local port=$1
   shift
-  env "$@" DATABASE_URL=$PG_URL SESSION_KEY=$PG_SESSION_KEY BIND="127.0.0.1:$port" BASE_URL=$PG_PUBLIC \
-    TRUSTED_PROXIES=127.0.0.1 RUST_LOG=warn "$PORTAL_BIN" serve >>"$WORK/pg-server-$port.log" 2>&1 &
+  env DATABASE_URL=$PG_URL SESSION_KEY=$PG_SESSION_KEY BIND="127.0.0.1:$port" BASE_URL=$PG_PUBLIC \
+    TRUSTED_PROXIES=127.0.0.1 RUST_LOG=warn "$@" "$PORTAL_BIN" serve >>"$WORK/server-$port.log" 2>&1 &
   PG_PIDS+=($!)
   for _ in $(seq 1 150); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return
-    kill -0 "${PG_PIDS[-1]}" 2>/dev/null || die "the portal on PostgreSQL exited at start: $(tail -n 5 "$WORK/pg-server-$port.log")"
+    kill -0 "${PG_PIDS[-1]}" 2>/dev/null || die "the portal on port $port exited at start: $(tail -n 5 "$WORK/server-$port.log")"
     sleep 0.2
   done
-  die "the portal on PostgreSQL did not answer /healthz on port $port"
+  die "the portal did not answer /healthz on port $port"
 }
 
 # pg_start_nginx NAME PORT...: nginx from README's "several instances"
@@ -274,18 +274,12 @@ postgres_rows() {
   local ports=() p code side
   ports+=("$(free_port)")
   PG_PUBLIC="http://127.0.0.1:${ports[0]}"
-  pg_start_instance "${ports[0]}"
+  start_instance "${ports[0]}"
   BASES[pg]=$PG_PUBLIC
   # SQLite's side: a server of its own on the copy the PostgreSQL data came
   # from, so that both answer for the same accounts.
   p=$(free_port)
-  DATABASE_URL="sqlite://$PAGES_DB" BIND="127.0.0.1:$p" BASE_URL="http://127.0.0.1:$p" RUST_LOG=warn \
-    "$PORTAL_BIN" serve >>"$WORK/sqlite-in-turn.log" 2>&1 &
-  PG_PIDS+=($!)
-  for _ in $(seq 1 150); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$p/healthz" 2>/dev/null && break
-    sleep 0.2
-  done
+  start_instance "$p" DATABASE_URL="sqlite://$PAGES_DB" BASE_URL="http://127.0.0.1:$p"
   BASES[sqlite]="http://127.0.0.1:$p"
   for side in pg sqlite; do
     BASE=${BASES[$side]}
@@ -307,7 +301,7 @@ postgres_rows() {
   say "  the three instances with ${settings[*]}"
   for _ in 1 2 3; do
     p=$(free_port)
-    pg_start_instance "$p" "${settings[@]}"
+    start_instance "$p" "${settings[@]}"
     ports+=("$p")
   done
   pg_start_nginx three "${ports[@]:1}"
